@@ -1,0 +1,74 @@
+"""Comment routes: intake, status, and an article's approved comments."""
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+
+from moderation.api import bp
+from moderation.api.auth import site_required
+from moderation.api.forms import CommentForm, formdata_from_json
+from moderation.errors import error_response
+from moderation.services import intake
+
+
+def _read_form():
+    """Parse a JSON or form-encoded body; return (form, early error response)."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None, error_response(400, _("Malformed JSON: expected an object."))
+        formdata, type_errors = formdata_from_json(body)
+    else:
+        formdata, type_errors = request.form, {}
+    form = CommentForm(formdata=formdata)
+    form.validate()
+    fields = {name: messages[0] for name, messages in form.errors.items()}
+    fields.update({name: message for name, message in type_errors.items()})
+    if fields:
+        return None, error_response(400, _("Please correct the errors in the form."), fields)
+    return form, None
+
+
+@bp.post("/comments")
+@site_required
+def create_comment():
+    """Accept a comment for moderation: 202 with its id once it is stored."""
+    form, error = _read_form()
+    if error is not None:
+        return error
+    comment = intake.accept_comment(g.site, form.cleaned())
+    response = jsonify({"id": comment.id, "status": comment.status})
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/comments/{comment.id}"
+    return response
+
+
+@bp.get("/comments/<int:comment_id>")
+@site_required
+def show_comment(comment_id):
+    """The status of one of the site's comments, with its scores and reasons."""
+    comment = intake.get_comment(g.site, comment_id)
+    if comment is None:
+        return error_response(404, _("Comment not found."))
+    return jsonify({
+        "id": comment.id,
+        "status": comment.status,
+        "scores": {"spam": comment.spam_score, "toxicity": comment.toxicity_score},
+        "reasons": comment.reasons or [],
+        "model_version": comment.model_version,
+    })
+
+
+@bp.get("/articles/<path:article_id>/comments")
+@site_required
+def article_comments(article_id):
+    """Approved comments of an article, oldest first, for the site to display."""
+    comments = intake.approved_comments(g.site, article_id)
+    return jsonify({"article_id": article_id, "comments": [
+        {
+            "id": c.id,
+            "name": c.name,
+            "text": c.text,
+            "parent_id": c.parent_id,
+            "created_at": c.created_at.isoformat() + "Z",
+        }
+        for c in comments
+    ]})

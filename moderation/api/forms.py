@@ -1,0 +1,82 @@
+"""Validation of a comment as a website posts it, with the site form's own wording."""
+import re
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, StringField, ValidationError
+from wtforms.validators import DataRequired, Email, IPAddress, Length, Optional
+
+NAME_MAX, TEXT_MAX = 100, 5000
+FIELDS = ("name", "text", "email", "url", "article_id", "article_url", "article_title", "parent_id",
+          "author_ip", "user_agent", "referrer")
+# C0 control characters other than tab and newlines: PostgreSQL refuses NUL and none belong in a comment.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(value):
+    """Drop control characters and trim surrounding whitespace."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_CHARS.sub("", value).strip()
+
+
+def truncate(limit):
+    """A filter that cuts a free-form header-like value to its column size."""
+    return lambda value: value[:limit] if isinstance(value, str) else value
+
+
+def http_url(form, field):
+    """Accept only absolute http(s) addresses: anything else could become a script link."""
+    parts = urlsplit(field.data)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_l("Please enter a valid web address (http:// or https://)."))
+
+
+def too_long(limit):
+    """The generic message for an optional field that is too long."""
+    return Length(max=limit, message=_l("Must be at most %(max)d characters."))
+
+
+class CommentForm(Form):
+    """The fields of POST /api/v1/comments."""
+
+    name = StringField(filters=[clean], validators=[
+        DataRequired(message=_l("please enter your name here")),
+        Length(max=NAME_MAX, message=_l("Name must be at most %(max)d characters.")),
+    ])
+    text = StringField(filters=[clean], validators=[
+        DataRequired(message=_l("Please enter your comment!")),
+        Length(max=TEXT_MAX, message=_l("Comment must be at most %(max)d characters.")),
+    ])
+    email = StringField(filters=[clean], validators=[
+        Optional(), too_long(254),
+        Email(message=_l("Please enter a valid email address."), check_deliverability=False),
+    ])
+    url = StringField(filters=[clean], validators=[Optional(), too_long(2000), http_url])
+    article_id = StringField(filters=[clean], validators=[Optional(), too_long(200)])
+    article_url = StringField(filters=[clean], validators=[Optional(), too_long(2000), http_url])
+    article_title = StringField(filters=[clean, truncate(500)], validators=[Optional()])
+    parent_id = StringField(filters=[clean], validators=[Optional(), too_long(200)])
+    author_ip = StringField(filters=[clean], validators=[
+        Optional(), IPAddress(ipv4=True, ipv6=True, message=_l("Please enter a valid IP address.")),
+    ])
+    user_agent = StringField(filters=[clean, truncate(500)], validators=[Optional()])
+    referrer = StringField(filters=[clean, truncate(2000)], validators=[Optional()])
+
+    def cleaned(self):
+        """The valid values, with empty optional fields as None."""
+        return {name: (self[name].data or None) for name in FIELDS}
+
+
+def formdata_from_json(body):
+    """Turn a JSON object into form data; return (MultiDict, type errors per field)."""
+    data, errors = MultiDict(), {}
+    for key, value in body.items():
+        if key not in FIELDS or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            errors[key] = str(_l("Must be text."))
+            continue
+        data[key] = str(value)
+    return data, errors

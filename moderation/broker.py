@@ -1,0 +1,72 @@
+"""The Celery app bound to Flask, and the two ways the web side talks to the broker."""
+import logging
+
+from celery import Celery, Task
+
+log = logging.getLogger(__name__)
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def celery_settings(config):
+    """Celery settings derived from the app config."""
+    return {
+        "broker_url": config["REDIS_URL"] or DEFAULT_REDIS_URL,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": config["VISIBILITY_TIMEOUT"],
+            "socket_connect_timeout": config["BROKER_TIMEOUT"],
+            # Publishing gives up fast: the comment is stored and the sweep queues it later.
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        "task_default_queue": config["QUEUE"],
+        "task_ignore_result": True,
+        # A task is acknowledged only once it has finished, so a worker killed mid-task loses nothing.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
+        },
+    }
+
+
+def init_app(app):
+    """Create the Celery app whose tasks run inside this Flask app's context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=["moderation.tasks"])
+    celery_app.config_from_object(celery_settings(app.config))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def enqueue(app, task_name, *args):
+    """Send a task without waiting on a broker that is down; return whether it was sent."""
+    celery_app = app.extensions["celery"]
+    try:
+        celery_app.send_task(task_name, args=args, retry=False)
+    except Exception as exc:  # kombu raises several types; the sweep re-queues later in every case
+        log.warning("broker unreachable, %s%r left for the sweep: %s", task_name, args, exc)
+        return False
+    return True
+
+
+def ping(app):
+    """Return True when the broker answers."""
+    celery_app = app.extensions["celery"]
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=app.config["BROKER_TIMEOUT"])
+            return True
+    except Exception as exc:
+        log.warning("broker ping failed: %s", exc)
+        return False

@@ -1,0 +1,91 @@
+"""Configuration: defaults <- MODERATION_* environment <- explicit overrides."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Every key here can be set as MODERATION_<KEY> in the environment; values are cast to the default's type.
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite file under the instance folder
+    "REDIS_URL": None,  # None: the embedded Redis that `moderation run` starts
+    "SECRET_KEY": None,  # None: a random key kept in the instance folder (development only)
+    "MODELS_DIR": str(PROJECT_ROOT / "models"),
+    "QUEUE": "moderation",  # the broker queue; separate services can share one Redis
+    "PORT": 5000,
+    "HOST": "127.0.0.1",
+    "WEB_WORKERS": 2,
+    "WORKER_CONCURRENCY": 2,
+    "PENDING_MAX_AGE": 120,  # seconds a comment may stay pending before the sweep re-queues it
+    "SWEEP_INTERVAL": 60,  # seconds between sweeps
+    "BROKER_TIMEOUT": 2.0,  # seconds to reach the broker before giving up (the comment stays stored)
+    "VISIBILITY_TIMEOUT": 3600,  # seconds before Redis redelivers an unacknowledged task
+    "MAX_BODY_BYTES": 64 * 1024,
+    "SPAM_HOLD": -1.0,  # < 0: use the active model's thresholds
+    "SPAM_THRESHOLD": -1.0,
+    "TOXICITY_HOLD": -1.0,
+}
+
+
+def _cast(raw, default):
+    """Cast an environment string to the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def from_environment(environ=None):
+    """Return the settings from DEFAULTS overridden by MODERATION_* variables."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"MODERATION_{key}")
+        if raw is None and key == "PORT":
+            raw = environ.get("PORT")
+        if raw not in (None, ""):
+            settings[key] = _cast(raw, default)
+    return settings
+
+
+def finalise(config, instance_path):
+    """Fill the derived Flask and SQLAlchemy settings in place."""
+    instance = Path(instance_path)
+    if not config.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.db'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
+    config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
+    config.setdefault("JSON_AS_ASCII", False)
+
+
+def normalise_database_url(url):
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def engine_options(url):
+    """Engine options: wait on SQLite locks instead of failing, check pooled connections."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _instance_secret(instance):
+    """Keep one random secret per instance so sessions survive restarts in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
