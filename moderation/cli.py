@@ -1,5 +1,6 @@
 """The `moderation` command."""
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -44,3 +45,98 @@ def site_add(name):
     site, key = sites.create_site(name)
     click.echo(f"site {site.id} {site.name!r} created; its API key (shown once):")
     click.echo(key)
+
+
+def _models_dir():
+    return Path(current_app.config["MODELS_DIR"])
+
+
+@main.command("train")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder with spam.csv and toxicity.csv (default: MODERATION_DATA_DIR).")
+@click.option("--activate/--no-activate", default=False, help="Make the new version the active one.")
+@with_appcontext
+def train_command(data_dir, activate):
+    """Train spam and toxicity models; the new version's id is printed alone on the last line."""
+    from moderation import scoring
+
+    data_dir = data_dir or Path(current_app.config["DATA_DIR"])
+    version = scoring.train_version(data_dir, _models_dir(), activate=activate, log=click.echo)
+    click.echo(version)
+
+
+@main.command("score")
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def score_command(input_path, output_path):
+    """Score a CSV with a `text` column; write it with `spam`, `toxicity` and `decision` columns."""
+    from moderation import scoring
+
+    bundle = scoring.load_active(_models_dir())
+    try:
+        rows = scoring.score_csv(bundle, input_path, output_path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{rows} rows scored with model {bundle.version} -> {output_path}", err=True)
+
+
+@main.command("evaluate")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True)
+@click.option("--version", default=None, help="A model version (default: the active one).")
+@with_appcontext
+def evaluate_command(data_dir, split, version):
+    """Print ROC-AUC, average precision, precision, recall and F1 per source and language."""
+    from moderation import scoring
+
+    data_dir = data_dir or Path(current_app.config["DATA_DIR"])
+    click.echo(scoring.format_report(scoring.evaluate(_models_dir(), data_dir, split, version)))
+
+
+@main.group("models")
+def models_group():
+    """Model versions: list, promote, roll back."""
+
+
+@models_group.command("list")
+@with_appcontext
+def models_list():
+    """List the model versions, the active one marked with *."""
+    from moderation import scoring
+
+    for manifest in scoring.list_versions(_models_dir()):
+        mark = "*" if manifest.get("active") else " "
+        click.echo(f"{mark} {manifest['version']}  {manifest.get('created', '')}")
+
+
+@models_group.command("promote")
+@click.argument("version")
+@with_appcontext
+def models_promote(version):
+    """Make VERSION the active model; workers pick it up on their next comment."""
+    from moderation import scoring
+
+    try:
+        scoring.load_version(_models_dir(), version)  # refuse a damaged or unknown version before switching
+    except scoring.ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    scoring.set_active(_models_dir(), version)
+    click.echo(f"active model: {version}")
+
+
+@models_group.command("rollback")
+@with_appcontext
+def models_rollback():
+    """Go back to the previously active model."""
+    from moderation import scoring
+
+    try:
+        version = scoring.rollback(_models_dir())
+    except scoring.ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"active model: {version}")
+
+
+if __name__ == "__main__":
+    main()

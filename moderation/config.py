@@ -11,6 +11,7 @@ DEFAULTS = {
     "REDIS_URL": None,  # None: the embedded Redis that `moderation run` starts
     "SECRET_KEY": None,  # None: a random key kept in the instance folder (development only)
     "MODELS_DIR": str(PROJECT_ROOT / "models"),
+    "DATA_DIR": str(PROJECT_ROOT.parent / "shared" / "data"),  # labelled data for `moderation train`
     "QUEUE": "moderation",  # the broker queue; separate services can share one Redis
     "PORT": 5000,
     "HOST": "127.0.0.1",

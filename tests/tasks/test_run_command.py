@@ -1,0 +1,73 @@
+"""`moderation run`: web, worker and an embedded Redis in the foreground, stopped together."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from tests.conftest import QUEUE, ROOT
+from tests.tasks.conftest import free_port
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_until(check, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not reached in {timeout}s")
+
+
+def test_run_serves_decides_and_stops_its_embedded_redis(database_url, site_key, tmp_path):
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "MODERATION_REDIS_URL"}
+    env.update({"MODERATION_DATABASE_URL": database_url, "PORT": str(port), "MODERATION_QUEUE": QUEUE,
+                "MODERATION_SECRET_KEY": "test-secret", "MODERATION_WEB_WORKERS": "1",
+                "MODERATION_WORKER_CONCURRENCY": "1"})
+    log = open(tmp_path / "run.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def healthy():
+            try:
+                return http("GET", f"{base}/healthz")[0] == 200
+            except OSError:
+                return False
+
+        wait_until(healthy, what="healthz 200")
+        auth = {"Authorization": f"Bearer {site_key}"}
+        status, body = http("POST", f"{base}/api/v1/comments", {"name": "Читатель", "text": "Ты тупой дебил, идиот"}, auth)
+        assert status == 202 and body["status"] == "pending"
+        url = f"{base}/api/v1/comments/{body['id']}"
+        decided = wait_until(lambda: (lambda s: s if s["status"] != "pending" else None)(http("GET", url, headers=auth)[1]),
+                             what="a decision")
+        assert decided["status"] == "held"
+        assert decided["scores"]["toxicity"] >= 0.5
+        redis_url = [line for line in (tmp_path / "run.log").read_text().splitlines() if "embedded Redis at" in line]
+        assert redis_url, (tmp_path / "run.log").read_text()
+        redis_port = int(redis_url[0].rsplit(":", 1)[1].split("/")[0])
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", redis_port)) != 0, "the embedded Redis must stop with the service"
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web server must stop with the service"
