@@ -15,6 +15,7 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     settings.finalise(app.config, app.instance_path)
+    app.json.ensure_ascii = False  # readable Cyrillic in every JSON answer
 
     from moderation import broker, i18n
     from moderation.db import db

@@ -1,20 +1,29 @@
 """The Celery app bound to Flask, and the two ways the web side talks to the broker."""
 import logging
 
+import redis
 from celery import Celery, Task
 
 log = logging.getLogger(__name__)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+def broker_url(config):
+    """The Redis URL of the broker."""
+    return config["REDIS_URL"] or DEFAULT_REDIS_URL
+
+
 def celery_settings(config):
     """Celery settings derived from the app config."""
     return {
-        "broker_url": config["REDIS_URL"] or DEFAULT_REDIS_URL,
+        "broker_url": broker_url(config),
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": config["VISIBILITY_TIMEOUT"],
             "socket_connect_timeout": config["BROKER_TIMEOUT"],
+            # A broker that accepts but never answers must not hang intake; above the 1 s BRPOP poll.
+            "socket_timeout": max(config["BROKER_TIMEOUT"], 5.0),
+            "socket_keepalive": True,
             # Publishing gives up fast: the comment is stored and the sweep queues it later.
             "max_retries": 1,
             "interval_start": 0,
@@ -44,6 +53,7 @@ def init_app(app):
 
     celery_app = Celery(app.name, task_cls=FlaskTask, include=["moderation.tasks"])
     celery_app.config_from_object(celery_settings(app.config))
+    celery_app.flask_app = app
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
@@ -61,12 +71,13 @@ def enqueue(app, task_name, *args):
 
 
 def ping(app):
-    """Return True when the broker answers."""
-    celery_app = app.extensions["celery"]
+    """Return True when the broker answers a PING within the broker timeout."""
+    timeout = app.config["BROKER_TIMEOUT"]
+    client = redis.Redis.from_url(broker_url(app.config), socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=app.config["BROKER_TIMEOUT"])
-            return True
-    except Exception as exc:
+        return bool(client.ping())
+    except redis.RedisError as exc:
         log.warning("broker ping failed: %s", exc)
         return False
+    finally:
+        client.close()

@@ -40,9 +40,16 @@ def site_group():
 @with_appcontext
 def site_add(name):
     """Create a site; its API key is printed alone on the last line."""
+    from sqlalchemy.exc import IntegrityError
+
+    from moderation.db import db
     from moderation.services import sites
 
-    site, key = sites.create_site(name)
+    try:
+        site, key = sites.create_site(name)
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"a site named {name!r} exists already") from exc
     click.echo(f"site {site.id} {site.name!r} created; its API key (shown once):")
     click.echo(key)
 

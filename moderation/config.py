@@ -52,6 +52,11 @@ def from_environment(environ=None):
     return settings
 
 
+def child_environment(overrides):
+    """The environment for a child process: ours, with these settings replaced."""
+    return {**os.environ, **overrides}
+
+
 def finalise(config, instance_path):
     """Fill the derived Flask and SQLAlchemy settings in place."""
     instance = Path(instance_path)
@@ -64,7 +69,6 @@ def finalise(config, instance_path):
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
-    config.setdefault("JSON_AS_ASCII", False)
 
 
 def normalise_database_url(url):

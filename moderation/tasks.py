@@ -1,22 +1,44 @@
 """Celery tasks: thin wrappers that take ids and call the services."""
+import logging
+
 from celery import shared_task
+from celery.signals import worker_init
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
-from moderation.services import decisions, intake
+from moderation.scoring import ModelLoadError
+from moderation.services import decisions, intake, scorer
 
-TRANSIENT = (OperationalError, RedisError, ConnectionError, TimeoutError)
+log = logging.getLogger(__name__)
+# Errors worth retrying: the database or broker blinked, or the model files are being replaced.
+TRANSIENT = (OperationalError, RedisError, ConnectionError, TimeoutError, ModelLoadError, OSError)
 
 
-@shared_task(name="moderation.score_comment", bind=True, autoretry_for=TRANSIENT,
-             retry_backoff=True, retry_backoff_max=60, max_retries=10)
+@shared_task(name="moderation.score_comment", bind=True, max_retries=10)
 def score_comment(self, comment_id):
     """Score one comment and store the decision (idempotent)."""
-    return decisions.score_comment(comment_id)
+    try:
+        return decisions.score_comment(comment_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60))
+    except Exception as exc:  # a comment the model cannot handle goes to a human, not into a loop
+        decisions.hold_after_error(comment_id, exc)
+        raise
 
 
 @shared_task(name="moderation.sweep_pending")
 def sweep_pending():
     """Re-queue comments left pending, e.g. while the broker was down or a worker died."""
     return intake.requeue_stale(current_app.config["PENDING_MAX_AGE"])
+
+
+@worker_init.connect
+def load_model_before_forking(sender=None, **_kwargs):
+    """Load the active model once in the parent, so pool processes share it and a missing model shows at start."""
+    flask_app = sender.app.flask_app if hasattr(sender.app, "flask_app") else None
+    if flask_app is None:
+        return
+    with flask_app.app_context():
+        bundle = scorer.active_bundle(flask_app.config["MODELS_DIR"])
+        log.info("active model %s loaded", bundle.version)

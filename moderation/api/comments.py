@@ -4,9 +4,11 @@ from flask_babel import gettext as _
 
 from moderation.api import bp
 from moderation.api.auth import site_required
-from moderation.api.forms import CommentForm, formdata_from_json
+from moderation.api.forms import CommentForm, clean, formdata_from_json
 from moderation.errors import error_response
 from moderation.services import intake
+
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
 
 
 def _read_form():
@@ -41,7 +43,7 @@ def create_comment():
     return response
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<int(max=2147483647):comment_id>")
 @site_required
 def show_comment(comment_id):
     """The status of one of the site's comments, with its scores and reasons."""
@@ -60,9 +62,14 @@ def show_comment(comment_id):
 @bp.get("/articles/<path:article_id>/comments")
 @site_required
 def article_comments(article_id):
-    """Approved comments of an article, oldest first, for the site to display."""
-    comments = intake.approved_comments(g.site, article_id)
-    return jsonify({"article_id": article_id, "comments": [
+    """Approved comments of an article, oldest first, a page at a time (`after` = the last id seen)."""
+    if article_id != clean(article_id) or len(article_id) > 200:
+        return error_response(404, _("Not found."))
+    after = request.args.get("after", 0, type=int)
+    limit = min(max(request.args.get("limit", PAGE_SIZE, type=int), 1), MAX_PAGE_SIZE)
+    comments = intake.approved_comments(g.site, article_id, after=max(after, 0), limit=limit)
+    next_after = comments[-1].id if len(comments) == limit else None
+    return jsonify({"article_id": article_id, "next_after": next_after, "comments": [
         {
             "id": c.id,
             "name": c.name,

@@ -10,15 +10,18 @@ from wtforms.validators import DataRequired, Email, IPAddress, Length, Optional
 NAME_MAX, TEXT_MAX = 100, 5000
 FIELDS = ("name", "text", "email", "url", "article_id", "article_url", "article_title", "parent_id",
           "author_ip", "user_agent", "referrer")
-# C0 control characters other than tab and newlines: PostgreSQL refuses NUL and none belong in a comment.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab and newlines (PostgreSQL refuses NUL and none belong in a comment),
+# and lone surrogates, which JSON can carry but no database can store.
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Whitespace and invisible characters that make a field look filled when it is blank.
+EDGE_CHARS = " \t\n\r\u00a0\u200b\u200c\u200d\u2060\ufeff\u3000"
 
 
 def clean(value):
-    """Drop control characters and trim surrounding whitespace."""
+    """Drop unstorable characters and trim whitespace and invisible characters at both ends."""
     if not isinstance(value, str):
         return value
-    return CONTROL_CHARS.sub("", value).strip()
+    return UNSTORABLE.sub("", value).strip().strip(EDGE_CHARS)
 
 
 def truncate(limit):
@@ -28,8 +31,12 @@ def truncate(limit):
 
 def http_url(form, field):
     """Accept only absolute http(s) addresses: anything else could become a script link."""
-    parts = urlsplit(field.data)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(field.data)
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        valid = False
+    if not valid:
         raise ValidationError(_l("Please enter a valid web address (http:// or https://)."))
 
 
@@ -59,7 +66,7 @@ class CommentForm(Form):
     article_title = StringField(filters=[clean, truncate(500)], validators=[Optional()])
     parent_id = StringField(filters=[clean], validators=[Optional(), too_long(200)])
     author_ip = StringField(filters=[clean], validators=[
-        Optional(), IPAddress(ipv4=True, ipv6=True, message=_l("Please enter a valid IP address.")),
+        Optional(), IPAddress(ipv4=True, ipv6=True, message=_l("Please enter a valid IP address.")), too_long(45),
     ])
     user_agent = StringField(filters=[clean, truncate(500)], validators=[Optional()])
     referrer = StringField(filters=[clean, truncate(2000)], validators=[Optional()])

@@ -1,10 +1,14 @@
 """The automatic decision on a comment: approve, hold for a moderator, or spam."""
+import logging
+
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
 from moderation.services import scorer
+
+log = logging.getLogger(__name__)
 
 
 def decide(spam, toxicity, limits):
@@ -26,20 +30,36 @@ def reasons_for(score, limits):
     return reasons
 
 
+def _store_if_pending(comment_id, **values):
+    """Write a decision only if the comment is still pending: duplicates and moderators win races."""
+    result = db.session.execute(
+        update(Comment).where(Comment.id == comment_id, Comment.status == PENDING).values(decided_at=utcnow(), **values)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def score_comment(comment_id):
-    """Score a pending comment and store its decision; do nothing if it is gone or decided already."""
-    comment = db.session.scalar(select(Comment).where(Comment.id == comment_id).with_for_update())
+    """Score a pending comment and store its decision; return the status, or None if nothing changed."""
+    comment = db.session.get(Comment, comment_id)
     if comment is None or comment.status != PENDING:
-        db.session.rollback()
         return None
+    text, name = comment.text, comment.name
+    db.session.rollback()  # hold no transaction (and no lock) while the model works
     bundle = scorer.active_bundle(current_app.config["MODELS_DIR"])
     limits = scorer.thresholds(bundle, current_app.config)
-    score = bundle.score([comment.text], [comment.name])[0]
-    comment.spam_score = float(score.spam)
-    comment.toxicity_score = float(score.toxicity)
-    comment.status = decide(score.spam, score.toxicity, limits)
-    comment.reasons = reasons_for(score, limits)
-    comment.model_version = bundle.version
-    comment.decided_at = utcnow()
-    db.session.commit()
-    return comment.status
+    score = bundle.score([text], [name])[0]
+    status = decide(score.spam, score.toxicity, limits)
+    stored = _store_if_pending(
+        comment_id, status=status, spam_score=float(score.spam), toxicity_score=float(score.toxicity),
+        reasons=reasons_for(score, limits), model_version=bundle.version,
+    )
+    return status if stored else None
+
+
+def hold_after_error(comment_id, error):
+    """Hand a comment that cannot be scored to the moderators instead of leaving it pending forever."""
+    log.error("comment %s could not be scored, holding it: %s", comment_id, error)
+    db.session.rollback()
+    reason = {"code": "error", "score": None, "spans": [], "message": str(error)[:500]}
+    return _store_if_pending(comment_id, status=HELD, reasons=[reason])

@@ -1,4 +1,6 @@
 """Taking in a comment: store it first, then hand its id to the broker."""
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -24,12 +26,13 @@ def get_comment(site, comment_id):
     return comment if comment is not None and comment.site_id == site.id else None
 
 
-def approved_comments(site, article_id, limit=500):
-    """Approved comments of one article, oldest first."""
+def approved_comments(site, article_id, after=0, limit=100):
+    """Approved comments of one article in arrival order, those with an id above `after`."""
     query = (
         select(Comment)
-        .where(Comment.site_id == site.id, Comment.article_id == article_id, Comment.status == APPROVED)
-        .order_by(Comment.created_at, Comment.id)
+        .where(Comment.site_id == site.id, Comment.article_id == article_id, Comment.status == APPROVED,
+               Comment.id > after)
+        .order_by(Comment.id)
         .limit(limit)
     )
     return db.session.scalars(query).all()
@@ -37,8 +40,6 @@ def approved_comments(site, article_id, limit=500):
 
 def requeue_stale(max_age, batch=500):
     """Queue again the comments pending since longer than max_age seconds; return how many."""
-    from datetime import timedelta
-
     cutoff = utcnow() - timedelta(seconds=max_age)
     query = (
         select(Comment)

@@ -1,15 +1,21 @@
-"""Nothing is lost: the broker down during intake, a worker killed in the middle of a task."""
+"""Nothing is lost: the broker down or stalled during intake, a worker killed in the middle of a task."""
+import os
+import signal
+import socket
+import threading
 import time
 
 import psycopg
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from moderation.db import db
 from moderation.models import Comment
 from tests.tasks.conftest import wait_for_decisions
 
+TOXIC = "Ты тупой дебил, заткнись уже, идиот"
 SWEEP = {"PENDING_MAX_AGE": 2, "SWEEP_INTERVAL": 1}
+NO_SWEEP = {"PENDING_MAX_AGE": 3600, "SWEEP_INTERVAL": 3600}
 
 
 def post(client, auth, text):
@@ -19,6 +25,11 @@ def post(client, auth, text):
     return response.json["id"], time.monotonic() - started
 
 
+def statuses_of(app, ids):
+    with app.app_context():
+        return db.session.scalars(select(Comment.status).where(Comment.id.in_(ids)).order_by(Comment.id)).all()
+
+
 def test_comments_posted_while_the_broker_is_down_are_decided_when_it_is_back(
         make_app, redis_server, start_worker, site_key):
     app = make_app(REDIS_URL=redis_server.url)
@@ -26,49 +37,91 @@ def test_comments_posted_while_the_broker_is_down_are_decided_when_it_is_back(
     start_worker(redis=redis_server.url, **SWEEP).wait_for_log("ready.")
     redis_server.stop()
 
-    texts = ["Хорошая новость для нашего района", "Когда откроют новую школу?", "Ты тупой дебил, заткнись уже, идиот"]
+    texts = ["Хорошая новость для нашего района", "Когда откроют новую школу?", TOXIC]
     posted = [post(client, auth, t) for t in texts]
     ids = [comment_id for comment_id, _elapsed in posted]
     assert max(elapsed for _id, elapsed in posted) < 5, "intake must not hang on a dead broker"
     assert client.get("/healthz").status_code == 503
     time.sleep(1)
-    with app.app_context():
-        statuses = db.session.scalars(select(Comment.status).where(Comment.id.in_(ids))).all()
-        assert statuses == ["pending"] * 3, "stored before queueing, and nothing could decide them"
+    assert statuses_of(app, ids) == ["pending"] * 3, "stored before queueing, and nothing could decide them"
 
     redis_server.start()
     statuses = wait_for_decisions(app, ids)
-    assert sorted(statuses.values()) == ["approved", "approved", "held"]
+    assert [statuses[i] for i in ids] == ["approved", "approved", "held"]
+
+
+def test_a_stalled_broker_does_not_hang_intake(make_app, site_key):
+    """A broker that accepts connections and never answers: the comment is stored, the answer comes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+    threading.Thread(target=lambda: accepted.extend(listener.accept() for _ in range(20)), daemon=True).start()
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    client, auth = app.test_client(), {"Authorization": f"Bearer {site_key}"}
+    try:
+        comment_id, elapsed = post(client, auth, "Комментарий при зависшем брокере")
+        assert elapsed < 15
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 503
+        assert time.monotonic() - started < 10
+        assert statuses_of(app, [comment_id]) == ["pending"]
+    finally:
+        listener.close()
 
 
 def _lock_comment(database_url, comment_id):
-    """Hold a write lock that blocks the worker's task on this comment; return the open connection."""
+    """Hold a write lock that blocks the worker's decision on this comment; return the open connection."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         import sqlite3
 
         conn = sqlite3.connect(url.database, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")  # the worker can read, but its commit waits on us
+        conn.execute("BEGIN IMMEDIATE")  # the worker can read and score, but its write waits on us
         return conn
     conn = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
     conn.execute("SELECT id FROM comment WHERE id = %s FOR UPDATE", (comment_id,))
     return conn
 
 
-def test_a_worker_killed_in_the_middle_of_a_task_loses_nothing(app, client, auth, database_url, start_worker):
-    comment_id, _elapsed = post(client, auth, "Ты тупой дебил, заткнись уже, идиот")
+def _running_task_pid(app, worker, timeout=60):
+    """The pid of the pool process running a task, as the worker itself reports it."""
+    inspect = app.extensions["celery"].control.inspect([worker.name], timeout=2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = (inspect.active() or {}).get(worker.name) or []
+        if active:
+            return active[0]["worker_pid"]
+        time.sleep(0.3)
+    raise AssertionError(f"no active task:\n{worker.log()[-3000:]}")
+
+
+def test_a_pool_process_killed_mid_task_gets_its_task_redelivered(app, client, auth, database_url, start_worker):
+    """Acknowledged late and rejected on a lost worker: the broker hands the task out again (no sweep)."""
+    comment_id, _elapsed = post(client, auth, TOXIC)
+    lock = _lock_comment(database_url, comment_id)
+    try:
+        worker = start_worker(**NO_SWEEP)
+        os.kill(_running_task_pid(app, worker), signal.SIGKILL)
+        worker.wait_for_log("WorkerLostError")
+        assert statuses_of(app, [comment_id]) == ["pending"]
+    finally:
+        lock.rollback()
+        lock.close()
+    assert wait_for_decisions(app, [comment_id], timeout=60) == {comment_id: "held"}
+
+
+def test_a_whole_worker_killed_mid_task_loses_nothing(app, client, auth, database_url, start_worker):
+    """The worker and its pool die at once (a crash, the OOM killer); a new worker decides the comment."""
+    comment_id, _elapsed = post(client, auth, TOXIC)
     lock = _lock_comment(database_url, comment_id)
     try:
         worker = start_worker(**SWEEP)
-        worker.wait_for_log(f"moderation.score_comment[")  # received: the task is running, blocked on our lock
-        time.sleep(1.5)
+        _running_task_pid(app, worker)
         worker.kill()
         assert "succeeded" not in worker.log()
     finally:
         lock.rollback()
         lock.close()
-    with app.app_context():
-        assert db.session.get(Comment, comment_id).status == "pending"
+    assert statuses_of(app, [comment_id]) == ["pending"]
 
     start_worker(**SWEEP)
     assert wait_for_decisions(app, [comment_id]) == {comment_id: "held"}

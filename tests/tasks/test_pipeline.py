@@ -41,7 +41,7 @@ def test_clean_toxic_and_spam_comments_reach_their_decisions(app, client, auth, 
 
 def test_a_redelivered_task_changes_nothing(app, client, auth, start_worker):
     """Scoring is idempotent: a second delivery of a decided comment leaves it as it was."""
-    start_worker()
+    worker = start_worker()
     comment_id = post(client, auth, TOXIC)
     wait_for_decisions(app, [comment_id])
     with app.app_context():
@@ -50,7 +50,10 @@ def test_a_redelivered_task_changes_nothing(app, client, auth, start_worker):
         before.status = "approved"  # a moderator's decision must survive a late duplicate
         db.session.commit()
         app.extensions["celery"].send_task("moderation.score_comment", args=[comment_id])
-    time.sleep(3)
+    deadline = time.monotonic() + 30
+    while worker.log().count("succeeded") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert worker.log().count("succeeded") == 2, "the duplicate must actually have run"
     with app.app_context():
         after = db.session.get(Comment, comment_id)
         assert (after.status, after.decided_at) == ("approved", decided_at)

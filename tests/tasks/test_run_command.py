@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 from tests.conftest import QUEUE, ROOT
-from tests.tasks.conftest import free_port
+from tests.support import free_port
 
 
 def http(method, url, body=None, headers=None):

@@ -1,5 +1,6 @@
 """The `moderation` command's contract: site add, score, models list/promote/rollback."""
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -55,9 +56,19 @@ def models_copy(tmp_path):
     return target
 
 
+def copy_version(models_dir, new_version):
+    """Copy the active version under another id, its manifest renamed to match."""
+    active = (models_dir / "ACTIVE").read_text().strip()
+    shutil.copytree(models_dir / active, models_dir / new_version)
+    manifest_path = models_dir / new_version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["version"] = new_version
+    manifest_path.write_text(json.dumps(manifest))
+    return active
+
+
 def test_models_promote_and_rollback(make_app, models_copy):
-    active = (models_copy / "ACTIVE").read_text().strip()
-    shutil.copytree(models_copy / active, models_copy / "v-copy")
+    active = copy_version(models_copy, "v-copy")
     runner = make_app(MODELS_DIR=str(models_copy)).test_cli_runner()
 
     listed = runner.invoke(main, ["models", "list"]).output
@@ -70,8 +81,7 @@ def test_models_promote_and_rollback(make_app, models_copy):
 
 
 def test_promote_refuses_a_damaged_version(make_app, models_copy):
-    active = (models_copy / "ACTIVE").read_text().strip()
-    shutil.copytree(models_copy / active, models_copy / "v-bad")
+    active = copy_version(models_copy, "v-bad")
     with open(models_copy / "v-bad" / "spam.skops", "ab") as fh:
         fh.write(b"tampered")
     runner = make_app(MODELS_DIR=str(models_copy)).test_cli_runner()
