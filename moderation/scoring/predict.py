@@ -1,0 +1,188 @@
+"""Scoring with the active model version: batched probabilities plus the spans that raised them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .features import FEATURE_VERSION, CommentFeaturizer, HashedBatch
+from .normalise import EMAIL_RE, HANDLE_RE, PHONE_RE, URL_RE, _SPACED_RE, Normalised, normalise
+from .registry import ModelLoadError, active_version, load_models
+
+# Explanations cost a second pass over the words, so they are only computed for scores a
+# moderator will look at.
+EXPLAIN_MIN = 0.3
+MAX_TERMS = 5
+_SPAN_CACHE: dict[tuple[str, bool], Normalised] = {}
+_SPAN_CACHE_MAX = 200_000
+_SPAN_RE = re.compile("|".join(f"(?:{r.pattern})" for r in (URL_RE, EMAIL_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
+                      + r"|[^\s.,;:!?()\[\]{}«»\"“”]+(?:[.\-_*][^\s.,;:!?()\[\]{}«»\"“”]+)*", re.IGNORECASE)
+
+
+@dataclass
+class Score:
+    """Spam and toxicity probabilities of one comment, with the original words that raised each."""
+
+    spam: float
+    toxicity: float
+    spam_terms: list[str] = field(default_factory=list)
+    toxicity_terms: list[str] = field(default_factory=list)
+
+
+class LinearHead:
+    """The linear model and calibration map inside a fitted pipeline, applied directly.
+
+    Going through `predict_proba` re-validates inputs and loops in Python; for one comment that
+    overhead alone exceeds our latency budget, so the bundle applies the same maths itself.
+    """
+
+    def __init__(self, pipeline):
+        inner = pipeline.steps[-1][1].calibrated_classifiers_
+        if len(inner) != 1:
+            raise ValueError("expected a calibrated classifier with a single calibration map")
+        estimator = inner[0].estimator
+        self.estimator = getattr(estimator, "estimator", estimator)  # unwrap FrozenEstimator
+        self.calibrator = inner[0].calibrators[0]
+        # One row per head (DomainLogit) or the single weight row of a plain linear model.
+        self.coef = np.atleast_2d(getattr(self.estimator, "head_coef_", self.estimator.coef_))
+
+    def calibrate(self, d: np.ndarray) -> np.ndarray:
+        """Map log-odds to calibrated probabilities."""
+        if hasattr(self.calibrator, "a_"):
+            return 1.0 / (1.0 + np.exp(self.calibrator.a_ * d + self.calibrator.b_))
+        return np.clip(self.calibrator.predict(d), 0.0, 1.0)
+
+    def proba(self, batch: HashedBatch) -> np.ndarray:
+        """Calibrated positive-class probabilities, each row scored by its routed head."""
+        heads, coef = self.heads_for(batch)
+        d = batch.dot(coef[0])
+        for k in np.unique(heads[heads > 0]):
+            d = np.where(heads == k, batch.dot(coef[k]), d)
+        return self.calibrate(d + float(np.ravel(self.estimator.intercept_)[0]))
+
+    def heads_for(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
+        """(head index of each row, weight matrix with one row per head), as DomainLogit routes."""
+        heads = np.zeros(batch.n_rows, dtype=np.int64)
+        routes = getattr(self.estimator, "routes", ())
+        for k in range(len(routes), 0, -1):
+            _, column, threshold = routes[k - 1]
+            heads[batch.column(column) > threshold] = k
+        return heads, self.coef
+
+
+class ModelBundle:
+    """The spam and toxicity models of one version, ready to score comments."""
+
+    def __init__(self, version: str, models: dict, manifest: dict):
+        self.version = version
+        self.manifest = manifest
+        self.thresholds = dict(manifest["thresholds"])
+        self.pipelines = models
+        self.heads = {name: LinearHead(models[name]) for name in ("spam", "toxicity")}
+        self.featurizers = {name: models[name].steps[0][1] for name in ("spam", "toxicity")}
+        for name, featurizer in self.featurizers.items():
+            if getattr(featurizer, "feature_version_", None) != FEATURE_VERSION:
+                raise ModelLoadError(f"{version}/{name}: features of version {getattr(featurizer, 'feature_version_', None)}, "
+                                     f"this code computes version {FEATURE_VERSION}; retrain")
+        a, b = self.featurizers["spam"], self.featurizers["toxicity"]
+        # Both models are trained on one featurizer; when they are identical, featurize once.
+        self.shared = a.get_params() == b.get_params() and np.array_equal(a.idf_, b.idf_)
+
+    def decide(self, score: Score) -> str:
+        """Return 'spam', 'held' or 'approved' by the manifest's thresholds."""
+        t = self.thresholds
+        if score.spam >= t["spam"]:
+            return "spam"
+        if score.spam >= t["spam_hold"] or score.toxicity >= t["toxicity_hold"]:
+            return "held"
+        return "approved"
+
+    def score(self, texts: list[str], names: list[str] | None = None, explain: bool = True) -> list[Score]:
+        """Score a batch of comments; `names` is accepted for the service's sake but not used yet."""
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
+            return []
+        docs = [normalise(t) for t in texts]
+        probs = {}
+        batch = None
+        for name in ("spam", "toxicity"):
+            if batch is None or not self.shared:
+                batch = self.featurizers[name].hashed(texts, docs)
+            probs[name] = self.heads[name].proba(batch)
+        scores = [Score(float(s), float(t)) for s, t in zip(probs["spam"], probs["toxicity"])]
+        if explain:
+            for name in ("spam", "toxicity"):
+                rows = np.flatnonzero(probs[name] >= EXPLAIN_MIN)
+                if len(rows):
+                    if not self.shared:
+                        batch = self.featurizers[name].hashed(texts, docs)
+                    heads = self.heads[name].heads_for(batch)[0][rows]
+                    terms = explain_terms([texts[i] for i in rows], self.featurizers[name], self.heads[name],
+                                          heads, [docs[i].cyrillic_text for i in rows])
+                    for i, found in zip(rows, terms):
+                        setattr(scores[i], f"{name}_terms", found)
+        return scores
+
+
+def _normalise_span(span: str, cyrillic: bool) -> Normalised:
+    # Spans are mostly ordinary words that recur across comments, so a bounded cache
+    # makes explanations cheap.
+    key = (span, cyrillic)
+    doc = _SPAN_CACHE.get(key)
+    if doc is None:
+        if len(_SPAN_CACHE) > _SPAN_CACHE_MAX:
+            _SPAN_CACHE.clear()
+        doc = _SPAN_CACHE[key] = normalise(span, cyrillic_text=cyrillic)
+    return doc
+
+
+def explain_terms(texts: list[str], featurizer: CommentFeaturizer, head: LinearHead,
+                  heads: np.ndarray | None = None, cyrillic: list[bool] | None = None) -> list[list[str]]:
+    """Return, per text, the original spans whose own n-grams weigh most toward the positive class.
+
+    A span's weight is what its n-grams alone add to the log-odds under the head that scored
+    the comment; n-grams spanning two words are left out, which is fine for highlighting.
+    """
+    if heads is None or cyrillic is None:
+        docs = [normalise(t) for t in texts]
+        heads = head.heads_for(featurizer.hashed(texts, docs))[0]
+        cyrillic = [d.cyrillic_text for d in docs]
+    coef = head.coef
+    spans_of = [[m.group() for m in _SPAN_RE.finditer(t)] for t in texts]
+    flat, owner = [], []
+    for i, spans in enumerate(spans_of):
+        for span in spans:
+            flat.append(_normalise_span(span, cyrillic[i]))
+            owner.append(i)
+    if not flat:
+        return [[] for _ in texts]
+    rows, cols, counts = featurizer.counts(flat)
+    span_head = heads[np.asarray(owner)]
+    weights = np.log1p(counts) * featurizer.idf_[cols] * coef[span_head[rows], cols]
+    contribution = np.bincount(rows, weights, minlength=len(flat))
+    out: list[list[tuple[float, str]]] = [[] for _ in texts]
+    for i, span, c in zip(owner, (s for spans in spans_of for s in spans), contribution):
+        if c > 0:
+            out[i].append((float(c), span))
+    result = []
+    for found in out:
+        if not found:
+            result.append([])
+            continue
+        top = max(c for c, _ in found)
+        best = sorted(found, key=lambda cs: -cs[0])[:MAX_TERMS]
+        result.append(list(dict.fromkeys(s for c, s in best if c >= 0.25 * top)))
+    return result
+
+
+def load_version(models_dir: Path, version: str) -> ModelBundle:
+    """Load a given version (checksums and manifest verified)."""
+    models, manifest = load_models(Path(models_dir), version)
+    return ModelBundle(version, models, manifest)
+
+
+def load_active(models_dir: Path) -> ModelBundle:
+    """Load the version named by `models_dir/ACTIVE`; raises ModelLoadError when it cannot."""
+    return load_version(models_dir, active_version(Path(models_dir)))

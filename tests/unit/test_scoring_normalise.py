@@ -1,0 +1,48 @@
+"""Normalisation undoes the disguises spammers and trolls use."""
+import pytest
+
+from moderation.scoring.normalise import domain_of, normalise, normalise_text
+
+
+@pytest.mark.parametrize(
+    "disguised, plain",
+    [
+        ("Пpeдлaгaeм yдaлённyю paбoтy", "предлагаем удаленную работу"),  # Latin look-alikes
+        ("д у р а к", "дурак"),  # letters split by spaces
+        ("д.у.р.а.к", "дурак"),
+        ("иди на.ху.й", "иди нахуй"),  # split by punctuation
+        ("дууууурак", "дурак"),  # stretched letters
+        ("п0рн0", "порно"),  # digits as letters
+        ("ты cyka", "ты сука"),  # a Latin word of look-alikes inside a Russian comment
+        ("ты suka blyat", "ты сука блят"),  # transliteration
+        ("ＤＵＲＡＫ ёлка", "дурак елка"),  # NFKC full-width, ё, transliteration
+        ("ду\u200bрак", "дурак"),  # invisible characters
+    ],
+)
+def test_disguises_are_undone(disguised, plain):
+    assert normalise_text(disguised) == plain
+
+
+def test_numbers_and_english_are_left_alone():
+    assert normalise_text("в 2022г за 5000 руб") == "в 2022г за 5000 руб"
+    assert normalise_text("Free entry to win cash") == "free entry to win cash"
+
+
+def test_single_letter_words_are_not_glued():
+    assert normalise_text("я и ты") == "я и ты"
+
+
+def test_links_handles_phones_become_signals():
+    doc = normalise("Пишите @easy_money_bot или https://t.me/+abc, тел. +7 (701) 123-45-67")
+    assert doc.handles == 1 and doc.phones == 1
+    assert doc.urls == ["https://t.me/+abc,"] or doc.urls[0].startswith("https://t.me/+abc")
+    assert domain_of(doc.urls[0]) == "t.me"
+
+
+def test_mixed_script_words_are_counted():
+    assert normalise("Пpeдлaгaeм paбoтy").mixed_words == 2
+    assert normalise("Предлагаем работу").mixed_words == 0
+
+
+def test_empty_text():
+    assert normalise("").words == []
