@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/bench.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .
