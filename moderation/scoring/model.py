@@ -33,6 +33,10 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         weight vector, so scoring costs nothing extra.
     """
 
+    # Class-level defaults let models saved before a parameter existed load and print.
+    nb_weight = 0.0
+    nb_alpha = 0.01
+
     def __init__(self, C: float = 10.0, class_weight=None, domains=(), default_domain=None, routes=(),
                  domain_scale: float = 1.0, nb_weight: float = 0.0, nb_alpha: float = 0.01, max_iter: int = 300):
         self.C = C

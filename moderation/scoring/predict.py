@@ -180,7 +180,11 @@ def explain_terms(texts: list[str], featurizer: CommentFeaturizer, head: LinearH
 def load_version(models_dir: Path, version: str) -> ModelBundle:
     """Load a given version (checksums and manifest verified)."""
     models, manifest = load_models(Path(models_dir), version)
-    return ModelBundle(version, models, manifest)
+    try:
+        return ModelBundle(version, models, manifest)
+    except (KeyError, AttributeError, IndexError, TypeError, ValueError) as exc:
+        # The files matched their checksums but are not models this code can score with.
+        raise ModelLoadError(f"model version {version} has an unexpected structure: {exc!r}") from exc
 
 
 def load_active(models_dir: Path) -> ModelBundle:

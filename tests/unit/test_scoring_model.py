@@ -38,3 +38,12 @@ def test_fast_path_matches_sklearn_with_routes():
     texts = ["ты дебил", "сен ақымақсың", "рахмет", "", "спасибо"]
     fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
     assert np.allclose(fast, pipeline.predict_proba(texts)[:, 1])
+
+
+def test_naive_bayes_blend_stays_one_linear_model():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU])
+    X = featurizer.transform([t for t, _ in RU])
+    y = np.array([label for _, label in RU])
+    model = DomainLogit(C=5.0, nb_weight=1.0).fit(X, y)
+    assert model.head_coef_.shape == (1, featurizer.n_features)
+    assert (model.predict(X) == y).mean() == 1.0
