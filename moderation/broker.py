@@ -3,6 +3,7 @@ import logging
 
 import redis
 from celery import Celery, Task
+from celery.signals import worker_init
 
 log = logging.getLogger(__name__)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -36,7 +37,6 @@ def celery_settings(config):
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "worker_hijack_root_logger": False,
         "beat_schedule": {
             "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
         },
@@ -53,10 +53,24 @@ def init_app(app):
 
     celery_app = Celery(app.name, task_cls=FlaskTask, include=["moderation.tasks"])
     celery_app.config_from_object(celery_settings(app.config))
-    celery_app.flask_app = app
     celery_app.set_default()
+    worker_init.connect(lambda **_: _preload_model(app), weak=False, dispatch_uid="moderation-preload-model")
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _preload_model(app):
+    """Load the active model in the worker's parent before forking: pool processes share it, and a
+    missing or damaged model stops the worker at start instead of leaving every comment pending."""
+    from moderation.services import scorer
+
+    try:
+        with app.app_context():
+            bundle = scorer.active_bundle(app.config["MODELS_DIR"])
+    except Exception as exc:
+        log.critical("no usable model in %s: %s", app.config["MODELS_DIR"], exc)
+        raise SystemExit(1) from exc
+    log.info("active model %s loaded", bundle.version)
 
 
 def enqueue(app, task_name, *args):

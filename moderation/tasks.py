@@ -2,13 +2,12 @@
 import logging
 
 from celery import shared_task
-from celery.signals import worker_init
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from moderation.scoring import ModelLoadError
-from moderation.services import decisions, intake, scorer
+from moderation.services import decisions, intake
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -31,14 +30,3 @@ def score_comment(self, comment_id):
 def sweep_pending():
     """Re-queue comments left pending, e.g. while the broker was down or a worker died."""
     return intake.requeue_stale(current_app.config["PENDING_MAX_AGE"])
-
-
-@worker_init.connect
-def load_model_before_forking(sender=None, **_kwargs):
-    """Load the active model once in the parent, so pool processes share it and a missing model shows at start."""
-    flask_app = sender.app.flask_app if hasattr(sender.app, "flask_app") else None
-    if flask_app is None:
-        return
-    with flask_app.app_context():
-        bundle = scorer.active_bundle(flask_app.config["MODELS_DIR"])
-        log.info("active model %s loaded", bundle.version)
