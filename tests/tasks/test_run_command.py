@@ -9,8 +9,12 @@ import time
 import urllib.error
 import urllib.request
 
+from moderation.db import db
+from moderation.models import Comment
 from tests.conftest import QUEUE, ROOT
 from tests.support import free_port
+from tests.tasks.conftest import wait_for_decisions
+from tests.tasks.test_pipeline import CLEAN, SPAM, TOXIC
 
 
 def http(method, url, body=None, headers=None):
@@ -34,7 +38,8 @@ def wait_until(check, timeout=60, what="condition"):
     raise AssertionError(f"{what} not reached in {timeout}s")
 
 
-def test_run_serves_decides_and_stops_its_embedded_redis(database_url, site_key, tmp_path):
+def test_run_serves_decides_and_stops_its_embedded_redis(app, database_url, site_key, tmp_path):
+    """Three comments over real HTTP to `moderation run`; each reaches its decision in the database."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "MODERATION_REDIS_URL"}
     env.update({"MODERATION_DATABASE_URL": database_url, "PORT": str(port), "MODERATION_QUEUE": QUEUE,
@@ -53,13 +58,18 @@ def test_run_serves_decides_and_stops_its_embedded_redis(database_url, site_key,
 
         wait_until(healthy, what="healthz 200")
         auth = {"Authorization": f"Bearer {site_key}"}
-        status, body = http("POST", f"{base}/api/v1/comments", {"name": "Читатель", "text": "Ты тупой дебил, идиот"}, auth)
-        assert status == 202 and body["status"] == "pending"
-        url = f"{base}/api/v1/comments/{body['id']}"
-        decided = wait_until(lambda: (lambda s: s if s["status"] != "pending" else None)(http("GET", url, headers=auth)[1]),
-                             what="a decision")
-        assert decided["status"] == "held"
-        assert decided["scores"]["toxicity"] >= 0.5
+        ids = {}
+        for label, text in (("clean", CLEAN), ("toxic", TOXIC), ("spam", SPAM)):
+            status, body = http("POST", f"{base}/api/v1/comments", {"name": "Читатель", "text": text}, auth)
+            assert status == 202 and body["status"] == "pending"
+            ids[label] = body["id"]
+        with app.app_context():
+            wait_for_decisions(app, list(ids.values()))
+            stored = {label: db.session.get(Comment, comment_id) for label, comment_id in ids.items()}
+            assert {label: c.status for label, c in stored.items()} == {"clean": "approved", "toxic": "held", "spam": "spam"}
+            assert all(c.model_version and c.decided_at for c in stored.values())
+        shown = http("GET", f"{base}/api/v1/comments/{ids['toxic']}", headers=auth)[1]
+        assert shown["status"] == "held" and shown["reasons"][0]["code"] == "toxicity"
         redis_url = [line for line in (tmp_path / "run.log").read_text().splitlines() if "embedded Redis at" in line]
         assert redis_url, (tmp_path / "run.log").read_text()
         redis_port = int(redis_url[0].rsplit(":", 1)[1].split("/")[0])
