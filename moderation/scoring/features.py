@@ -6,7 +6,6 @@ bucket are ever stored, so a fitted featurizer holds no corpus text.
 """
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from dataclasses import dataclass
@@ -17,15 +16,11 @@ import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .normalise import Normalised, domain_of, normalise
+from .signals import KAZAKH_ROUTE, SIGNAL_NAMES, is_kazakh, signal_matrix  # noqa: F401 (re-exported)
 
 # Bump whenever hashing, normalisation or signals change meaning: a model fitted under another
 # value would load fine but score garbage, so loading refuses it.
-FEATURE_VERSION = 4
-SIGNAL_NAMES = (
-    "has_url", "n_urls", "has_handle", "has_phone", "has_email", "spaced", "mixed_share",
-    "caps_share", "repeat_share", "long_numbers", "emoji_share", "exclaim", "cyrillic_share",
-    "kazakh_share", "log_len", "log_words", "offer_terms", "contact_terms",
-)
+FEATURE_VERSION = 6
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1000003)
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
@@ -150,6 +145,14 @@ class HashedBatch:
         ngram = np.bincount(self.rows, self.vals * coef[self.cols], minlength=self.n_rows)
         return ngram + self.signals @ coef[1 << self.n_bits:]
 
+    def dot_heads(self, coef: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """Row-wise dot product, each row with its own row of `coef` (one gather, not one pass per head)."""
+        if coef.shape[0] == 1 or not heads.any():
+            return self.dot(coef[0])
+        flat = heads[self.rows] * coef.shape[1] + self.cols
+        ngram = np.bincount(self.rows, self.vals * coef.ravel().take(flat), minlength=self.n_rows)
+        return ngram + np.einsum("ij,ij->i", self.signals, coef[heads, 1 << self.n_bits:])
+
     def column(self, index: int) -> np.ndarray:
         """Dense values of one feature column."""
         if index >= 1 << self.n_bits:
@@ -164,77 +167,6 @@ class HashedBatch:
         indptr = np.concatenate(([0], np.cumsum(np.bincount(self.rows, minlength=self.n_rows))))
         ngrams = sp.csr_matrix((self.vals, self.cols, indptr), shape=(self.n_rows, 1 << self.n_bits))
         return sp.hstack([ngrams, sp.csr_matrix(self.signals)], format="csr")
-
-
-_LONG_NUMBER_RE = re.compile(r"\d{4,}")
-# What a moderator recognises in Russian spam even in words the training data never had:
-# offers of money or work, and calls to move the talk elsewhere. Word starts, normalised text.
-_OFFER_RE = re.compile(
-    r"(?<!\w)(?:заработ|зарабат|доход|подработ|удален|удаленк|вакан|выплат|оплат|займ|кредит|"
-    r"микрозайм|крипт|биткоин|инвест|трейд|бирж|казино|ставк|бонус|приз|выигр|бесплатн|скидк|"
-    r"акци|предлага|ищу|требу|набор|курьер|прибыл|пассивн|схем|арбитраж|руб|₽|\$|usdt|usd)")
-_CONTACT_RE = re.compile(
-    r"(?<!\w)(?:пиш|напиш|обращ|звон|личк|лс|директ|телеграм|телега|тг|whatsapp|ватсап|вотсап|"
-    r"вайбер|viber|переход|жми|подпис|ссылк|профил|\ue001|\ue003|\ue004)")
-KAZAKH_ROUTE = 0.3  # kazakh_share above this (3% of letters) routes a comment to the Kazakh head
-_KAZAKH = np.array([ord(c) for c in "әғқңөұүһіӘҒҚҢӨҰҮҺІ"], dtype=np.uint32)
-
-
-def is_kazakh(text: str) -> bool:
-    """True when a text would be routed to the Kazakh head (over 3% Kazakh-only letters)."""
-    return signal_matrix([text], [normalise(text)])[0, SIGNAL_NAMES.index("kazakh_share")] > KAZAKH_ROUTE
-
-
-def signal_matrix(texts: list[str], docs: list[Normalised]) -> np.ndarray:
-    """Return the moderator signals of a batch (rows) scaled to roughly 0..1, computed with numpy."""
-    n = len(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    row_of = np.repeat(np.arange(n), lengths)
-
-    def per_row(mask):
-        """Count of True positions per comment."""
-        return np.bincount(row_of[mask], minlength=n).astype(np.float64)
-
-    latin_upper = (codes >= 65) & (codes <= 90)
-    cyr = (codes >= 0x400) & (codes <= 0x4FF)
-    letters = per_row(latin_upper | ((codes >= 97) & (codes <= 122)) | cyr)
-    caps = per_row(latin_upper | ((codes >= 0x400) & (codes <= 0x42F)))
-    # Runs of 4+ digits (phones, prices, card numbers); a lone "10" says nothing about spam.
-    long_numbers = np.fromiter((len(_LONG_NUMBER_RE.findall(t)) for t in texts), dtype=np.float64, count=n)
-    emoji = per_row(codes >= 0x2190)  # arrows, symbols, pictographs
-    exclaim = per_row(codes == 33)
-    kazakh = per_row(np.isin(codes, _KAZAKH))
-    cyr_letters = per_row(cyr)
-    same3 = (codes[:-2] == codes[1:-1]) & (codes[1:-1] == codes[2:]) & (codes[:-2] > 32) & (row_of[:-2] == row_of[2:])
-    repeats = np.bincount(row_of[:-2][same3], minlength=n).astype(np.float64) if len(codes) > 2 else np.zeros(n)
-    chars = np.maximum(lengths, 1).astype(np.float64)
-    n_words = np.fromiter((max(len(d.words), 1) for d in docs), dtype=np.float64, count=n)
-    per_doc = np.array([
-        (float(bool(d.urls)), min(len(d.urls), 5) / 5, float(d.handles > 0), float(d.phones > 0),
-         float(d.emails > 0), float(d.spaced_runs > 0), d.mixed_words)
-        for d in docs
-    ], dtype=np.float64).reshape(n, 7)
-    joined = [" ".join(d.words) for d in docs]
-    lexicon = np.array([(min(len(set(_OFFER_RE.findall(j))), 3) / 3, min(len(set(_CONTACT_RE.findall(j))), 3) / 3)
-                        for j in joined], dtype=np.float64).reshape(n, 2)
-    has_letters = letters > 3
-    safe_letters = np.maximum(letters, 1)
-    return np.column_stack([
-        per_doc[:, :6],
-        per_doc[:, 6] / n_words,
-        np.where(has_letters, caps / safe_letters, 0.0),
-        repeats / chars,
-        np.minimum(long_numbers, 3) / 3,
-        emoji / chars,
-        np.minimum(exclaim, 5) / 5,
-        cyr_letters / safe_letters,
-        np.minimum(kazakh / safe_letters * 10, 1.0),
-        np.log1p(chars) / 8,
-        np.log1p(n_words) / 6,
-        lexicon[:, 0],
-        lexicon[:, 1],
-    ])
 
 
 class CommentFeaturizer(TransformerMixin, BaseEstimator):

@@ -27,6 +27,9 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         `threshold` uses that domain's head. The first matching route wins.
     domain_scale: size of the domain copies; below 1 it regularises the per-domain
         corrections harder than the shared weights, so less is learnt as a domain quirk.
+    head_calibration: when true, `calibrate_heads` fits a Platt map per head on held-out
+        rows, so that one threshold means the same for Russian and English comments; a global
+        map would put the rare Russian spam below the English spam it outnumbers on dev.
     nb_weight: adds multinomial naive Bayes log-count ratios to every head (each side scaled
         to unit spread on the train rows). NB generalises better from few examples of a class
         (about 1,000 Russian spam messages); the sum of two linear models is still one
@@ -36,9 +39,11 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
     # Class-level defaults let models saved before a parameter existed load and print.
     nb_weight = 0.0
     nb_alpha = 0.01
+    head_calibration = False
 
     def __init__(self, C: float = 10.0, class_weight=None, domains=(), default_domain=None, routes=(),
-                 domain_scale: float = 1.0, nb_weight: float = 0.0, nb_alpha: float = 0.01, max_iter: int = 300):
+                 domain_scale: float = 1.0, nb_weight: float = 0.0, nb_alpha: float = 0.01, head_calibration: bool = False,
+                 max_iter: int = 300):
         self.C = C
         self.class_weight = class_weight
         self.domains = domains
@@ -47,6 +52,7 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         self.domain_scale = domain_scale
         self.nb_weight = nb_weight
         self.nb_alpha = nb_alpha
+        self.head_calibration = head_calibration
         self.max_iter = max_iter
 
     def _augment(self, X, domain) -> sp.csr_matrix:
@@ -84,10 +90,38 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         # float32 halves the shipped file; scores move by far less than any threshold step.
         self.head_coef_ = heads.astype(np.float32)
         self.intercept_ = np.array([intercept])
+        self.head_intercept_ = np.full(len(heads), intercept)
         self.coef_ = self.head_coef_[:1]
         self.classes_ = lr.classes_
         self.n_features_in_ = n
         return self
+
+    def calibrate_heads(self, X, y, min_rows: int = 5):
+        """Fit a Platt map per head on held-out rows and fold it into that head's weights."""
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        heads = self.route(X)
+        coef = self.head_coef_.astype(np.float64)
+        for k in range(len(coef)):
+            rows = np.flatnonzero(heads == k)
+            # A head without enough of both classes keeps its raw log-odds.
+            if min(int(y[rows].sum()), int((1 - y[rows]).sum())) < min_rows:
+                continue
+            d = (X[rows] @ coef[k] + self.head_intercept_[k]).reshape(-1, 1)
+            platt = LogisticRegression(C=1e4).fit(d, y[rows])
+            a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+            coef[k] *= a
+            self.head_intercept_[k] = a * self.head_intercept_[k] + b
+        self.head_coef_ = coef.astype(np.float32)
+        self.coef_ = self.head_coef_[:1]
+        self.intercept_ = self.head_intercept_[:1].copy()
+        return self
+
+    def intercepts(self) -> np.ndarray:
+        """Intercept of each head (models saved before per-head intercepts share one)."""
+        if hasattr(self, "head_intercept_"):
+            return np.asarray(self.head_intercept_, dtype=np.float64)
+        return np.full(len(self.head_coef_), float(self.intercept_[0]))
 
     def route(self, X) -> np.ndarray:
         """Index of the head that scores each row (0 = default)."""
@@ -102,13 +136,14 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of the positive class, each row scored by its routed head."""
         X = sp.csr_matrix(X)
-        d = X @ self.head_coef_[0]
+        b = self.intercepts()
+        d = (X @ self.head_coef_[0]).astype(np.float64) + b[0]
         if len(self.routes):
             heads = self.route(X)
             for k in np.unique(heads[heads > 0]):
                 rows = np.flatnonzero(heads == k)
-                d[rows] = X[rows] @ self.head_coef_[k]
-        return d.astype(np.float64) + self.intercept_[0]
+                d[rows] = X[rows] @ self.head_coef_[k] + b[k]
+        return d
 
     def predict_proba(self, X) -> np.ndarray:
         """Uncalibrated probabilities (the shipped model calibrates them afterwards)."""

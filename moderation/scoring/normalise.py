@@ -99,16 +99,20 @@ class Normalised:
     cyrillic_text: bool = False
 
 
-def _fold(text: str) -> str:
+def _fold(text: str) -> tuple[str, int]:
     # NFKC folds full-width and styled letters (𝐝𝐮𝐫𝐚𝐤, ｄｕｒａｋ) but not small capitals or Greek,
     # which spammers use the same way («Пᴏмᴏгу», «нужнο»); ё is written as е by most people anyway.
     folded = unicodedata.normalize("NFKC", text).lower()
     # str.translate walks every character; the regex guards make the common case nearly free.
     if _INVISIBLE_RE.search(folded):
         folded = folded.translate(_INVISIBLE)
+    foreign = 0
     if _FOREIGN_RE.search(folded):
+        # Nobody types small capitals or Greek letters inside Russian words by accident: such a
+        # word counts as mixed-script, a spam signal, like a Latin look-alike would.
+        foreign = sum(1 for word in folded.split() if _FOREIGN_RE.search(word))
         folded = folded.translate(_FOREIGN_TO_CYR)
-    return folded.replace("ё", "е")
+    return folded.replace("ё", "е"), foreign
 
 
 def _fix_token(token: str, cyrillic_text: bool) -> tuple[str, bool]:
@@ -148,7 +152,7 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
 
     `cyrillic_text` overrides the script guess, for scoring a fragment of a longer comment.
     """
-    folded = _fold(text)
+    folded, foreign = _fold(text)
     urls = URL_RE.findall(folded) if _URL_HINT_RE.search(folded) else []
     if urls:
         folded = URL_RE.sub(f" {URL_TOKEN} ", folded)
@@ -174,7 +178,7 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
     if _SEGMENTED_RE.search(folded):
         folded = _SEGMENTED_RE.sub(lambda m: _INWORD_SEP_RE.sub("", m.group()), folded)
     tokens = _TOKEN_RE.findall(folded)
-    mixed = 0
+    mixed = foreign
     if has_latin or (_DIGIT_RE.search(folded) and _DIGIT_NEAR_LETTER_RE.search(folded)):
         words = []
         for token in tokens:

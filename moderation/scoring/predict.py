@@ -47,6 +47,11 @@ class LinearHead:
         self.calibrator = inner[0].calibrators[0]
         # One row per head (DomainLogit) or the single weight row of a plain linear model.
         self.coef = np.atleast_2d(getattr(self.estimator, "head_coef_", self.estimator.coef_))
+        self.span_cache: dict[tuple[str, bool, int], float] = {}  # see explain_terms
+        if hasattr(self.estimator, "intercepts"):
+            self.intercepts = self.estimator.intercepts()
+        else:
+            self.intercepts = np.full(len(self.coef), float(np.ravel(self.estimator.intercept_)[0]))
 
     def calibrate(self, d: np.ndarray) -> np.ndarray:
         """Map log-odds to calibrated probabilities."""
@@ -57,10 +62,7 @@ class LinearHead:
     def proba(self, batch: HashedBatch) -> np.ndarray:
         """Calibrated positive-class probabilities, each row scored by its routed head."""
         heads, coef = self.heads_for(batch)
-        d = batch.dot(coef[0])
-        for k in np.unique(heads[heads > 0]):
-            d = np.where(heads == k, batch.dot(coef[k]), d)
-        return self.calibrate(d + float(np.ravel(self.estimator.intercept_)[0]))
+        return self.calibrate(batch.dot_heads(coef, heads) + self.intercepts[heads])
 
     def heads_for(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
         """(head index of each row, weight matrix with one row per head), as DomainLogit routes."""
@@ -150,22 +152,31 @@ def explain_terms(texts: list[str], featurizer: CommentFeaturizer, head: LinearH
         heads = head.heads_for(featurizer.hashed(texts, docs))[0]
         cyrillic = [d.cyrillic_text for d in docs]
     coef = head.coef
-    spans_of = [[m.group() for m in _SPAN_RE.finditer(t)] for t in texts]
-    flat, owner = [], []
-    for i, spans in enumerate(spans_of):
-        for span in spans:
-            flat.append(_normalise_span(span, cyrillic[i]))
-            owner.append(i)
-    if not flat:
+    spans_of = [_SPAN_RE.findall(t) for t in texts]  # the pattern has no capturing groups
+    words = [span for spans in spans_of for span in spans]
+    if not words:
         return [[] for _ in texts]
-    rows, cols, counts = featurizer.counts(flat)
-    span_head = heads[np.asarray(owner)]
-    weights = np.log1p(counts) * featurizer.idf_[cols] * coef[span_head[rows], cols]
-    contribution = np.bincount(rows, weights, minlength=len(flat))
+    owner = np.repeat(np.arange(len(texts)), [len(spans) for spans in spans_of])
+    # A span's contribution depends only on its text, the script guess and the head, and
+    # ordinary words recur in almost every comment: each head keeps a bounded cache of them.
+    cache = head.span_cache
+    keys = list(zip(words, [cyrillic[i] for i in owner.tolist()], heads[owner].tolist()))
+    contribution = np.array([cache.get(key, np.nan) for key in keys])
+    missing = np.flatnonzero(np.isnan(contribution))
+    if len(missing):
+        if len(cache) > _SPAN_CACHE_MAX:
+            cache.clear()
+        flat = [_normalise_span(keys[k][0], keys[k][1]) for k in missing.tolist()]
+        rows, cols, counts = featurizer.counts(flat)
+        span_head = heads[owner[missing]]
+        weights = np.log1p(counts) * featurizer.idf_[cols] * coef[span_head[rows], cols]
+        contribution[missing] = np.bincount(rows, weights, minlength=len(flat))
+        for k, c in zip(missing.tolist(), contribution[missing].tolist()):
+            cache[keys[k]] = c
     out: list[list[tuple[float, str]]] = [[] for _ in texts]
-    for i, span, c in zip(owner, (s for spans in spans_of for s in spans), contribution):
-        if c > 0:
-            out[i].append((float(c), span))
+    positive = np.flatnonzero(contribution > 0)  # only these can be named; skip the rest in numpy
+    for k, i, c in zip(positive.tolist(), owner[positive].tolist(), contribution[positive].tolist()):
+        out[i].append((c, words[k]))
     result = []
     for found in out:
         if not found:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import skops.io as sio
 
+from .features import FEATURE_VERSION
+
 MODEL_FILES = ("spam.skops", "toxicity.skops")
 ACTIVE_FILE = "ACTIVE"
 HISTORY_FILE = "HISTORY"
@@ -103,6 +105,12 @@ def read_manifest(models_dir: Path, version: str) -> dict:
 def load_models(models_dir: Path, version: str) -> tuple[dict, dict]:
     """Load a version's models after checking every checksum; return (models, manifest)."""
     manifest = read_manifest(models_dir, version)
+    # A version fitted on features this code no longer computes would load and score garbage;
+    # refusing it here also keeps `set_active` and `rollback` from pointing ACTIVE at it.
+    fitted_on = manifest.get("features", {}).get("feature_version")
+    if fitted_on is not None and fitted_on != FEATURE_VERSION:
+        raise ModelLoadError(f"model version {version!r} was fitted on features of version {fitted_on}, "
+                             f"this code computes version {FEATURE_VERSION}; retrain")
     models = {}
     for filename, expected in manifest["files"].items():
         path = Path(models_dir) / version / filename

@@ -47,3 +47,16 @@ def test_naive_bayes_blend_stays_one_linear_model():
     model = DomainLogit(C=5.0, nb_weight=1.0).fit(X, y)
     assert model.head_coef_.shape == (1, featurizer.n_features)
     assert (model.predict(X) == y).mean() == 1.0
+
+
+def test_head_calibration_fits_each_head_and_fast_path_agrees():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    settings = {"C": 5.0, "class_weight": None, "domains": ("forum", "kazakh"), "default_domain": "forum",
+                "routes": (("kazakh", "kazakh_share", 0.1),), "domain_scale": 0.5, "head_calibration": True}
+    pipeline = fit_model(featurizer, rows(), rows(), settings)
+    model = pipeline.steps[-1][1].calibrated_classifiers_[0].estimator.estimator
+    assert len(set(model.intercepts())) == 2  # each head got its own Platt intercept
+    texts = ["ты дебил", "сен ақымақсың", "рахмет", "спасибо"]
+    fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
+    assert np.allclose(fast, pipeline.predict_proba(texts)[:, 1])
+    assert fast[0] > fast[3] and fast[1] > fast[2]

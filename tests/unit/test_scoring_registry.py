@@ -103,3 +103,11 @@ def test_decide_follows_thresholds(models_dir):
     assert bundle.decide(Score(0.5, 0.0)) == "held"
     assert bundle.decide(Score(0.1, 0.6)) == "held"
     assert bundle.decide(Score(0.1, 0.1)) == "approved"
+
+
+def test_a_version_fitted_on_other_features_is_refused(models_dir):
+    save_version(models_dir, "v_old", toy_models(), {"created": "v3", "thresholds": THRESHOLDS,
+                                                      "features": {"feature_version": -1}})
+    with pytest.raises(ModelLoadError, match="features of version -1"):
+        set_active(models_dir, "v_old")
+    assert load_active(models_dir).version == "v1"
