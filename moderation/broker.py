@@ -60,8 +60,9 @@ def init_app(app):
 
 
 def _preload_model(app):
-    """Load the active model in the worker's parent before forking: pool processes share it, and a
-    missing or damaged model stops the worker at start instead of leaving every comment pending."""
+    """Load the active model in the worker's parent, or stop the worker at start."""
+    # Loaded before forking, pool processes share the model; a missing or damaged one must not leave
+    # every comment pending behind a worker that looks healthy.
     from moderation.services import scorer
 
     try:

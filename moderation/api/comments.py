@@ -6,6 +6,7 @@ from moderation.api import bp
 from moderation.api.auth import site_required
 from moderation.api.forms import CommentForm, clean, formdata_from_json
 from moderation.errors import error_response
+from moderation.models import PENDING
 from moderation.services import intake
 
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
@@ -36,10 +37,10 @@ def create_comment():
     form, error = _read_form()
     if error is not None:
         return error
-    comment = intake.accept_comment(g.site, form.cleaned())
-    response = jsonify({"id": comment.id, "status": comment.status})
+    comment_id = intake.accept_comment(g.site, form.cleaned())
+    response = jsonify({"id": comment_id, "status": PENDING})
     response.status_code = 202
-    response.headers["Location"] = f"/api/v1/comments/{comment.id}"
+    response.headers["Location"] = f"/api/v1/comments/{comment_id}"
     return response
 
 
