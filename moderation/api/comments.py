@@ -24,7 +24,7 @@ def _read_form():
     form = CommentForm(formdata=formdata)
     form.validate()
     fields = {name: messages[0] for name, messages in form.errors.items()}
-    fields.update({name: message for name, message in type_errors.items()})
+    fields.update(type_errors)
     if fields:
         return None, error_response(400, _("Please correct the errors in the form."), fields)
     return form, None

@@ -74,6 +74,15 @@ class LinearHead:
         return heads, self.coef
 
 
+def decide(spam: float, toxicity: float, thresholds: dict) -> str:
+    """Map the two scores to 'spam', 'held' or 'approved' with thresholds spam, spam_hold, toxicity_hold."""
+    if spam >= thresholds["spam"]:
+        return "spam"
+    if spam >= thresholds["spam_hold"] or toxicity >= thresholds["toxicity_hold"]:
+        return "held"
+    return "approved"
+
+
 class ModelBundle:
     """The spam and toxicity models of one version, ready to score comments."""
 
@@ -94,12 +103,7 @@ class ModelBundle:
 
     def decide(self, score: Score) -> str:
         """Return 'spam', 'held' or 'approved' by the manifest's thresholds."""
-        t = self.thresholds
-        if score.spam >= t["spam"]:
-            return "spam"
-        if score.spam >= t["spam_hold"] or score.toxicity >= t["toxicity_hold"]:
-            return "held"
-        return "approved"
+        return decide(score.spam, score.toxicity, self.thresholds)
 
     def score(self, texts: list[str], names: list[str] | None = None, explain: bool = True) -> list[Score]:
         """Score a batch of comments; `names` is accepted for the service's sake but not used yet."""

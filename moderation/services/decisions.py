@@ -5,19 +5,11 @@ from flask import current_app
 from sqlalchemy import update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
+from moderation.models import HELD, PENDING, Comment
+from moderation.scoring import decide
 from moderation.services import scorer
 
 log = logging.getLogger(__name__)
-
-
-def decide(spam, toxicity, limits):
-    """Map the two scores to a status with the thresholds in limits."""
-    if spam >= limits["spam"]:
-        return SPAM
-    if spam >= limits["spam_hold"] or toxicity >= limits["toxicity_hold"]:
-        return HELD
-    return APPROVED
 
 
 def reasons_for(score, limits):

@@ -118,22 +118,16 @@ def test_the_obvious_cases(bundle):
     assert [bundle.decide(s) for s in (clean, toxic, spam)] == ["approved", "held", "spam"]
 
 
+@pytest.mark.parametrize("task, threshold", [("toxicity", "toxicity_hold"), ("spam", "spam")])
 @pytest.mark.parametrize("disguise", DISGUISES, ids=lambda f: f.__name__)
-def test_disguises_barely_move_toxicity(bundle, disguise):
-    plain = bundle.score(TOXIC, explain=False)
-    hidden = bundle.score([disguise(t) for t in TOXIC], explain=False)
-    for text, p, h in zip(TOXIC, plain, hidden):
-        assert h.toxicity >= p.toxicity - 0.15, (disguise(text), p.toxicity, h.toxicity)
-        assert h.toxicity >= bundle.thresholds["toxicity_hold"], disguise(text)
-
-
-@pytest.mark.parametrize("disguise", DISGUISES, ids=lambda f: f.__name__)
-def test_disguises_barely_move_spam(bundle, disguise):
-    plain = bundle.score(SPAM, explain=False)
-    hidden = bundle.score([disguise(t) for t in SPAM], explain=False)
-    for text, p, h in zip(SPAM, plain, hidden):
-        assert h.spam >= p.spam - 0.15, (disguise(text), p.spam, h.spam)
-        assert h.spam >= bundle.thresholds["spam"], disguise(text)
+def test_disguises_barely_move_the_score(bundle, disguise, task, threshold):
+    texts = TOXIC if task == "toxicity" else SPAM
+    plain = bundle.score(texts, explain=False)
+    hidden = bundle.score([disguise(t) for t in texts], explain=False)
+    for text, p, h in zip(texts, plain, hidden):
+        before, after = getattr(p, task), getattr(h, task)
+        assert after >= before - 0.15, (disguise(text), before, after)
+        assert after >= bundle.thresholds[threshold], disguise(text)
 
 
 def test_neutral_rewrite_scores_lower_than_its_toxic_original(bundle):
