@@ -1,7 +1,7 @@
 """Comment moderation service for Russian-language news sites."""
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 
 from moderation import config as settings
 
@@ -17,19 +17,30 @@ def create_app(config=None):
     settings.finalise(app.config, app.instance_path)
     app.json.ensure_ascii = False  # readable Cyrillic in every JSON answer
 
-    from moderation import broker, i18n
+    from moderation import broker, i18n, security
     from moderation.db import db
-    from moderation.extensions import migrate
+    from moderation.extensions import csrf, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     i18n.init_app(app)
     broker.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
 
-    from moderation import errors, health
+    from moderation import dashboard, errors, health
     from moderation.api import bp as api_bp
 
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
+    dashboard.init_app(app)
+
+    @app.get("/")
+    def index():
+        """The service's root leads people to the dashboard."""
+        return redirect(url_for("dashboard.queue"))
+
     return app

@@ -54,6 +54,43 @@ def site_add(name):
     click.echo(key)
 
 
+@main.group("user")
+def user_group():
+    """Moderators and admins of the dashboard."""
+
+
+@user_group.command("add")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
+@click.option("--password", envvar="MODERATION_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True,
+              show_envvar=True, help="Better given as MODERATION_PASSWORD or at the prompt than on the command line.")
+@with_appcontext
+def user_add(login, role, password):
+    """Create a dashboard user; the password comes from MODERATION_PASSWORD or a prompt."""
+    from moderation.services import users
+
+    try:
+        user = users.create_user(login, password, role)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{user.role} {user.login!r} created")
+
+
+@user_group.command("token")
+@click.argument("login")
+@with_appcontext
+def user_token(login):
+    """Issue a new API token for the moderate API; it is printed alone on the last line."""
+    from moderation.services import users
+
+    user = users.find_user(login)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user {login!r}")
+    token = users.issue_token(user)
+    click.echo(f"API token for {user.login!r} (shown once):")
+    click.echo(token)
+
+
 def _models_dir():
     return Path(current_app.config["MODELS_DIR"])
 

@@ -1,6 +1,7 @@
 """Configuration: defaults <- MODERATION_* environment <- explicit overrides."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,13 @@ DEFAULTS = {
     "SPAM_HOLD": -1.0,  # < 0: use the active model's thresholds
     "SPAM_THRESHOLD": -1.0,
     "TOXICITY_HOLD": -1.0,
+    # "auto": session cookies are Secure when the request came over HTTPS; "1" always, "0" never.
+    "SECURE_COOKIES": "auto",
+    "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1), trusted for X-Forwarded-For/-Proto
+    "SESSION_HOURS": 12,
+    "LOGIN_LIMIT": "10 per minute;50 per hour",  # failed sign-ins per address
+    "LOGIN_ACCOUNT_LIMIT": "20 per hour",  # failed sign-ins per account, from any address
+    "PAGE_SIZE": 50,
 }
 
 
@@ -69,6 +77,18 @@ def finalise(config, instance_path):
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = str(config["SECURE_COOKIES"]).lower() in ("1", "true", "yes", "on")
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_HOURS"])
+    config["WTF_CSRF_TIME_LIMIT"] = config["SESSION_HOURS"] * 3600
+    # Sign-in limits live in Redis so every web worker counts together; with Redis down they fall
+    # back to each worker's memory rather than locking moderators out.
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    config.setdefault("RATELIMIT_KEY_PREFIX", f"{config['QUEUE']}-limits")
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
 
 def normalise_database_url(url):

@@ -1,5 +1,5 @@
 """Translations: Russian first, then Kazakh and English, chosen by Accept-Language."""
-from flask import request
+from flask import request, session
 from flask_babel import Babel
 
 from moderation import PACKAGE_DIR
@@ -9,7 +9,9 @@ babel = Babel()
 
 
 def select_locale():
-    """Pick the reader's language from Accept-Language; Russian when nothing matches."""
+    """The dashboard speaks the language its user chose, Russian by default; the API follows Accept-Language."""
+    if request.path.startswith("/dashboard"):
+        return session.get("locale") or "ru"
     return request.accept_languages.best_match(LOCALES) or "ru"
 
 

@@ -1,14 +1,17 @@
-"""Domain tables: sites that post comments, and the comments with their decisions."""
+"""Domain tables: sites, comments and their decisions, the people who moderate them, and what they did."""
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.db import db, utcnow
 
 PENDING, APPROVED, HELD, SPAM, REJECTED = "pending", "approved", "held", "spam", "rejected"
 STATUSES = (PENDING, APPROVED, HELD, SPAM, REJECTED)
+MODERATOR, ADMIN = "moderator", "admin"
+ROLES = (MODERATOR, ADMIN)
 
 
 class Site(db.Model):
@@ -20,6 +23,8 @@ class Site(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # IANA zone the newsroom reads times in; Kazakhstan is one zone (UTC+5) since 2024.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Almaty", server_default="Asia/Almaty")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -35,6 +40,11 @@ class Comment(db.Model):
     __table_args__ = (
         Index("ix_comment_status_queued_at", "status", "queued_at"),
         Index("ix_comment_site_article", "site_id", "article_id", "status"),
+        # The moderation queue: riskiest first, or oldest first, within a status.
+        Index("ix_comment_status_risk", "status", "risk", "id"),
+        Index("ix_comment_status_created", "status", "created_at", "id"),
+        Index("ix_comment_email", "email"),
+        Index("ix_comment_author_ip", "author_ip"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +66,14 @@ class Comment(db.Model):
     toxicity_score: Mapped[Optional[float]]
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     model_version: Mapped[Optional[str]] = mapped_column(String(64))
+    # max(spam, toxicity): the queue's "riskiest first" order, indexed with the status.
+    risk: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # " spam toxicity ": the reasons' codes, space-delimited, so the queue can filter with LIKE everywhere.
+    reason_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    lang: Mapped[str] = mapped_column(String(8), default="", server_default="")  # guessed: ru, kk, en
+    reject_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    moderated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    moderated_at: Mapped[Optional[datetime]]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the id was last handed to the broker; the sweep re-queues comments pending since long before.
@@ -63,6 +81,130 @@ class Comment(db.Model):
     decided_at: Mapped[Optional[datetime]]
 
     site: Mapped[Site] = relationship(back_populates="comments")
+    moderated_by: Mapped[Optional["User"]] = relationship()
 
     def __repr__(self):
         return f"<Comment {self.id} {self.status}>"
+
+
+class User(UserMixin, db.Model):
+    """A moderator or an admin of the dashboard; the password is stored as a salted hash."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=MODERATOR)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[Optional[datetime]]
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_admin(self):
+        return self.role == ADMIN
+
+    def __repr__(self):
+        return f"<User {self.login} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A moderator's token for the moderate API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[Optional[datetime]]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    user: Mapped[User] = relationship()
+
+
+class Reason(db.Model):
+    """Why a comment is rejected; toxicity reasons become toxic training labels."""
+
+    __tablename__ = "reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(100))  # shown for admins' own reasons; built-ins are translated
+    toxic: Mapped[bool] = mapped_column(Boolean, default=False)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    position: Mapped[int] = mapped_column(default=100, server_default="100")
+
+
+class AuditEvent(db.Model):
+    """One thing a person did: a decision on a comment, a ban, an admin change. Never edited but for `undone`."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_comment", "comment_id", "id"),
+        Index("ix_audit_event_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    comment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
+    from_status: Mapped[Optional[str]] = mapped_column(String(16))
+    to_status: Mapped[Optional[str]] = mapped_column(String(16))
+    reason: Mapped[Optional[str]] = mapped_column(String(40))
+    # Actions taken together (a bulk action) share a batch, so that one undo reverts them all.
+    batch: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    via: Mapped[str] = mapped_column(String(16), default="dashboard")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    user: Mapped[Optional[User]] = relationship()
+    comment: Mapped[Optional[Comment]] = relationship()
+
+
+class Label(db.Model):
+    """A moderator's judgement of a comment as training data; a later decision replaces an earlier one."""
+
+    __tablename__ = "label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    spam: Mapped[bool] = mapped_column(Boolean)
+    toxic: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: the decision says nothing about toxicity
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    comment: Mapped[Comment] = relationship()
+
+
+class Ban(db.Model):
+    """An author whose comments go to spam unscored: an e-mail address, an IP or an IP range."""
+
+    __tablename__ = "ban"
+    __table_args__ = (Index("ix_ban_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "email" or "ip" (an address or a CIDR range)
+    value: Mapped[str] = mapped_column(String(254))
+    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))  # None: every site
+    note: Mapped[Optional[str]] = mapped_column(String(500))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(db.Model):
+    """A value admins change in the dashboard (thresholds...); read on every decision, so no restart is needed."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))

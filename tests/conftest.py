@@ -7,12 +7,12 @@ import psycopg
 import pytest
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.engine import make_url
 
 from moderation import create_app
 from moderation.db import db
-from moderation.models import Comment, Site
+from moderation.models import ApiToken, AuditEvent, Ban, Comment, Label, Reason, Setting, Site, User
 from moderation.services import sites
 from tests.support import RedisServer
 
@@ -95,6 +95,8 @@ def base_config(database_url, redis_url, **extra):
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret",
         "QUEUE": QUEUE,
+        # Each app counts sign-in attempts apart, so one test's failures never lock out another's.
+        "RATELIMIT_KEY_PREFIX": f"{QUEUE}-{uuid.uuid4().hex[:8]}",
     }
     config.update(extra)
     return config
@@ -113,8 +115,10 @@ def make_app(database_url, redis_url):
     yield factory
     for app in apps:
         with app.app_context():
-            db.session.execute(delete(Comment))
-            db.session.execute(delete(Site))
+            for table in (AuditEvent, Label, Ban, Setting, Comment, ApiToken, Site, User):
+                db.session.execute(delete(table))
+            db.session.execute(delete(Reason).where(Reason.builtin.is_(False)))
+            db.session.execute(update(Reason).values(active=True))
             db.session.commit()
             db.engine.dispose()
 

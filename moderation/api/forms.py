@@ -72,8 +72,11 @@ class CommentForm(Form):
     referrer = StringField(filters=[clean, truncate(2000)], validators=[Optional()])
 
     def cleaned(self):
-        """The valid values, with empty optional fields as None."""
-        return {name: (self[name].data or None) for name in FIELDS}
+        """The valid values, with empty optional fields as None; e-mail lower-case, to find an author's comments."""
+        values = {name: (self[name].data or None) for name in FIELDS}
+        if values["email"]:
+            values["email"] = values["email"].lower()
+        return values
 
 
 def formdata_from_json(body):

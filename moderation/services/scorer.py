@@ -20,10 +20,11 @@ def active_bundle(models_dir):
         return cached
 
 
-def thresholds(bundle, config):
-    """The model's thresholds, each overridable from the config (a negative value keeps the model's)."""
+def thresholds(bundle, config, overrides=None):
+    """The model's thresholds, overridden by the config (a negative value keeps the model's), then by admins'."""
     merged = dict(bundle.thresholds)
     for key, name in (("SPAM_HOLD", "spam_hold"), ("SPAM_THRESHOLD", "spam"), ("TOXICITY_HOLD", "toxicity_hold")):
         if config.get(key, -1) >= 0:
             merged[name] = config[key]
+    merged.update(overrides or {})
     return merged

@@ -1,0 +1,58 @@
+"""The moderators' API: the dashboard's actions for bots and tools, with a moderator's token."""
+from functools import wraps
+
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from moderation.api import bp
+from moderation.api.auth import bearer_token
+from moderation.db import db
+from moderation.errors import error_response
+from moderation.models import Comment
+from moderation.services import review, users
+
+FIELD_MESSAGES = {
+    "action": _l("The action must be approve, reject or spam."),
+    "reason": _l("A rejection needs a known reason code."),
+}
+
+
+def moderator_required(view):
+    """Let the view run only for a moderator's or admin's token; the user is in g.user."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = users.user_for_token(bearer_token())
+        if user is None:
+            response = error_response(401, _("A valid moderator token is required."))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'
+            return response
+        g.user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.post("/comments/<int(max=2147483647):comment_id>/moderate")
+@moderator_required
+def moderate_comment(comment_id):
+    """Approve, reject with a reason, or mark a comment as spam: the same effect, audit and label as the dashboard."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("Malformed JSON: expected an object."))
+    action, reason = body.get("action"), body.get("reason")
+    if not isinstance(action, str) or action not in review.DECISIONS:
+        return error_response(400, _("Please correct the errors in the form."), {"action": str(FIELD_MESSAGES["action"])})
+    if reason is not None and not isinstance(reason, str):
+        return error_response(400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])})
+    if db.session.get(Comment, comment_id) is None:
+        return error_response(404, _("Comment not found."))
+    try:
+        _batch, changed = review.moderate([comment_id], g.user, action, reason, via="api")
+    except review.ReviewError as exc:
+        return error_response(400, _("Please correct the errors in the form."),
+                              {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
+    comment = changed[0]
+    return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason,
+                    "moderated_by": g.user.login})

@@ -1,0 +1,56 @@
+"""Sign-in, sign-out and the dashboard language."""
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from moderation.dashboard import bp
+from moderation.dashboard.forms import EmptyForm, LoginForm
+from moderation.dashboard.helpers import safe_next
+from moderation.extensions import limiter, submitted_login
+from moderation.i18n import LOCALES
+from moderation.services import users
+
+
+def _failed(response):
+    """Only failed sign-ins count against the limits (a success redirects)."""
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=submitted_login, methods=["POST"],
+               deduct_when=_failed)
+def login():
+    """Sign in with a login and a password."""
+    form = LoginForm()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("dashboard.queue"))
+    if form.validate_on_submit():
+        user = users.authenticate(form.login.data, form.password.data)
+        if user is not None:
+            session.clear()  # a new session id on sign-in: no fixation
+            login_user(user)
+            session.permanent = True
+            return redirect(safe_next(form.next.data) or url_for("dashboard.queue"))
+        flash(_("Wrong login or password."), "error")
+        return render_template("dashboard/login.html", form=form), 401
+    form.next.data = form.next.data or request.args.get("next", "")
+    status = 400 if request.method == "POST" else 200
+    return render_template("dashboard/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the dashboard's language: Russian, Kazakh or English."""
+    if EmptyForm().validate_on_submit() and request.form.get("locale") in LOCALES:
+        session["locale"] = request.form["locale"]
+    return redirect(safe_next(request.form.get("next")) or url_for("dashboard.queue"))

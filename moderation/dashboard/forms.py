@@ -1,0 +1,59 @@
+"""Dashboard forms; every one carries a CSRF token (Flask-WTF)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from moderation.models import ROLES
+
+
+class LoginForm(FlaskForm):
+    """Sign-in: the contract names the inputs `login` and `password`."""
+
+    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A moderator's action on one comment or a selection; the view checks action and reason."""
+
+    action = HiddenField()
+    reason = SelectField(_l("Reason"), choices=[], validate_choice=False, validators=[Optional()])
+    next = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token: undo, sign-out, promote, delete."""
+
+    next = HiddenField()
+
+
+class SiteForm(FlaskForm):
+    """A new site."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    timezone = StringField(_l("Time zone"), default="Asia/Almaty", validators=[DataRequired(), Length(max=64)])
+
+
+class UserForm(FlaskForm):
+    """A new moderator or admin."""
+
+    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+
+
+class ReasonForm(FlaskForm):
+    """An admin's own reject reason."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    label = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    toxic = BooleanField(_l("Teaches toxicity"))
+
+
+class BanForm(FlaskForm):
+    """A ban by e-mail, IP or IP range."""
+
+    kind = SelectField(_l("Kind"), choices=[("email", "e-mail"), ("ip", "IP")])
+    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=254)])

@@ -1,0 +1,65 @@
+"""Template helpers: times in the site's zone, highlighted spans, safe redirects."""
+import re
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from moderation.services import reasons as reason_service
+
+DEFAULT_ZONE = "Asia/Almaty"
+
+
+def safe_next(target):
+    """A redirect target only if it stays inside the dashboard (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or "\\" in target:
+        return None
+    return target
+
+
+def zone(name):
+    """The time zone by IANA name; Almaty when unknown."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def local_time(moment, zone_name=None, style="short"):
+    """A stored naive-UTC time shown in the site's zone and the moderator's language."""
+    if moment is None:
+        return ""
+    return format_datetime(moment.replace(tzinfo=ZoneInfo("UTC")), style, tzinfo=zone(zone_name),
+                           locale=str(get_locale()))
+
+
+def highlight(text, spans):
+    """The text, escaped, with the spans that drove its scores wrapped in <mark>."""
+    spans = sorted({s for s in spans or [] if s and s.strip()}, key=len, reverse=True)
+    if not spans:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(s) for s in spans), re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def spans_of(comment):
+    """Every span any of the comment's reasons names."""
+    return [span for reason in (comment.reasons or []) for span in reason.get("spans") or []]
+
+
+def init_app(app):
+    """Register the helpers with Jinja."""
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals.update(highlight=highlight, spans_of=spans_of, reason_label=reason_service.label_of,
+                                 get_locale=get_locale)

@@ -1,0 +1,70 @@
+"""Banned authors: e-mail addresses, IP addresses and IP ranges whose comments go to spam unscored."""
+import ipaddress
+
+from sqlalchemy import delete, or_, select
+
+from moderation.db import db
+from moderation.models import Ban
+
+EMAIL, IP = "email", "ip"
+
+
+class BanError(ValueError):
+    """A ban value that is not an e-mail address, an IP or a range."""
+
+
+def normalise(kind, value):
+    """The canonical stored form: lower-case e-mail, compressed IP or CIDR network."""
+    value = (value or "").strip()
+    if kind == EMAIL:
+        if "@" not in value or len(value) > 254:
+            raise BanError("email")
+        return value.lower()
+    if kind == IP:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise BanError("ip") from exc
+        return str(network.network_address) if network.num_addresses == 1 else str(network)
+    raise BanError("kind")
+
+
+def add_ban(kind, value, user=None, site_id=None, note=None):
+    """Ban an author; return (ban, created). An equal ban that exists already is returned as it is."""
+    value = normalise(kind, value)
+    same_site = Ban.site_id.is_(None) if site_id is None else Ban.site_id == site_id
+    existing = db.session.scalar(select(Ban).where(Ban.kind == kind, Ban.value == value, same_site))
+    if existing is not None:
+        return existing, False
+    ban = Ban(kind=kind, value=value, site_id=site_id, note=note, created_by_id=user.id if user else None)
+    db.session.add(ban)
+    db.session.flush()
+    return ban, True
+
+
+def remove_ban(ban_id):
+    """Lift a ban."""
+    db.session.execute(delete(Ban).where(Ban.id == ban_id))
+
+
+def all_bans():
+    """Every ban, newest first."""
+    return db.session.scalars(select(Ban).order_by(Ban.id.desc())).all()
+
+
+def ban_for(site_id, email, author_ip):
+    """The ban that covers this author on this site, or None."""
+    scope = or_(Ban.site_id.is_(None), Ban.site_id == site_id)
+    if email:
+        ban = db.session.scalar(select(Ban).where(scope, Ban.kind == EMAIL, Ban.value == email.strip().lower()))
+        if ban is not None:
+            return ban
+    if author_ip:
+        try:
+            address = ipaddress.ip_address(author_ip)
+        except ValueError:
+            return None
+        for ban in db.session.scalars(select(Ban).where(scope, Ban.kind == IP)):
+            if address in ipaddress.ip_network(ban.value, strict=False):
+                return ban
+    return None

@@ -1,0 +1,159 @@
+"""Moderators' decisions on comments: approve, reject with a reason, spam, ban, undo.
+
+Every decision is written with an audit event and becomes the comment's training label.
+"""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from moderation.db import db, utcnow
+from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Label
+from moderation.services import bans, reasons
+
+APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "undo"
+ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
+DECISIONS = (APPROVE, REJECT, MARK_SPAM)
+MAX_BULK = 500
+
+
+class ReviewError(ValueError):
+    """An action that cannot be taken as asked; `field` names the faulty input."""
+
+    def __init__(self, field, message=""):
+        super().__init__(message or field)
+        self.field = field
+
+
+def _label_for(action, reason):
+    """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity."""
+    if action == APPROVE:
+        return False, False
+    if action == MARK_SPAM:
+        return True, None
+    return False, (True if reason is not None and reason.toxic else None)
+
+
+def _set_label(comment, user, action, reason):
+    spam, toxic = _label_for(action, reason)
+    label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
+    if label is None:
+        label = Label(comment_id=comment.id)
+        db.session.add(label)
+    label.user_id, label.spam, label.toxic, label.created_at = user.id, spam, toxic, utcnow()
+
+
+def _lock(comment_ids):
+    """The comments with these ids, locked for this transaction where the database can (PostgreSQL)."""
+    query = select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id).with_for_update()
+    return db.session.scalars(query).all()
+
+
+def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch=None):
+    """Apply one decision to comments; return (batch id, the comments changed). One undo reverts the batch."""
+    if action not in ACTIONS:
+        raise ReviewError("action")
+    comment_ids = sorted({int(i) for i in comment_ids})
+    if not comment_ids:
+        raise ReviewError("ids")
+    if len(comment_ids) > MAX_BULK:
+        raise ReviewError("ids", f"at most {MAX_BULK} comments at once")
+    reason = None
+    if action == REJECT:
+        reason = reasons.find(reason_code)
+        if reason is None:
+            raise ReviewError("reason")
+    batch = batch or uuid.uuid4().hex
+    comments = _lock(comment_ids)
+    now = utcnow()
+    for comment in comments:
+        db.session.add(AuditEvent(
+            user_id=user.id, action=action, comment_id=comment.id, from_status=comment.status,
+            to_status=ACTIONS[action], reason=reason.code if reason else None, batch=batch, via=via,
+            detail={"previous": _moderation_state(comment)},
+        ))
+        comment.status = ACTIONS[action]
+        comment.reject_reason = reason.code if reason else None
+        comment.moderated_by_id, comment.moderated_at = user.id, now
+        _set_label(comment, user, action, reason)
+    db.session.commit()
+    return batch, comments
+
+
+def ban_author(comment_id, user, kind, via="dashboard"):
+    """Ban the comment's author by e-mail or IP, and mark the comment spam; one undo reverts both."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise ReviewError("id")
+    value = comment.email if kind == bans.EMAIL else comment.author_ip if kind == bans.IP else None
+    if not value:
+        raise ReviewError("kind")
+    ban, created = bans.add_ban(kind, value, user=user, note=f"comment {comment.id}")
+    batch = uuid.uuid4().hex
+    db.session.add(AuditEvent(user_id=user.id, action=BAN, comment_id=comment.id, batch=batch, via=via,
+                              detail={"ban_id": ban.id, "kind": ban.kind, "value": ban.value,
+                                      "created": created}))
+    moderate([comment.id], user, MARK_SPAM, via=via, batch=batch)
+    return batch, ban
+
+
+def _moderation_state(comment):
+    return {"reject_reason": comment.reject_reason, "moderated_by_id": comment.moderated_by_id,
+            "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None}
+
+
+def undo_last(user, via="dashboard"):
+    """Revert the user's latest batch not yet undone; return the ids restored ([] when nothing to undo).
+
+    A comment someone else has decided since is left as it is.
+    """
+    last = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.user_id == user.id, AuditEvent.undone.is_(False),
+                                 AuditEvent.batch.is_not(None), AuditEvent.action != UNDO)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    )
+    if last is None:
+        return []
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.batch == last.batch)
+                                .order_by(AuditEvent.id.desc())).all()
+    comments = {c.id: c for c in _lock([e.comment_id for e in events if e.comment_id])}
+    restored = []
+    for event in events:
+        event.undone = True
+        if event.action == BAN:
+            if event.detail.get("created"):
+                bans.remove_ban(event.detail.get("ban_id"))
+            continue
+        comment = comments.get(event.comment_id)
+        if comment is None or comment.status != event.to_status:
+            continue
+        previous = event.detail.get("previous") or {}
+        comment.status = event.from_status
+        comment.reject_reason = previous.get("reject_reason")
+        comment.moderated_by_id = previous.get("moderated_by_id")
+        comment.moderated_at = _parse_time(previous.get("moderated_at"))
+        _restore_label(comment, event)
+        restored.append(comment.id)
+    db.session.add(AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch,
+                                                                             "comments": restored}))
+    db.session.commit()
+    return restored
+
+
+def _restore_label(comment, undone_event):
+    """The label of the latest decision still standing on the comment, or none."""
+    standing = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.comment_id == comment.id, AuditEvent.action.in_(DECISIONS),
+                                 AuditEvent.undone.is_(False), AuditEvent.id != undone_event.id)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    )
+    label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
+    if standing is None or standing.user is None:
+        if label is not None:
+            db.session.delete(label)
+        return
+    _set_label(comment, standing.user, standing.action, reasons.get(standing.reason))
+
+
+def _parse_time(value):
+    return datetime.fromisoformat(value) if value else None

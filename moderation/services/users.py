@@ -1,0 +1,94 @@
+"""Moderators and admins: accounts, passwords and API tokens."""
+import hashlib
+import secrets
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from moderation.db import db, utcnow
+from moderation.models import ROLES, ApiToken, User
+
+TOKEN_PREFIX = "mt_"
+MIN_PASSWORD = 8
+# Compared against when the login is unknown, so a wrong login costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked."""
+
+
+def create_user(login, password, role):
+    """Create a moderator or admin with a salted password hash."""
+    login = (login or "").strip()
+    if not login or len(login) > 64:
+        raise UserError("the login must be 1 to 64 characters")
+    if role not in ROLES:
+        raise UserError(f"the role must be one of {', '.join(ROLES)}")
+    check_password(password)
+    if find_user(login) is not None:
+        raise UserError(f"a user {login!r} exists already")
+    user = User(login=login, password_hash=generate_password_hash(password), role=role)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def check_password(password):
+    """Refuse passwords too short to resist guessing."""
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"the password must be at least {MIN_PASSWORD} characters")
+
+
+def set_password(user, password):
+    """Replace a user's password."""
+    check_password(password)
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+
+
+def find_user(login):
+    """The user with this login (case-insensitive), or None."""
+    if not login:
+        return None
+    return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
+
+
+def authenticate(login, password):
+    """The active user with this login and password, or None; takes as long whether or not the login exists."""
+    user = find_user(login)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def hash_token(token):
+    """SHA-256 of a token: tokens are long random strings, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user):
+    """Give the user a new API token; return it (shown once, only its hash is kept)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, prefix=token[:10], token_hash=hash_token(token)))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token):
+    """The active user owning this unrevoked token, or None."""
+    if not token or len(token) > 200 or not token.startswith(TOKEN_PREFIX):
+        return None
+    api_token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False))
+    )
+    if api_token is None or not api_token.user.active:
+        return None
+    api_token.last_used_at = utcnow()
+    db.session.commit()
+    return api_token.user
