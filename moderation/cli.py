@@ -25,8 +25,13 @@ def main():
 def run_command():
     """Migrate the database, then run web and worker (and Redis if none is configured)."""
     from moderation.runner import run_all
+    from moderation.services import users
 
     upgrade(directory=current_app.extensions["migrate"].directory)
+    first = users.create_first_admin()
+    if first:
+        click.echo(f"first admin created for the dashboard: login {first[0]!r}, password {first[1]!r} "
+                   "(shown once; change it with `moderation user password admin`)")
     sys.exit(run_all(current_app._get_current_object()))
 
 
@@ -76,6 +81,25 @@ def user_add(login, role, password):
     click.echo(f"{user.role} {user.login!r} created")
 
 
+@user_group.command("password")
+@click.argument("login")
+@click.option("--password", envvar="MODERATION_PASSWORD", prompt="New password", hide_input=True,
+              confirmation_prompt=True, show_envvar=True)
+@with_appcontext
+def user_password(login, password):
+    """Set a user's password (from MODERATION_PASSWORD or a prompt)."""
+    from moderation.services import users
+
+    user = users.find_user(login)
+    if user is None:
+        raise click.ClickException(f"no user {login!r}")
+    try:
+        users.set_password(user, password)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {user.login!r} changed")
+
+
 @user_group.command("token")
 @click.argument("login")
 @with_appcontext
@@ -89,6 +113,30 @@ def user_token(login):
     token = users.issue_token(user)
     click.echo(f"API token for {user.login!r} (shown once):")
     click.echo(token)
+
+
+@main.group("words")
+def words_group():
+    """Word lists of a site: block (to spam) and watch (held for a moderator)."""
+
+
+@words_group.command("add")
+@click.argument("site_name", metavar="SITE")
+@click.argument("kind", type=click.Choice(["watch", "block"]))
+@click.argument("words", nargs=-1, required=True)
+@with_appcontext
+def words_add(site_name, kind, words):
+    """Add entries; each catches its inflected and disguised forms, as whole words."""
+    from moderation.services import sites, wordlists
+
+    site = sites.find_site(site_name)
+    if site is None:
+        raise click.ClickException(f"no site {site_name!r}")
+    try:
+        added = wordlists.add_words(site, kind, words)
+    except wordlists.WordListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{len(added)} added to the {kind} list of {site.name!r} ({len(words) - len(added)} there already)")
 
 
 def _models_dir():

@@ -33,6 +33,11 @@ DEFAULTS = {
     "LOGIN_LIMIT": "10 per minute;50 per hour",  # failed sign-ins per address
     "LOGIN_ACCOUNT_LIMIT": "20 per hour",  # failed sign-ins per account, from any address
     "PAGE_SIZE": 50,
+    "CAMPAIGN_HOURS": 24,  # near-identical texts within this window are compared
+    "CAMPAIGN_SIZE": 3,  # ... and held together once this many different names sent one
+    "TRUSTED_MAX_SCORE": 0.9,  # a trusted author's comment is approved unless a score reaches this
+    "API_KEY_LIMIT": "200 per second",  # comments a site key may post; far above any real site
+    "API_AUTHOR_LIMIT": "60 per minute",  # comments per reader's IP (author_ip), flood aside
 }
 
 

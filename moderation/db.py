@@ -1,8 +1,10 @@
 """The SQLAlchemy handle shared by the app, the worker and the migrations."""
+import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -27,3 +29,14 @@ db = SQLAlchemy(model_class=Base)
 def utcnow():
     """Naive UTC now: both SQLite and PostgreSQL store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+@event.listens_for(Engine, "connect")
+def _unicode_lower_on_sqlite(dbapi_connection, _record):
+    """SQLite's own lower() folds ASCII only; searches must ignore the case of Cyrillic letters too."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)

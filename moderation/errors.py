@@ -1,7 +1,7 @@
 """JSON errors for machine clients: never an HTML page, never a bare 500."""
 import logging
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -35,6 +35,19 @@ def _message_for(exc):
     return MESSAGES.get(exc.code, exc.name)
 
 
+PAGE_MESSAGES = {
+    400: _l("The form was not accepted: it may have expired. Go back, reload the page and try again."),
+    403: _l("This page is for admins only."),
+    404: _l("There is no such page."),
+    429: _l("Too many attempts. Please wait a minute and try again."),
+}
+
+
+def _page_message(exc):
+    """A sentence for a person in the dashboard, not a machine."""
+    return PAGE_MESSAGES.get(exc.code, exc.name)
+
+
 def _wants_json():
     return request.path.startswith(JSON_PREFIXES) or not request.accept_mimetypes.accept_html
 
@@ -45,6 +58,8 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if not _wants_json():
+            if request.path.startswith("/dashboard"):
+                return render_template("dashboard/error.html", code=exc.code, message=_page_message(exc)), exc.code
             return exc
         return error_response(exc.code, _message_for(exc))
 

@@ -25,6 +25,11 @@ class Site(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # IANA zone the newsroom reads times in; Kazakhstan is one zone (UTC+5) since 2024.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Almaty", server_default="Asia/Almaty")
+    # Rules admins set per site (see services/rules.py).
+    max_links: Mapped[int] = mapped_column(default=2, server_default="2")  # more links than this: held
+    premoderation: Mapped[str] = mapped_column(String(8), default="none", server_default="none")  # all|first|links
+    shadow_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    flood_seconds: Mapped[int] = mapped_column(default=15, server_default="15")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -43,8 +48,9 @@ class Comment(db.Model):
         # The moderation queue: riskiest first, or oldest first, within a status.
         Index("ix_comment_status_risk", "status", "risk", "id"),
         Index("ix_comment_status_created", "status", "created_at", "id"),
-        Index("ix_comment_email", "email"),
+        Index("ix_comment_email_status", "email", "status"),  # an author's record, from the index alone
         Index("ix_comment_author_ip", "author_ip"),
+        Index("ix_comment_site_created", "site_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +77,10 @@ class Comment(db.Model):
     # " spam toxicity ": the reasons' codes, space-delimited, so the queue can filter with LIKE everywhere.
     reason_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     lang: Mapped[str] = mapped_column(String(8), default="", server_default="")  # guessed: ru, kk, en
+    fingerprint: Mapped[Optional[str]] = mapped_column(String(256))  # MinHash, to find campaigns
+    campaign_id: Mapped[Optional[int]] = mapped_column(index=True)  # the first comment of its campaign
+    # In shadow mode every comment is held; this keeps what the filter would have decided.
+    filter_status: Mapped[Optional[str]] = mapped_column(String(16))
     reject_reason: Mapped[Optional[str]] = mapped_column(String(40))
     moderated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     moderated_at: Mapped[Optional[datetime]]
@@ -208,3 +218,17 @@ class Setting(db.Model):
     value: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+
+
+class WordEntry(db.Model):
+    """A word-list entry of a site: "block" sends a comment to spam, "watch" holds it for a moderator."""
+
+    __tablename__ = "word_entry"
+    __table_args__ = (Index("ix_word_entry_site_kind_text", "site_id", "kind", "text", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # "block" or "watch"
+    text: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

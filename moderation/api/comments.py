@@ -1,15 +1,23 @@
 """Comment routes: intake, status, and an article's approved comments."""
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from moderation.api import bp
 from moderation.api.auth import site_required
 from moderation.api.forms import CommentForm, clean, formdata_from_json
 from moderation.errors import error_response
+from moderation.extensions import limit_key, limiter
 from moderation.models import PENDING
 from moderation.services import intake
 
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
+
+
+def author_ip():
+    """The reader's address as the site sent it (JSON or form), for rate limiting; '' when absent."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    value = body.get("author_ip") if isinstance(body, dict) or hasattr(body, "get") else None
+    return value.strip()[:45] if isinstance(value, str) else ""
 
 
 def _read_form():
@@ -32,12 +40,23 @@ def _read_form():
 
 @bp.post("/comments")
 @site_required
+@limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
+@limiter.limit(lambda: current_app.config["API_AUTHOR_LIMIT"], key_func=lambda: limit_key("author", author_ip()),
+               exempt_when=lambda: not author_ip())
 def create_comment():
     """Accept a comment for moderation: 202 with its id once it is stored."""
     form, error = _read_form()
     if error is not None:
         return error
-    comment_id = intake.accept_comment(g.site, form.cleaned())
+    fields = form.cleaned()
+    if intake.is_duplicate(g.site, fields):
+        return error_response(409, _("Duplicate comment detected; it looks as though you have already said that!"))
+    wait = intake.flood_wait(g.site, fields)
+    if wait:
+        response = error_response(429, _("You are posting comments too quickly. Slow down."))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    comment_id = intake.accept_comment(g.site, fields)
     response = jsonify({"id": comment_id, "status": PENDING})
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/comments/{comment_id}"

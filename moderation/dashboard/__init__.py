@@ -46,7 +46,7 @@ def init_app(app):
     login_manager.login_view = "dashboard.login"
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"
-    from moderation.dashboard import admin, auth, helpers, queue, reports  # noqa: F401  (registers the routes)
+    from moderation.dashboard import admin, admin_models, admin_rules, auth, helpers, queue, reports  # noqa: F401
 
     helpers.init_app(app)
     app.register_blueprint(bp)

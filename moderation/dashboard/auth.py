@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from moderation.dashboard import bp
 from moderation.dashboard.forms import EmptyForm, LoginForm
 from moderation.dashboard.helpers import safe_next
-from moderation.extensions import limiter, submitted_login
+from moderation.extensions import address_key, limiter, login_key
 from moderation.i18n import LOCALES
 from moderation.services import users
 
@@ -17,8 +17,9 @@ def _failed(response):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=submitted_login, methods=["POST"],
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=address_key, methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=login_key, methods=["POST"],
                deduct_when=_failed)
 def login():
     """Sign in with a login and a password."""

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from moderation.models import ROLES
@@ -19,7 +20,7 @@ class ActionForm(FlaskForm):
     """A moderator's action on one comment or a selection; the view checks action and reason."""
 
     action = HiddenField()
-    reason = SelectField(_l("Reason"), choices=[], validate_choice=False, validators=[Optional()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=40)])
     next = HiddenField()
 
 
@@ -41,7 +42,7 @@ class UserForm(FlaskForm):
 
     login = StringField(_l("Login"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, r) for r in ROLES])
 
 
 class ReasonForm(FlaskForm):
@@ -55,5 +56,5 @@ class ReasonForm(FlaskForm):
 class BanForm(FlaskForm):
     """A ban by e-mail, IP or IP range."""
 
-    kind = SelectField(_l("Kind"), choices=[("email", "e-mail"), ("ip", "IP")])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("email", "e-mail"), SelectChoice("ip", "IP")])
     value = StringField(_l("Value"), validators=[DataRequired(), Length(max=254)])

@@ -13,6 +13,7 @@ from moderation.models import AuditEvent, Comment, Site
 from moderation.services import queue as queue_service
 from moderation.services import reasons, review
 
+MAX_ID = 2**31 - 1
 DONE = {
     review.APPROVE: _l("Approved: %(n)d."),
     review.REJECT: _l("Rejected: %(n)d."),
@@ -32,16 +33,6 @@ def wants_json():
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _reason_choices():
-    return [(r.code, reasons.label_of(r)) for r in reasons.active_reasons()]
-
-
-def _action_form():
-    form = ActionForm()
-    form.reason.choices = [("", _("Reason…"))] + _reason_choices()
-    return form
-
-
 @bp.get("/")
 def queue():
     """Comments of one status (held by default), filtered, riskiest or oldest first, a page at a time."""
@@ -51,6 +42,7 @@ def queue():
     sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
         "dashboard/queue.html", view=view, comments=comments, cursor=cursor, total=queue_service.count(view),
+        count_cap=queue_service.SEARCH_COUNT_CAP,
         counts=queue_service.status_counts(), sites=sites, sites_by_id={s.id: s for s in sites},
         records=queue_service.author_records(comments), undo_form=EmptyForm(),
         reasons=reasons.active_reasons(), first_page=after is None,
@@ -96,12 +88,14 @@ def moderate(comment_id):
 @bp.post("/moderate")
 def moderate_many():
     """The same actions on a selection of comments (bulk)."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 11]
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses; ids are 32-bit in the database.
+    ids = [int(i) for i in request.form.getlist("ids")
+           if i.isascii() and i.isdigit() and len(i) <= 10 and 0 < int(i) <= MAX_ID]
     return _apply(ids)
 
 
 def _apply(ids):
-    form = _action_form()
+    form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:

@@ -61,10 +61,20 @@ def ban_for(site_id, email, author_ip):
             return ban
     if author_ip:
         try:
-            address = ipaddress.ip_address(author_ip)
+            addresses = _forms_of(ipaddress.ip_address(author_ip))
         except ValueError:
             return None
         for ban in db.session.scalars(select(Ban).where(scope, Ban.kind == IP)):
-            if address in ipaddress.ip_network(ban.value, strict=False):
+            network = ipaddress.ip_network(ban.value, strict=False)
+            if any(address in network for address in addresses):
                 return ban
     return None
+
+
+def _forms_of(address):
+    """An address and its other spelling: dual-stack servers report IPv4 readers as ::ffff:a.b.c.d."""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address, address.ipv4_mapped
+    if address.version == 4:
+        return address, ipaddress.IPv6Address(f"::ffff:{address}")
+    return (address,)

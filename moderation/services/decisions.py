@@ -1,14 +1,16 @@
 """The automatic decision on a comment: approve, hold for a moderator, or spam."""
 import logging
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import update
 
 from moderation.db import db, utcnow
-from moderation.models import HELD, PENDING, SPAM, Comment
+from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
 from moderation.scoring import decide
+from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
-from moderation.services import bans, scorer, settings
+from moderation.services import bans, rules, scorer, settings, wordlists
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,12 @@ def reasons_for(score, limits):
     if score.toxicity >= limits["toxicity_hold"]:
         reasons.append({"code": "toxicity", "score": round(score.toxicity, 4), "spans": list(score.toxicity_terms)})
     return reasons
+
+
+def with_word_lists(status, listed):
+    """The stricter of the models' decision and the word lists': a block entry means spam, a watch entry held."""
+    ruled = SPAM if any(r["code"] == "blocklist" for r in listed) else HELD if listed else APPROVED
+    return rules.stricter(ruled, status)
 
 
 def codes_of(reasons):
@@ -38,29 +46,68 @@ def _store_if_pending(comment_id, **values):
     return result.rowcount == 1
 
 
+@dataclass
+class Verdict:
+    """What the filter decides on a comment, and why: the values stored with the decision."""
+
+    status: str
+    values: dict = field(default_factory=dict)
+    campaign: list = field(default_factory=list)  # earlier comments of the same campaign to hold too
+
+
+def assess(comment, site, config):
+    """Decide on a comment, stored or not (the admins' «test a comment» box passes an unsaved one).
+
+    Order: bans (spam, unscored), word lists, models, then the site's rules (links, campaigns,
+    pre-moderation, trusted authors). Ends the session's transaction before scoring.
+    """
+    lang, signature = guess_language(comment.text), fingerprint.signature(comment.text)
+    ban = bans.ban_for(site.id, comment.email, comment.author_ip)
+    if ban is not None:
+        reason = {"code": "banned", "score": None, "spans": [], "ban": {"kind": ban.kind, "value": ban.value}}
+        return Verdict(SPAM, {"risk": 1.0, "reasons": [reason], "lang": lang, "fingerprint": signature})
+    text, name = comment.text, comment.name
+    listed = wordlists.hits_in(wordlists.entries_of(site.id),
+                               {"name": name, "email": comment.email, "url": comment.url, "text": text})
+    facts = rules.gather(comment, site.id, signature, config)
+    overrides = settings.threshold_overrides()
+    db.session.rollback()  # hold no transaction (and no lock) while the model works
+    bundle = scorer.active_bundle(config["MODELS_DIR"])
+    limits = scorer.thresholds(bundle, config, overrides)
+    score = bundle.score([text], [name])[0]
+    risk = float(max(score.spam, score.toxicity))
+    status = with_word_lists(decide(score.spam, score.toxicity, limits), listed)
+    status, ruled = rules.apply(status, risk, facts, site, config)
+    campaign = next((r for r in ruled if r["code"] == "campaign"), None)
+    return Verdict(status, {
+        "spam_score": float(score.spam), "toxicity_score": float(score.toxicity), "risk": risk,
+        "reasons": listed + reasons_for(score, limits) + ruled, "model_version": bundle.version, "lang": lang,
+        "fingerprint": signature, "campaign_id": campaign["campaign_id"] if campaign else None,
+    }, facts.campaign if campaign else [])
+
+
 def score_comment(comment_id):
     """Score a pending comment and store its decision; return the status, or None if nothing changed."""
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.status != PENDING:
         return None
-    ban = bans.ban_for(comment.site_id, comment.email, comment.author_ip)
-    lang = guess_language(comment.text)
-    if ban is not None:
-        reason = {"code": "banned", "score": None, "spans": [], "ban": {"kind": ban.kind, "value": ban.value}}
-        return SPAM if _store_if_pending(comment_id, status=SPAM, risk=1.0, reasons=[reason], lang=lang) else None
-    text, name = comment.text, comment.name
-    overrides = settings.threshold_overrides()
-    db.session.rollback()  # hold no transaction (and no lock) while the model works
-    bundle = scorer.active_bundle(current_app.config["MODELS_DIR"])
-    limits = scorer.thresholds(bundle, current_app.config, overrides)
-    score = bundle.score([text], [name])[0]
-    status = decide(score.spam, score.toxicity, limits)
-    stored = _store_if_pending(
-        comment_id, status=status, spam_score=float(score.spam), toxicity_score=float(score.toxicity),
-        risk=float(max(score.spam, score.toxicity)), reasons=reasons_for(score, limits), model_version=bundle.version,
-        lang=lang,
-    )
-    return status if stored else None
+    site = comment.site
+    verdict = assess(comment, site, current_app.config)
+    stored = _decide(comment_id, site, verdict.status, **verdict.values)
+    if stored and verdict.campaign:
+        reason = next(r for r in verdict.values["reasons"] if r["code"] == "campaign")
+        rules.hold_campaign(verdict.campaign, reason["campaign_id"], reason["size"])
+    return stored
+
+
+def _decide(comment_id, site, status, **values):
+    """Store the decision; in shadow mode hold it, keeping what the filter decided. Return the stored status."""
+    if site.shadow_mode:
+        values["filter_status"] = status
+        values["reasons"] = [*values.get("reasons", []), {"code": "shadow", "score": None, "spans": [],
+                                                          "decision": status}]
+        status = HELD
+    return status if _store_if_pending(comment_id, status=status, **values) else None
 
 
 def hold_after_error(comment_id, error):

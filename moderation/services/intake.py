@@ -1,8 +1,9 @@
 """Taking in a comment: store it first, then hand its id to the broker."""
+import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from moderation import broker
 from moderation.db import db, utcnow
@@ -20,6 +21,31 @@ def accept_comment(site, fields):
     db.session.commit()
     broker.enqueue(current_app, SCORE_TASK, comment_id)
     return comment_id
+
+
+def is_duplicate(site, fields):
+    """Whether the same author already sent this text to this article (WordPress checks this before flood)."""
+    author = (Comment.email == fields["email"]) if fields.get("email") else and_(
+        Comment.name == fields["name"],
+        Comment.author_ip == fields["author_ip"] if fields.get("author_ip") else Comment.author_ip.is_(None))
+    article = (Comment.article_id == fields["article_id"]) if fields.get("article_id") else Comment.article_id.is_(None)
+    query = select(Comment.id).where(Comment.site_id == site.id, article, author, Comment.text == fields["text"])
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def flood_wait(site, fields):
+    """Seconds the author must still wait when their last comment came less than the site's flood interval ago."""
+    if site.flood_seconds <= 0 or not (fields.get("author_ip") or fields.get("email")):
+        return 0
+    same_author = [Comment.author_ip == fields["author_ip"]] if fields.get("author_ip") else []
+    if fields.get("email"):
+        same_author.append(Comment.email == fields["email"])
+    since = utcnow() - timedelta(seconds=site.flood_seconds)
+    last = db.session.scalar(select(func.max(Comment.created_at))
+                             .where(Comment.site_id == site.id, or_(*same_author), Comment.created_at > since))
+    if last is None:
+        return 0
+    return max(1, math.ceil(site.flood_seconds - (utcnow() - last).total_seconds()))
 
 
 def get_comment(site, comment_id):

@@ -1,4 +1,6 @@
 """What moderators look at: comments by status with filters, search and keyset pagination, and authors' records."""
+import math
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
@@ -9,6 +11,9 @@ from moderation.models import APPROVED, HELD, REJECTED, SPAM, STATUSES, Comment
 RISK, OLDEST, NEWEST = "risk", "oldest", "newest"
 ORDERS = (RISK, OLDEST, NEWEST)
 LANGUAGES = ("ru", "kk", "en")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases; bigger numbers make them fail
+# PostgreSQL refuses NUL in text, and no control character belongs in a filter.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -35,7 +40,7 @@ class QueueFilter:
         status = args.get("status", HELD)
         view.status = status if status in STATUSES or status == "all" else HELD
         view.order = args.get("order") if args.get("order") in ORDERS else (RISK if view.status == HELD else NEWEST)
-        view.site_id = args.get("site", type=int)
+        view.site_id = _id(args.get("site", type=int))
         view.article_id = _text(args.get("article"), 200)
         view.reason = _text(args.get("reason"), 40)
         view.lang = args.get("lang") if args.get("lang") in LANGUAGES else None
@@ -56,8 +61,12 @@ class QueueFilter:
 
 
 def _text(value, limit):
-    value = (value or "").strip()
+    value = CONTROL_CHARS.sub("", value or "").strip()
     return value[:limit] or None
+
+
+def _id(value):
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def _score(value):
@@ -65,7 +74,7 @@ def _score(value):
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return min(max(number, 0.0), 1.0)
+    return min(max(number, 0.0), 1.0) if math.isfinite(number) else None
 
 
 def _conditions(view):
@@ -143,14 +152,26 @@ def parse_cursor(value, view):
     try:
         key, _sep, comment_id = (value or "").rpartition("~")
         key = float(key) if view.order == RISK else datetime.fromisoformat(key)
-        return key, int(comment_id)
+        comment_id = int(comment_id)
     except (TypeError, ValueError):
         return None
+    if not 0 <= comment_id <= MAX_ID or (view.order == RISK and not math.isfinite(key)):
+        return None
+    return key, comment_id
+
+
+SEARCH_COUNT_CAP = 1000
 
 
 def count(view):
-    """How many comments the view holds."""
-    return db.session.scalar(select(func.count()).select_from(Comment).where(*_conditions(view)))
+    """How many comments the view holds; with a text search, at most SEARCH_COUNT_CAP + 1.
+
+    A search reads every candidate row's text; counting stops early rather than read them all.
+    """
+    query = select(Comment.id).where(*_conditions(view))
+    if view.q:
+        query = query.limit(SEARCH_COUNT_CAP + 1)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
 def status_counts():

@@ -125,7 +125,7 @@ def undo_last(user, via="dashboard"):
                 bans.remove_ban(event.detail.get("ban_id"))
             continue
         comment = comments.get(event.comment_id)
-        if comment is None or comment.status != event.to_status:
+        if comment is None or comment.status != event.to_status or _decided_since(event):
             continue
         previous = event.detail.get("previous") or {}
         comment.status = event.from_status
@@ -138,6 +138,14 @@ def undo_last(user, via="dashboard"):
                                                                              "comments": restored}))
     db.session.commit()
     return restored
+
+
+def _decided_since(event):
+    """Whether someone took a decision on the event's comment after it that still stands (same status or not)."""
+    return db.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.comment_id == event.comment_id, AuditEvent.id > event.id,
+                                    AuditEvent.action.in_(DECISIONS), AuditEvent.undone.is_(False)).limit(1)
+    ) is not None
 
 
 def _restore_label(comment, undone_event):

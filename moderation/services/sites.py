@@ -1,11 +1,13 @@
 """Sites and their API keys; only a hash of each key is stored."""
+import functools
 import hashlib
 import secrets
+import zoneinfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from moderation.db import db
-from moderation.models import Site
+from moderation.models import HELD, Comment, Site
 
 KEY_PREFIX = "mk_"
 
@@ -29,3 +31,71 @@ def authenticate(key):
     if not key or len(key) > 200:
         return None
     return db.session.scalar(select(Site).where(Site.key_hash == hash_key(key)))
+
+
+class SiteError(ValueError):
+    """A site cannot be created or changed as asked; the message names the faulty field."""
+
+
+@functools.cache
+def time_zones():
+    """Every IANA time zone name this machine knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def check_zone(name):
+    """The zone name if it is a known IANA zone; raise SiteError otherwise."""
+    name = (name or "").strip()
+    if name not in time_zones():
+        raise SiteError("timezone")
+    return name
+
+
+def find_by_name(name):
+    """The site with this name, or None."""
+    return db.session.scalar(select(Site).where(Site.name == (name or "").strip()))
+
+
+def add_site(name, zone_name):
+    """Create a site in a time zone; return it with its new API key (shown once)."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise SiteError("name")
+    zone_name = check_zone(zone_name)
+    if find_by_name(name) is not None:
+        raise SiteError("exists")
+    site, key = create_site(name)
+    site.timezone = zone_name
+    db.session.commit()
+    return site, key
+
+
+def rotate_key(site):
+    """Give the site a new API key at once (the old one stops working); return the new key."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    site.key_prefix, site.key_hash = key[:10], hash_key(key)
+    db.session.commit()
+    return key
+
+
+def set_timezone(site, zone_name):
+    """Change the zone the site's times and days are shown in."""
+    site.timezone = check_zone(zone_name)
+    db.session.commit()
+
+
+def comment_counts():
+    """Per site id: {"total": n, "held": n} over all its comments."""
+    rows = db.session.execute(
+        select(Comment.site_id, func.count(), func.count(case((Comment.status == HELD, 1))))
+        .group_by(Comment.site_id)
+    ).all()
+    return {site_id: {"total": total, "held": held} for site_id, total, held in rows}
+
+
+def find_site(name_or_id):
+    """The site with this name, or this id when given digits; None if none."""
+    site = db.session.scalar(select(Site).where(Site.name == name_or_id))
+    if site is None and str(name_or_id).isdigit():
+        site = db.session.get(Site, int(name_or_id))
+    return site

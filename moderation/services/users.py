@@ -34,6 +34,15 @@ def create_user(login, password, role):
     return user
 
 
+def create_first_admin(login="admin"):
+    """On an install with no users yet, create an admin with a random password; return (login, password) or None."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        return None
+    password = secrets.token_urlsafe(12)
+    create_user(login, password, "admin")
+    return login, password
+
+
 def check_password(password):
     """Refuse passwords too short to resist guessing."""
     if len(password or "") < MIN_PASSWORD:

@@ -30,7 +30,8 @@
   async function post(form, extra) {
     const data = new FormData(form);
     Object.entries(extra || {}).forEach(([k, v]) => data.set(k, v));
-    const response = await fetch(form.action, {
+    // getAttribute, not form.action: the form's buttons named "action" shadow that property.
+    const response = await fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch", "Accept": "application/json" },
     });

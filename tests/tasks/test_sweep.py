@@ -14,7 +14,7 @@ def make_pending(app, site_key, count, age):
     client = app.test_client()
     ids = []
     for n in range(count):
-        response = client.post("/api/v1/comments", json={"name": "Ли", "text": f"текст {n}"},
+        response = client.post("/api/v1/comments", json={"name": "Ли", "text": f"текст {age} {n}"},
                                headers={"Authorization": f"Bearer {site_key}"})
         ids.append(response.json["id"])
     with app.app_context():

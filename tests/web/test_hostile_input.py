@@ -58,7 +58,7 @@ def test_json_answers_keep_cyrillic_readable(client, auth):
 
 
 def test_article_comments_come_in_pages(app, client, auth):
-    ids = [post(client, auth, article_id="p").json["id"] for _ in range(5)]
+    ids = [post(client, auth, article_id="p", text=f"ок {n}").json["id"] for n in range(5)]
     with app.app_context():
         for comment_id in ids:
             db.session.get(Comment, comment_id).status = "approved"

@@ -1,0 +1,266 @@
+"""Admin pages for the rules moderation follows: reject reasons, bans, and the models' thresholds."""
+import ipaddress
+import math
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import exists, or_, select
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+from moderation import scoring
+from moderation.dashboard import admin_required, bp
+from moderation.dashboard.admin import check_csrf, form_errors, record
+from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
+from moderation.db import db
+from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User
+from moderation.services import bans, reasons, scorer, settings
+
+REASON_ERRORS = {
+    "code": _l("The code is 1 to 40 lower-case Latin letters, digits, '-' or '_'."),
+    "label": _l("Give the reason a name of at most 100 characters."),
+    "exists": _l("A reason with this code exists already."),
+}
+BAN_ERRORS = {
+    "email": _l("That is not an e-mail address."),
+    "ip": _l("That is not an IP address or a CIDR range."),
+    "kind": _l("Choose e-mail or IP."),
+    "wide": _l("That range is too wide to ban (at most /8 for IPv4, /32 for IPv6)."),
+}
+THRESHOLD_LABELS = {
+    "spam_hold": _l("Hold for moderators when spam ≥"),
+    "spam": _l("Mark as spam when spam ≥"),
+    "toxicity_hold": _l("Hold for moderators when toxicity ≥"),
+}
+BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
+ENVIRONMENT_KEYS = {"spam_hold": "SPAM_HOLD", "spam": "SPAM_THRESHOLD", "toxicity_hold": "TOXICITY_HOLD"}
+MAX_ID = 2**31 - 1
+# Ranges wider than these would ban whole providers or countries; almost surely a typo.
+WIDEST_PREFIX = {4: 8, 6: 32}
+
+
+class AdminBanForm(BanForm):
+    """A ban by e-mail, IP or IP range, on every site or one, with a note for the other admins."""
+
+    site_id = StringField(_l("Site"), validators=[Optional(), Length(max=11)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+# --- reasons -----------------------------------------------------------------------------------------
+
+def _reason_or_404(reason_id):
+    return db.session.get(Reason, reason_id) or abort(404)
+
+
+def _reasons_page(form=None, status=200):
+    used = set(db.session.scalars(select(Comment.reject_reason).where(Comment.reject_reason.is_not(None))
+                                  .distinct()).all())
+    return render_template(
+        "dashboard/admin_reasons.html", active_nav="admin", admin_tab="reasons", reasons=reasons.all_reasons(),
+        label_of=reasons.label_of, used=used, form=form or ReasonForm(formdata=None), action_form=EmptyForm(),
+    ), status
+
+
+@bp.get("/admin/reasons")
+@admin_required
+def admin_reasons():
+    """Reject reasons: the built-in ones and the admins' own; add, switch on or off, delete unused own ones."""
+    return _reasons_page()
+
+
+@bp.post("/admin/reasons")
+@admin_required
+def admin_reason_add():
+    """Add an own reject reason, marked as teaching toxicity or not."""
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
+        return _reasons_page(form=form, status=400)
+    try:
+        reason = reasons.add_reason(form.code.data, form.label.data, form.toxic.data)
+    except reasons.ReasonError as exc:
+        flash(str(REASON_ERRORS.get(str(exc), REASON_ERRORS["code"])), "error")
+        return _reasons_page(form=form, status=400)
+    record("reason_add", code=reason.code, label=reason.label, toxic=reason.toxic)
+    flash(_("Reason %(code)s added.", code=reason.code), "success")
+    return redirect(url_for("dashboard.admin_reasons"))
+
+
+@bp.post("/admin/reasons/<int(max=2147483647):reason_id>/toggle")
+@admin_required
+def admin_reason_toggle(reason_id):
+    """Offer a reason to moderators again, or stop offering it (past decisions keep it)."""
+    check_csrf()
+    reason = _reason_or_404(reason_id)
+    reasons.set_active(reason, not reason.active)
+    record("reason_toggle", code=reason.code, active=reason.active)
+    return redirect(url_for("dashboard.admin_reasons"))
+
+
+@bp.post("/admin/reasons/<int(max=2147483647):reason_id>/delete")
+@admin_required
+def admin_reason_delete(reason_id):
+    """Delete an own reason no decision used; built-in and used ones can only be switched off."""
+    check_csrf()
+    reason = _reason_or_404(reason_id)
+    used = db.session.scalar(select(or_(exists().where(Comment.reject_reason == reason.code),
+                                        exists().where(AuditEvent.reason == reason.code))))
+    if reason.builtin or used:
+        flash(_("Only an own reason that no decision used can be deleted; switch this one off instead."), "error")
+        return redirect(url_for("dashboard.admin_reasons"))
+    code = reason.code
+    db.session.delete(reason)
+    record("reason_delete", code=code)
+    return redirect(url_for("dashboard.admin_reasons"))
+
+
+# --- bans --------------------------------------------------------------------------------------------
+
+def _bans_page(form=None, status=200):
+    all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
+    return render_template(
+        "dashboard/admin_bans.html", active_nav="admin", admin_tab="bans", bans=bans.all_bans(),
+        sites={s.id: s for s in all_sites}, site_list=all_sites, kinds=BAN_KINDS,
+        users={u.id: u for u in db.session.scalars(select(User))},
+        form=form or AdminBanForm(formdata=None), action_form=EmptyForm(),
+    ), status
+
+
+def _too_wide(kind, value):
+    if kind != bans.IP:
+        return False
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen < WIDEST_PREFIX[network.version]
+
+
+@bp.get("/admin/bans")
+@admin_required
+def admin_bans():
+    """Banned authors: e-mail addresses, IPs and ranges whose comments go to spam unscored."""
+    return _bans_page()
+
+
+@bp.post("/admin/bans")
+@admin_required
+def admin_ban_add():
+    """Ban an e-mail address, an IP address or a CIDR range, on every site or one."""
+    form = AdminBanForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
+        return _bans_page(form=form, status=400)
+    raw_site = (form.site_id.data or "").strip()
+    site_id = int(raw_site) if raw_site.isascii() and raw_site.isdigit() and int(raw_site) <= MAX_ID else None
+    if raw_site and (site_id is None or db.session.get(Site, site_id) is None):
+        abort(400)
+    try:
+        if _too_wide(form.kind.data, form.value.data):
+            raise bans.BanError("wide")
+        ban, created = bans.add_ban(form.kind.data, form.value.data, user=current_user, site_id=site_id,
+                                    note=form.note.data or None)
+    except bans.BanError as exc:
+        db.session.rollback()
+        flash(str(BAN_ERRORS.get(str(exc), BAN_ERRORS["kind"])), "error")
+        return _bans_page(form=form, status=400)
+    db.session.commit()
+    if created:
+        record("ban_add", ban_id=ban.id, kind=ban.kind, value=ban.value, site_id=site_id)
+        flash(_("Banned %(value)s.", value=ban.value), "success")
+    else:
+        flash(_("%(value)s is banned already.", value=ban.value), "info")
+    return redirect(url_for("dashboard.admin_bans"))
+
+
+@bp.post("/admin/bans/<int(max=2147483647):ban_id>/remove")
+@admin_required
+def admin_ban_remove(ban_id):
+    """Lift a ban; the author's next comments are scored as anyone's."""
+    check_csrf()
+    ban = db.session.get(Ban, ban_id) or abort(404)
+    detail = {"ban_id": ban.id, "kind": ban.kind, "value": ban.value, "site_id": ban.site_id}
+    bans.remove_ban(ban.id)
+    record("ban_remove", **detail)
+    flash(_("Lifted the ban on %(value)s.", value=detail["value"]), "success")
+    return redirect(url_for("dashboard.admin_bans"))
+
+
+# --- thresholds --------------------------------------------------------------------------------------
+
+def _model_thresholds():
+    """(version, thresholds, error) of the active model, read from its manifest: no need to load the models."""
+    try:
+        manifest = next((m for m in scoring.list_versions(current_app.config["MODELS_DIR"]) if m.get("active")), None)
+    except OSError as exc:
+        return None, {}, str(exc)
+    if manifest is None:
+        return None, {}, _("No active model.")
+    return manifest["version"], dict(manifest.get("thresholds") or {}), None
+
+
+def _environment_thresholds():
+    config = current_app.config
+    return {name: config[key] for name, key in ENVIRONMENT_KEYS.items() if config.get(key, -1) >= 0}
+
+
+def _parse_threshold(raw):
+    """A posted threshold: None when empty (follow the model), a float in 0..1, or ValueError."""
+    raw = (raw or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    value = float(raw)
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        raise ValueError(raw)
+    return value
+
+
+def _thresholds_page(status=200, posted=None):
+    version, model, error = _model_thresholds()
+    overrides = settings.threshold_overrides()
+    effective = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
+    return render_template(
+        "dashboard/admin_thresholds.html", active_nav="admin", admin_tab="thresholds", version=version,
+        model=model, model_error=error, environment=_environment_thresholds(), overrides=overrides,
+        effective=effective, labels=THRESHOLD_LABELS, keys=settings.THRESHOLD_KEYS, posted=posted,
+        form=EmptyForm(),
+    ), status
+
+
+@bp.get("/admin/thresholds")
+@admin_required
+def admin_thresholds():
+    """The thresholds: the active model's, the environment's, the admins' overrides, and what applies now."""
+    return _thresholds_page()
+
+
+@bp.post("/admin/thresholds")
+@admin_required
+def admin_thresholds_set():
+    """Override thresholds (empty: follow the model); the next comment is decided with them."""
+    check_csrf()
+    try:
+        wanted = {key: _parse_threshold(request.form.get(key)) for key in settings.THRESHOLD_KEYS}
+    except ValueError:
+        flash(_("A threshold is a number from 0 to 1, or empty to follow the model."), "error")
+        return _thresholds_page(400, posted=request.form)
+    _version, model, _error = _model_thresholds()
+    overrides = {k: v for k, v in wanted.items() if v is not None}
+    merged = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
+    if "spam_hold" in merged and "spam" in merged and merged["spam_hold"] > merged["spam"]:
+        flash(_("Holding for spam must start at or below the spam threshold."), "error")
+        return _thresholds_page(400, posted=request.form)
+    before = settings.threshold_overrides()
+    changes = {key: [before.get(key), wanted[key]] for key in settings.THRESHOLD_KEYS
+               if before.get(key) != wanted[key]}
+    for key in changes:
+        settings.put(f"threshold.{key}", wanted[key], user=current_user)
+    if changes:
+        record("threshold_set", **changes)
+        flash(_("Thresholds saved; they apply from the next comment."), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("dashboard.admin_thresholds"))

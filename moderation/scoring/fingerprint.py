@@ -1,0 +1,43 @@
+"""Near-duplicate detection for campaigns: the same message posted with a few words changed.
+
+A MinHash signature of the normalised text's words and word pairs estimates how much two texts
+share (Jaccard similarity) from 32 numbers, whatever names, case or look-alike letters differ.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from .normalise import normalise
+
+PERMUTATIONS = 32
+MIN_WORDS = 6  # shorter texts («Спасибо!», «Согласен») repeat innocently; never fingerprint them
+SIMILAR = 0.4  # estimated Jaccard similarity from which two texts count as one message
+_PRIME = (1 << 61) - 1
+_MAX = (1 << 32) - 1
+# Fixed "random" permutations, so signatures stay comparable across processes and releases.
+_COEFFS = [(int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _PRIME | 1,
+            int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME)
+           for i in range(PERMUTATIONS)]
+
+
+def shingles(words: list[str]) -> set[str]:
+    """Words and word pairs: changing one word changes few of them."""
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
+def signature(text: str) -> str | None:
+    """The text's MinHash signature as 32 hex words (256 characters), or None when too short to judge."""
+    words = [w for w in normalise(text).words if len(w) > 1]
+    if len(words) < MIN_WORDS:
+        return None
+    hashes = [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles(words)]
+    mins = [min(((a * h + b) % _PRIME) & _MAX for h in hashes) for a, b in _COEFFS]
+    return "".join(f"{m:08x}" for m in mins)
+
+
+def similarity(a: str | None, b: str | None) -> float:
+    """Estimated Jaccard similarity of two signatures' texts (0 when either is missing)."""
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    same = sum(a[i:i + 8] == b[i:i + 8] for i in range(0, len(a), 8))
+    return same / (len(a) // 8)

@@ -1,0 +1,69 @@
+"""Word lists per site: «block» entries send a comment to spam, «watch» entries hold it for a moderator."""
+import threading
+
+from sqlalchemy import func, select
+
+from moderation.db import db
+from moderation.models import WordEntry
+from moderation.scoring.wordlist import compile_entry, find
+
+BLOCK, WATCH = "block", "watch"
+KINDS = (BLOCK, WATCH)
+FIELDS = ("name", "email", "url", "text")  # what the lists are applied to, as WordPress does
+MAX_ENTRY = 200
+
+_lock = threading.Lock()
+_compiled = {}  # site id -> ((count, max id), entries): recompiled when the list changes
+
+
+class WordListError(ValueError):
+    """An entry that cannot be added."""
+
+
+def add_words(site, kind, words, user=None):
+    """Add entries to a site's list; return the ones that were new."""
+    if kind not in KINDS:
+        raise WordListError(f"the list must be one of {', '.join(KINDS)}")
+    existing = set(db.session.scalars(select(WordEntry.text).where(WordEntry.site_id == site.id,
+                                                                   WordEntry.kind == kind)))
+    added = []
+    for word in words:
+        text = " ".join((word or "").split())
+        if not text or len(text) > MAX_ENTRY or compile_entry(text) is None:
+            raise WordListError(f"not a usable entry: {word!r}")
+        if text in existing:
+            continue
+        existing.add(text)
+        entry = WordEntry(site_id=site.id, kind=kind, text=text, created_by_id=user.id if user else None)
+        db.session.add(entry)
+        added.append(entry)
+    db.session.commit()
+    return added
+
+
+def entries_of(site_id):
+    """The site's entries, compiled; compiled again only when the list changed since."""
+    stamp = tuple(db.session.execute(select(func.count(), func.max(WordEntry.id))
+                                     .where(WordEntry.site_id == site_id)).one())
+    with _lock:
+        cached = _compiled.get(site_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    rows = db.session.execute(select(WordEntry.id, WordEntry.kind, WordEntry.text)
+                              .where(WordEntry.site_id == site_id).order_by(WordEntry.id)).all()
+    entries = [e for e in (compile_entry(text, tag=kind) for _id, kind, text in rows) if e is not None]
+    with _lock:
+        _compiled[site_id] = (stamp, entries)
+    return entries
+
+
+def hits_in(entries, fields):
+    """Reasons for every entry found in the comment's fields: {"code": "blocklist"|"watchlist", ...}."""
+    reasons = []
+    for field in FIELDS:
+        value = fields.get(field)
+        for hit in find(entries, value or ""):
+            code = "blocklist" if hit.entry.tag == BLOCK else "watchlist"
+            reasons.append({"code": code, "score": None, "entry": hit.entry.text, "field": field,
+                            "spans": [hit.span]})
+    return reasons
