@@ -5,11 +5,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from moderation.services import reasons as reason_service
 
 DEFAULT_ZONE = "Asia/Almaty"
+# Why the filter held a comment, by the code stored in its reasons.
+FILTER_REASONS = {
+    "spam": _l("spam"),
+    "toxicity": _l("toxicity"),
+    "blocklist": _l("block list"),
+    "watchlist": _l("watch list"),
+    "links": _l("too many links"),
+    "campaign": _l("campaign"),
+    "premoderation": _l("pre-moderation"),
+    "trusted": _l("trusted author"),
+    "banned": _l("banned author"),
+    "shadow": _l("shadow mode"),
+    "error": _l("scoring error"),
+}
+
+
+def reason_name(code):
+    """A filter reason's name in the moderator's language."""
+    return str(FILTER_REASONS.get(code, code))
 
 
 def safe_next(target):
@@ -54,12 +74,14 @@ def highlight(text, spans):
 
 
 def spans_of(comment):
-    """Every span any of the comment's reasons names."""
-    return [span for reason in (comment.reasons or []) for span in reason.get("spans") or []]
+    """Every span any of the comment's reasons names (a comment, or a dict with "reasons")."""
+    reasons = comment.get("reasons") if isinstance(comment, dict) else comment.reasons
+    return [span for reason in (reasons or []) for span in reason.get("spans") or []]
 
 
 def init_app(app):
     """Register the helpers with Jinja."""
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals.update(highlight=highlight, spans_of=spans_of, reason_label=reason_service.label_of,
-                                 get_locale=get_locale)
+                                 get_locale=get_locale, reason_name=reason_name,
+                                 filter_reasons=FILTER_REASONS)

@@ -115,6 +115,7 @@ def stats():
         chart=chart(summary), order=CHART_ORDER, colours=CHART_COLOURS, status_labels=STATUS_LABELS,
         hold_rate=_percent(summary.hold_rate), spam_rate=_percent(summary.spam_rate),
         median=duration_text(summary.median_decision), day_label=day_label,
+        agreement=stats_service.shadow_agreement(days, site),
     )
 
 

@@ -30,6 +30,7 @@ class QueueFilter:
     q: str | None = None
     email: str | None = None
     ip: str | None = None
+    campaign: int | None = None
     order: str = RISK
     errors: list = field(default_factory=list)
 
@@ -49,13 +50,14 @@ class QueueFilter:
         view.q = _text(args.get("q"), 200)
         view.email = _text(args.get("email"), 254)
         view.ip = _text(args.get("ip"), 45)
+        view.campaign = _id(args.get("campaign", type=int))
         return view
 
     def args(self, **changes):
         """The query-string arguments that reproduce this filter (with some changed), for links."""
         values = {"status": self.status, "site": self.site_id, "article": self.article_id, "reason": self.reason,
                   "lang": self.lang, "min": self.min_score, "max": self.max_score, "q": self.q,
-                  "email": self.email, "ip": self.ip, "order": self.order}
+                  "email": self.email, "ip": self.ip, "campaign": self.campaign, "order": self.order}
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -98,6 +100,8 @@ def _conditions(view):
         conditions.append(Comment.email == view.email.lower())  # intake stores e-mails lower-case
     if view.ip:
         conditions.append(Comment.author_ip == view.ip)
+    if view.campaign:
+        conditions.append(Comment.campaign_id == view.campaign)
     if view.q:
         pattern = f"%{_escape_like(view.q.lower())}%"
         conditions.append(or_(*(func.lower(column).like(pattern, escape="\\")

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select
 
 from moderation.db import db
 from moderation.models import HELD, Comment, Site
+from moderation.services.rules import PREMODERATION_MODES
 
 KEY_PREFIX = "mk_"
 
@@ -99,3 +100,16 @@ def find_site(name_or_id):
     if site is None and str(name_or_id).isdigit():
         site = db.session.get(Site, int(name_or_id))
     return site
+
+
+def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds):
+    """Change a site's rules; they apply to the next comment. Raise SiteError on a value out of range."""
+    if not 0 <= max_links <= 100:
+        raise SiteError("max_links")
+    if premoderation not in PREMODERATION_MODES:
+        raise SiteError("premoderation")
+    if not 0 <= flood_seconds <= 3600:
+        raise SiteError("flood_seconds")
+    site.max_links, site.premoderation = max_links, premoderation
+    site.shadow_mode, site.flood_seconds = bool(shadow_mode), flood_seconds
+    db.session.commit()

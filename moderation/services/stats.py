@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from moderation.db import db, utcnow
-from moderation.models import HELD, PENDING, SPAM, STATUSES, AuditEvent, Comment, Site
+from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, STATUSES, AuditEvent, Comment, Site
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -136,6 +136,37 @@ def _decision_times(in_period):
     waits = [(moderated - created).total_seconds() for created, moderated in pairs]
     median = timedelta(seconds=max(0.0, statistics.median(waits))) if waits else None
     return {"moderated": len(waits), "median_decision": median}
+
+
+@dataclass
+class Agreement:
+    """Shadow mode: what the filter would have done against what the moderators then did."""
+
+    pairs: dict  # (filter decision, moderator decision) -> comments
+    total: int
+
+    @property
+    def agreed(self):
+        """Comments where filter and moderator agree: both publish, or both keep it off the site."""
+        return sum(n for (filtered, moderated), n in self.pairs.items()
+                   if (filtered == APPROVED) == (moderated == APPROVED))
+
+    @property
+    def rate(self):
+        return self.agreed / self.total if self.total else None
+
+
+def shadow_agreement(days=DEFAULT_DAYS, site=None, now=None):
+    """For comments held in shadow mode and decided by a moderator: the filter's decision against theirs."""
+    _local_days, bounds = day_bounds(days, zone_for(site), now)
+    where = [Comment.created_at >= bounds[0], Comment.created_at < bounds[-1], Comment.filter_status.is_not(None),
+             Comment.moderated_by_id.is_not(None), Comment.status.in_((APPROVED, REJECTED, SPAM))]
+    if site is not None:
+        where.append(Comment.site_id == site.id)
+    rows = db.session.execute(select(Comment.filter_status, Comment.status, func.count()).where(*where)
+                              .group_by(Comment.filter_status, Comment.status)).all()
+    pairs = {(filtered, moderated): n for filtered, moderated, n in rows}
+    return Agreement(pairs, sum(pairs.values()))
 
 
 def parse_days(raw):

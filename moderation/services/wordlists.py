@@ -41,6 +41,18 @@ def add_words(site, kind, words, user=None):
     return added
 
 
+def list_entries(site_id):
+    """A site's entries as stored, block list first, alphabetically."""
+    return db.session.scalars(select(WordEntry).where(WordEntry.site_id == site_id)
+                              .order_by(WordEntry.kind, WordEntry.text)).all()
+
+
+def remove_entry(entry):
+    """Delete an entry; the next comment is judged without it."""
+    db.session.delete(entry)
+    db.session.commit()
+
+
 def entries_of(site_id):
     """The site's entries, compiled; compiled again only when the list changed since."""
     stamp = tuple(db.session.execute(select(func.count(), func.max(WordEntry.id))

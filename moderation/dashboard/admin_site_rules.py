@@ -1,0 +1,135 @@
+"""Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, and a test box."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from moderation.dashboard import admin_required, bp
+from moderation.dashboard.admin import check_csrf, posted, record
+from moderation.db import db
+from moderation.models import Comment, Site, WordEntry
+from moderation.services import decisions, sites, wordlists
+from moderation.services.rules import PREMODERATION_MODES
+
+MODE_LABELS = {
+    "none": _l("none: the filter decides"),
+    "first": _l("an author's first comment"),
+    "links": _l("comments with links"),
+    "all": _l("every comment"),
+}
+RULE_ERRORS = {
+    "max_links": _l("Links: a number from 0 to 100."),
+    "premoderation": _l("Unknown pre-moderation mode."),
+    "flood_seconds": _l("Flood interval: 0 to 3600 seconds."),
+}
+
+
+def _site(site_id):
+    return db.session.get(Site, site_id) or abort(404)
+
+
+def _number(name):
+    try:
+        return int(posted(name, 10))
+    except ValueError:
+        return -1
+
+
+@bp.get("/admin/rules")
+@admin_required
+def admin_rules():
+    """Pick a site; its rules page follows."""
+    first = db.session.scalar(select(Site).order_by(Site.name).limit(1))
+    if first is None:
+        flash(_("Add a site first."), "info")
+        return redirect(url_for("dashboard.admin_sites"))
+    return redirect(url_for("dashboard.admin_site_rules", site_id=first.id))
+
+
+def _page(site, verdict=None, sample=None, status=200):
+    all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
+    return render_template(
+        "dashboard/admin_rules.html", active_nav="admin", admin_tab="rules", site=site, sites=all_sites,
+        entries=wordlists.list_entries(site.id), modes=PREMODERATION_MODES, mode_labels=MODE_LABELS,
+        verdict=verdict, sample=sample or {},
+    ), status
+
+
+@bp.get("/admin/rules/<int(max=2147483647):site_id>")
+@admin_required
+def admin_site_rules(site_id):
+    """A site's word lists and rules, and a box to test a comment against them."""
+    return _page(_site(site_id))
+
+
+@bp.post("/admin/rules/<int(max=2147483647):site_id>/settings")
+@admin_required
+def admin_site_rules_save(site_id):
+    """Change links, pre-moderation, shadow mode and flood interval; the next comment follows them."""
+    check_csrf()
+    site = _site(site_id)
+    old = {"max_links": site.max_links, "premoderation": site.premoderation, "shadow_mode": site.shadow_mode,
+           "flood_seconds": site.flood_seconds}
+    try:
+        sites.set_rules(site, _number("max_links"), posted("premoderation", 8), bool(request.form.get("shadow_mode")),
+                        _number("flood_seconds"))
+    except sites.SiteError as exc:
+        db.session.rollback()
+        flash(str(RULE_ERRORS[str(exc)]), "error")
+        return _page(site, status=400)
+    new = {"max_links": site.max_links, "premoderation": site.premoderation, "shadow_mode": site.shadow_mode,
+           "flood_seconds": site.flood_seconds}
+    record("site_rules", site_id=site.id, name=site.name, old=old, new=new)
+    flash(_("Rules of %(name)s saved; they apply to the next comment.", name=site.name), "success")
+    return redirect(url_for("dashboard.admin_site_rules", site_id=site.id))
+
+
+@bp.post("/admin/rules/<int(max=2147483647):site_id>/words")
+@admin_required
+def admin_words_add(site_id):
+    """Add word-list entries, one per line."""
+    check_csrf()
+    site = _site(site_id)
+    kind = posted("kind", 8)
+    words = [line.strip() for line in (request.form.get("words") or "")[:20000].splitlines() if line.strip()]
+    try:
+        added = wordlists.add_words(site, kind, words)
+    except wordlists.WordListError:
+        db.session.rollback()
+        flash(_("Each line must be a word or phrase of at most 200 characters, with letters."), "error")
+        return _page(site, status=400)
+    if added:
+        record("words_add", site_id=site.id, kind=kind, words=[e.text for e in added])
+    flash(_("Added: %(n)d.", n=len(added)), "success")
+    return redirect(url_for("dashboard.admin_site_rules", site_id=site.id))
+
+
+@bp.post("/admin/rules/words/<int(max=2147483647):entry_id>/delete")
+@admin_required
+def admin_word_delete(entry_id):
+    """Remove a word-list entry."""
+    check_csrf()
+    entry = db.session.get(WordEntry, entry_id) or abort(404)
+    site_id, detail = entry.site_id, {"kind": entry.kind, "word": entry.text}
+    wordlists.remove_entry(entry)
+    record("words_remove", site_id=site_id, **detail)
+    return redirect(url_for("dashboard.admin_site_rules", site_id=site_id))
+
+
+@bp.post("/admin/rules/<int(max=2147483647):site_id>/test")
+@admin_required
+def admin_rules_test(site_id):
+    """What the rules and models would decide on a comment, and why; nothing is stored."""
+    check_csrf()
+    site = _site(site_id)
+    sample = {field: posted(field, limit) for field, limit in
+              (("name", 100), ("email", 254), ("url", 2000), ("author_ip", 45), ("text", 10000))}
+    if not sample["text"]:
+        flash(_("Write a comment to test."), "error")
+        return _page(site, sample=sample, status=400)
+    probe = Comment(site_id=site.id, name=sample["name"] or "—", text=sample["text"],
+                    email=sample["email"].lower() or None, url=sample["url"] or None,
+                    author_ip=sample["author_ip"] or None)
+    verdict = decisions.assess(probe, site, current_app.config)
+    db.session.rollback()  # the probe is never added to the session; make sure nothing of it is written
+    return _page(site, verdict=verdict, sample=sample)
