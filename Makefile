@@ -26,7 +26,7 @@ bench: install
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .
-	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations --no-location
+	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations
 	$(BIN)/pybabel compile -d moderation/translations --statistics
 
 clean:

@@ -102,12 +102,16 @@ def user_password(login, password):
 
 @user_group.command("token")
 @click.argument("login")
+@click.option("--revoke", is_flag=True, help="Revoke every token of the user instead of issuing one.")
 @with_appcontext
-def user_token(login):
+def user_token(login, revoke):
     """Issue a new API token for the moderate API; it is printed alone on the last line."""
     from moderation.services import users
 
     user = users.find_user(login)
+    if revoke and user is not None:
+        click.echo(f"{users.revoke_tokens(user)} token(s) of {user.login!r} revoked")
+        return
     if user is None or not user.active:
         raise click.ClickException(f"no active user {login!r}")
     token = users.issue_token(user)

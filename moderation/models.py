@@ -11,6 +11,13 @@ from moderation.db import db, utcnow
 PENDING, APPROVED, HELD, SPAM, REJECTED = "pending", "approved", "held", "spam", "rejected"
 STATUSES = (PENDING, APPROVED, HELD, SPAM, REJECTED)
 MODERATOR, ADMIN = "moderator", "admin"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases; bigger numbers make queries fail
+
+
+def parse_id(raw):
+    """A row id from user input (ASCII digits, 1..MAX_ID), or None."""
+    raw = str(raw or "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= MAX_ID else None
 ROLES = (MODERATOR, ADMIN)
 
 
@@ -207,6 +214,7 @@ class Ban(db.Model):
     note: Mapped[Optional[str]] = mapped_column(String(500))
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[Optional[datetime]]  # None: until lifted
 
 
 class Setting(db.Model):

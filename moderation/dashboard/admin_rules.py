@@ -16,7 +16,7 @@ from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
-from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User
+from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
 from moderation.services import bans, reasons, scorer, settings
 
 REASON_ERRORS = {
@@ -37,7 +37,6 @@ THRESHOLD_LABELS = {
 }
 BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
 ENVIRONMENT_KEYS = {"spam_hold": "SPAM_HOLD", "spam": "SPAM_THRESHOLD", "toxicity_hold": "TOXICITY_HOLD"}
-MAX_ID = 2**31 - 1
 # Ranges wider than these would ban whole providers or countries; almost surely a typo.
 WIDEST_PREFIX = {4: 8, 6: 32}
 
@@ -155,7 +154,7 @@ def admin_ban_add():
         flash(form_errors(form), "error")
         return _bans_page(form=form, status=400)
     raw_site = (form.site_id.data or "").strip()
-    site_id = int(raw_site) if raw_site.isascii() and raw_site.isdigit() and int(raw_site) <= MAX_ID else None
+    site_id = parse_id(raw_site)
     if raw_site and (site_id is None or db.session.get(Site, site_id) is None):
         abort(400)
     try:

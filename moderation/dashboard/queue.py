@@ -9,11 +9,10 @@ from moderation.dashboard import bp
 from moderation.dashboard.forms import ActionForm, EmptyForm
 from moderation.dashboard.helpers import safe_next
 from moderation.db import db
-from moderation.models import AuditEvent, Comment, Site
+from moderation.models import AuditEvent, Comment, Site, parse_id
 from moderation.services import queue as queue_service
 from moderation.services import reasons, review
 
-MAX_ID = 2**31 - 1
 DONE = {
     review.APPROVE: _l("Approved: %(n)d."),
     review.REJECT: _l("Rejected: %(n)d."),
@@ -88,9 +87,7 @@ def moderate(comment_id):
 @bp.post("/moderate")
 def moderate_many():
     """The same actions on a selection of comments (bulk)."""
-    # ASCII digits only: str.isdigit() also passes "²", which int() refuses; ids are 32-bit in the database.
-    ids = [int(i) for i in request.form.getlist("ids")
-           if i.isascii() and i.isdigit() and len(i) <= 10 and 0 < int(i) <= MAX_ID]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
     return _apply(ids)
 
 

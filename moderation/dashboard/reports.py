@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from moderation.dashboard import bp
 from moderation.db import db
-from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Site, User
+from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Site, User, parse_id
 from moderation.services import reasons
 from moderation.services import stats as stats_service
 
@@ -47,13 +47,11 @@ CHART_ORDER = (APPROVED, PENDING, HELD, REJECTED, SPAM)
 CHART_COLOURS = {APPROVED: "#1a7f37", PENDING: "#98a2b3", HELD: "#e0a100", REJECTED: "#c62828", SPAM: "#8e44ad"}
 # Keys of an event's detail that are bookkeeping for undo, not news for a reader.
 HIDDEN_DETAIL = {"previous", "batch"}
-MAX_ID = 2**31 - 1
 
 
 def _int_arg(name):
     """A positive integer query argument, or None."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+    return parse_id(request.args.get(name, ""))
 
 
 def detail_items(event):

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from moderation.db import db
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, STATUSES, Comment
+from moderation.models import APPROVED, HELD, MAX_ID, REJECTED, SPAM, STATUSES, Comment
 
 RISK, OLDEST, NEWEST = "risk", "oldest", "newest"
 ORDERS = (RISK, OLDEST, NEWEST)
 LANGUAGES = ("ru", "kk", "en")
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases; bigger numbers make them fail
 # PostgreSQL refuses NUL in text, and no control character belongs in a filter.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 

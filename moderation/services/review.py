@@ -3,7 +3,7 @@
 Every decision is written with an audit event and becomes the comment's training label.
 """
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -15,6 +15,8 @@ APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "und
 ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
 DECISIONS = (APPROVE, REJECT, MARK_SPAM)
 MAX_BULK = 500
+IP_BAN_DAYS = 7
+UNDO_MINUTES = 60  # an undo reaches back this far, no further
 
 
 class ReviewError(ValueError):
@@ -88,7 +90,11 @@ def ban_author(comment_id, user, kind, via="dashboard"):
     value = comment.email if kind == bans.EMAIL else comment.author_ip if kind == bans.IP else None
     if not value:
         raise ReviewError("kind")
-    ban, created = bans.add_ban(kind, value, user=user, note=f"comment {comment.id}")
+    # A moderator's ban covers the comment's site only; an IP ban expires, because mobile operators put
+    # many readers behind one address. Admins can ban everywhere and for good on the bans page.
+    expires = utcnow() + timedelta(days=IP_BAN_DAYS) if kind == bans.IP else None
+    ban, created = bans.add_ban(kind, value, user=user, site_id=comment.site_id, note=f"comment {comment.id}",
+                                expires_at=expires)
     batch = uuid.uuid4().hex
     db.session.add(AuditEvent(user_id=user.id, action=BAN, comment_id=comment.id, batch=batch, via=via,
                               detail={"ban_id": ban.id, "kind": ban.kind, "value": ban.value,
@@ -103,13 +109,16 @@ def _moderation_state(comment):
 
 
 def undo_last(user, via="dashboard"):
-    """Revert the user's latest batch not yet undone; return the ids restored ([] when nothing to undo).
+    """Revert the user's latest batch not yet undone, if recent; return the ids restored ([] when nothing to undo).
 
-    A comment someone else has decided since is left as it is.
+    A comment someone else has decided since is left as it is. Older decisions are changed in the
+    approved, rejected and spam views instead, so that a stray key press cannot unwind yesterday's work.
     """
+    since = utcnow() - timedelta(minutes=UNDO_MINUTES)
     last = db.session.scalar(
         select(AuditEvent).where(AuditEvent.user_id == user.id, AuditEvent.undone.is_(False),
-                                 AuditEvent.batch.is_not(None), AuditEvent.action != UNDO)
+                                 AuditEvent.batch.is_not(None), AuditEvent.action != UNDO,
+                                 AuditEvent.created_at >= since)
         .order_by(AuditEvent.id.desc()).limit(1)
     )
     if last is None:

@@ -1,5 +1,4 @@
 """Moderators and admins: accounts, passwords and API tokens."""
-import hashlib
 import secrets
 
 from sqlalchemy import func, select
@@ -7,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.db import db, utcnow
 from moderation.models import ROLES, ApiToken, User
+from moderation.services.sites import hash_key
 
 TOKEN_PREFIX = "mt_"
 MIN_PASSWORD = 8
@@ -76,17 +76,21 @@ def authenticate(login, password):
     return user
 
 
-def hash_token(token):
-    """SHA-256 of a token: tokens are long random strings, so a fast hash is enough."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(user):
     """Give the user a new API token; return it (shown once, only its hash is kept)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, prefix=token[:10], token_hash=hash_token(token)))
+    db.session.add(ApiToken(user=user, prefix=token[:10], token_hash=hash_key(token)))
     db.session.commit()
     return token
+
+
+def revoke_tokens(user):
+    """Revoke every API token of the user; return how many were active."""
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))).all()
+    for api_token in tokens:
+        api_token.revoked = True
+    db.session.commit()
+    return len(tokens)
 
 
 def user_for_token(token):
@@ -94,7 +98,7 @@ def user_for_token(token):
     if not token or len(token) > 200 or not token.startswith(TOKEN_PREFIX):
         return None
     api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False))
+        select(ApiToken).where(ApiToken.token_hash == hash_key(token), ApiToken.revoked.is_(False))
     )
     if api_token is None or not api_token.user.active:
         return None

@@ -1,10 +1,13 @@
 """Moderators' decisions at the service level: statuses, audit events, training labels, bans and undo."""
+import uuid
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from moderation.db import db
-from moderation.models import Ban, Label
-from moderation.services import bans, reasons, review, users
+from moderation.db import db, utcnow
+from moderation.models import AuditEvent, Ban, Label
+from moderation.services import bans, reasons, review, sites, users
 from tests.web.dashboard_support import (PASSWORD, audit_events, comment_state, label_of, make_site,
                                          seed_comment)
 
@@ -213,13 +216,41 @@ def test_ban_by_email_creates_a_ban_and_marks_spam_and_undo_lifts_it(app, ctx, s
 
 def test_ban_by_ip_and_undo_keeps_a_ban_that_existed_before(app, ctx, site_id):
     comment_id = seed_comment(app, site_id, author_ip="203.0.113.5")
-    earlier, _created = bans.add_ban("ip", "203.0.113.5")
+    earlier, _created = bans.add_ban("ip", "203.0.113.5", site_id=site_id)
     db.session.commit()
     moderator = person("a")
     _batch, ban = review.ban_author(comment_id, moderator, "ip")
     assert ban.id == earlier.id
     assert review.undo_last(moderator) == [comment_id]
     assert bans.ban_for(site_id, None, "203.0.113.5") is not None
+
+
+def test_a_moderators_ban_covers_the_site_only_and_an_ip_ban_expires(app, ctx, site_id):
+    other_site = sites.create_site(f"other-{uuid.uuid4().hex[:6]}")[0].id
+    by_ip = seed_comment(app, site_id, author_ip="198.51.100.7")
+    by_email = seed_comment(app, site_id, email="troll@example.kz")
+    moderator = person("a")
+    _batch, ip_ban = review.ban_author(by_ip, moderator, "ip")
+    _batch, email_ban = review.ban_author(by_email, moderator, "email")
+    assert bans.ban_for(site_id, None, "198.51.100.7") is not None
+    assert bans.ban_for(other_site, None, "198.51.100.7") is None  # another site's readers are not affected
+    assert bans.ban_for(other_site, "troll@example.kz", None) is None
+    assert email_ban.expires_at is None
+    assert timedelta(days=6) < ip_ban.expires_at - utcnow() <= timedelta(days=review.IP_BAN_DAYS)
+    ip_ban.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert bans.ban_for(site_id, None, "198.51.100.7") is None  # expired
+
+
+def test_undo_does_not_reach_back_past_its_window(app, ctx, site_id):
+    comment_id = seed_comment(app, site_id)
+    moderator = person("a")
+    review.moderate([comment_id], moderator, review.APPROVE)
+    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.comment_id == comment_id)):
+        event.created_at = utcnow() - timedelta(minutes=review.UNDO_MINUTES + 1)
+    db.session.commit()
+    assert review.undo_last(moderator) == []
+    assert comment_state(app, comment_id)[0] == "approved"
 
 
 @pytest.mark.parametrize("kind", ["email", "name", None])

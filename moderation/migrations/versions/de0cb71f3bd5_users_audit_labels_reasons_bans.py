@@ -60,6 +60,7 @@ def upgrade():
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_ban_created_by_id_app_user')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_ban_site_id_site'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ban'))
