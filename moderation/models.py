@@ -58,6 +58,7 @@ class Comment(db.Model):
         Index("ix_comment_email_status", "email", "status"),  # an author's record, from the index alone
         Index("ix_comment_author_ip", "author_ip"),
         Index("ix_comment_site_created", "site_id", "created_at"),
+        Index("ix_comment_created", "created_at"),  # statistics over every site
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,6 +53,8 @@ def moderate_comment(comment_id):
     except review.ReviewError as exc:
         return error_response(400, _("Please correct the errors in the form."),
                               {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
+    if not changed:  # deleted between the check and the update
+        return error_response(404, _("Comment not found."))
     comment = changed[0]
     return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason,
                     "moderated_by": g.user.login})

@@ -42,7 +42,7 @@ def queue():
     return render_template(
         "dashboard/queue.html", view=view, comments=comments, cursor=cursor, total=queue_service.count(view),
         count_cap=queue_service.SEARCH_COUNT_CAP,
-        counts=queue_service.status_counts(), sites=sites, sites_by_id={s.id: s for s in sites},
+        counts={"held": queue_service.held_count()}, sites=sites, sites_by_id={s.id: s for s in sites},
         records=queue_service.author_records(comments), undo_form=EmptyForm(),
         reasons=reasons.active_reasons(), first_page=after is None,
     )

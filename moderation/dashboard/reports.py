@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -88,6 +89,9 @@ def audit():
         query = query.where(AuditEvent.comment_id == comment_id)
     if before:
         query = query.where(AuditEvent.id < before)
+    if not current_user.is_admin:
+        # Admins' changes (keys, tokens, bans everywhere) are for admins; moderators see decisions on comments.
+        query = query.where(AuditEvent.comment_id.is_not(None))
     events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
     older = events[size - 1].id if len(events) > size else None
 

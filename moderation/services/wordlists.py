@@ -55,7 +55,8 @@ def remove_entry(entry):
 
 def entries_of(site_id):
     """The site's entries, compiled; compiled again only when the list changed since."""
-    stamp = tuple(db.session.execute(select(func.count(), func.max(WordEntry.id))
+    # SQLite reuses the highest id after a delete, so the newest entry's time is part of the stamp too.
+    stamp = tuple(db.session.execute(select(func.count(), func.max(WordEntry.id), func.max(WordEntry.created_at))
                                      .where(WordEntry.site_id == site_id)).one())
     with _lock:
         cached = _compiled.get(site_id)

@@ -38,6 +38,7 @@ def upgrade():
         batch_op.add_column(sa.Column('filter_status', sa.String(length=16), nullable=True))
         batch_op.create_index(batch_op.f('ix_comment_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index('ix_comment_site_created', ['site_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_comment_created', ['created_at'], unique=False)
 
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_links', sa.Integer(), server_default='2', nullable=False))
@@ -57,6 +58,7 @@ def downgrade():
         batch_op.drop_column('max_links')
 
     with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_comment_created')
         batch_op.drop_index('ix_comment_site_created')
         batch_op.drop_index(batch_op.f('ix_comment_campaign_id'))
         batch_op.drop_column('filter_status')
