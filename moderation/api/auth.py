@@ -2,7 +2,7 @@
 from functools import wraps
 
 from flask import g, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from moderation.errors import error_response
 from moderation.services import sites
@@ -16,17 +16,24 @@ def bearer_token():
     return token.strip()
 
 
-def site_required(view):
-    """Let the view run only for a known site key; the site is in g.site."""
+def bearer_required(authenticate, message, name):
+    """A view decorator: let the view run only when `authenticate(token)` finds someone; they are in g.<name>."""
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        site = sites.authenticate(bearer_token())
-        if site is None:
-            response = error_response(401, _("A valid API key is required."))
-            response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'
-            return response
-        g.site = site
-        return view(*args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            found = authenticate(bearer_token())
+            if found is None:
+                response = error_response(401, str(message))
+                response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'
+                return response
+            setattr(g, name, found)
+            return view(*args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+# The calling website, by its site key.
+site_required = bearer_required(sites.authenticate, _l("A valid API key is required."), "site")

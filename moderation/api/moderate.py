@@ -1,12 +1,10 @@
 """The moderators' API: the dashboard's actions for bots and tools, with a moderator's token."""
-from functools import wraps
-
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from moderation.api import bp
-from moderation.api.auth import bearer_token
+from moderation.api.auth import bearer_required
 from moderation.db import db
 from moderation.errors import error_response
 from moderation.models import Comment
@@ -18,20 +16,8 @@ FIELD_MESSAGES = {
 }
 
 
-def moderator_required(view):
-    """Let the view run only for a moderator's or admin's token; the user is in g.user."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        user = users.user_for_token(bearer_token())
-        if user is None:
-            response = error_response(401, _("A valid moderator token is required."))
-            response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'
-            return response
-        g.user = user
-        return view(*args, **kwargs)
-
-    return wrapped
+# A moderator or admin, by their API token.
+moderator_required = bearer_required(users.user_for_token, _l("A valid moderator token is required."), "user")
 
 
 @bp.post("/comments/<int(max=2147483647):comment_id>/moderate")
