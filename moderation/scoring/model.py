@@ -33,17 +33,32 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
     nb_weight: adds multinomial naive Bayes log-count ratios to every head (each side scaled
         to unit spread on the train rows). NB generalises better from few examples of a class
         (about 1,000 Russian spam messages); the sum of two linear models is still one
-        weight vector, so scoring costs nothing extra.
+        weight vector, so scoring costs nothing extra. A tuple gives each head its own weight
+        (default head first, then the routes' heads).
+    nblr_weight: blends in a second logistic regression fitted on features scaled by the
+        absolute naive Bayes log-count ratio (NB-LR, Wang and Manning 2012), each side scaled to
+        unit spread; its weights times the scale are again one weight vector per head.
+    default_only_weight: blends into the default head a logistic regression fitted only on the
+        rows of the default domain (e.g. forum comments without the detox sentences), scaled
+        to unit spread like the other parts; the other heads are unchanged.
+    separate_heads: when true, each head is its own model fitted only on the train rows routed
+        to it (e.g. Russian spam learnt from Russian comments, English spam from English ones),
+        instead of shared weights fitted on every row; scoring is unchanged (one weight row per head).
     """
 
     # Class-level defaults let models saved before a parameter existed load and print.
     nb_weight = 0.0
     nb_alpha = 0.01
     head_calibration = False
+    separate_heads = False
+    nblr_weight = 0.0
+    nblr_alpha = 0.1
+    default_only_weight = 0.0
 
     def __init__(self, C: float = 10.0, class_weight=None, domains=(), default_domain=None, routes=(),
-                 domain_scale: float = 1.0, nb_weight: float = 0.0, nb_alpha: float = 0.01, head_calibration: bool = False,
-                 max_iter: int = 300):
+                 domain_scale: float = 1.0, nb_weight=0.0, nb_alpha: float = 0.01, head_calibration: bool = False,
+                 separate_heads: bool = False, nblr_weight: float = 0.0, nblr_alpha: float = 0.1,
+                 default_only_weight: float = 0.0, max_iter: int = 300):
         self.C = C
         self.class_weight = class_weight
         self.domains = domains
@@ -53,6 +68,10 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         self.nb_weight = nb_weight
         self.nb_alpha = nb_alpha
         self.head_calibration = head_calibration
+        self.separate_heads = separate_heads
+        self.nblr_weight = nblr_weight
+        self.nblr_alpha = nblr_alpha
+        self.default_only_weight = default_only_weight
         self.max_iter = max_iter
 
     def _augment(self, X, domain) -> sp.csr_matrix:
@@ -61,39 +80,104 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
             blocks.append(sp.diags((domain == name) * self.domain_scale) @ X)
         return sp.hstack(blocks, format="csr")
 
-    def fit(self, X, y, domain=None, sample_weight=None):
-        """Fit on features X, labels y and each row's domain name."""
-        X = sp.csr_matrix(X)
-        domain = np.asarray(domain if domain is not None else [""] * X.shape[0])
-        lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter)
-        lr.fit(self._augment(X, domain), y, sample_weight=sample_weight)
+    def _head_names(self) -> list:
+        return [self.default_domain] + [r[0] for r in self.routes]
+
+    def _nb_weights(self) -> np.ndarray:
+        n_heads = len(self.routes) + 1
+        if np.ndim(self.nb_weight) == 0:
+            return np.full(n_heads, float(self.nb_weight))
+        weights = np.asarray(self.nb_weight, dtype=np.float64)
+        if len(weights) != n_heads:
+            raise ValueError(f"nb_weight needs one value per head ({n_heads}), got {len(weights)}")
+        return weights
+
+    def _fit_heads(self, X, y, domain, sample_weight, names, nb_weights):
+        """One logistic regression (+ naive Bayes) on these rows; one weight row per named head."""
         n = X.shape[1]
-        w = lr.coef_.ravel()
 
-        def head(name):
-            """Shared weights plus the named domain's correction."""
-            if name is None or name not in self.domains:
-                return w[:n]
-            k = list(self.domains).index(name) + 1
-            return w[:n] + self.domain_scale * w[k * n:(k + 1) * n]
+        def fit_lr(Xs):
+            """Logistic regression on shared + domain copies; one weight row per named head."""
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter)
+            lr.fit(self._augment(Xs, domain), y, sample_weight=sample_weight)
+            w = lr.coef_.ravel()
 
-        names = [self.default_domain] + [r[0] for r in self.routes]
-        heads = np.vstack([head(name) for name in names])
-        intercept = float(lr.intercept_[0])
-        if self.nb_weight:
+            def head(name):
+                """Shared weights plus the named domain's correction."""
+                if name is None or name not in self.domains:
+                    return w[:n]
+                k = list(self.domains).index(name) + 1
+                return w[:n] + self.domain_scale * w[k * n:(k + 1) * n]
+
+            return np.vstack([head(name) for name in names]), float(lr.intercept_[0]), lr.classes_
+
+        heads, intercept, classes = fit_lr(X)
+        if self.nblr_weight:
+            nb = MultinomialNB(alpha=self.nblr_alpha).fit(X, y, sample_weight=sample_weight)
+            scale = np.abs(nb.feature_log_prob_[1] - nb.feature_log_prob_[0])
+            scale /= max(float(scale.mean()), 1e-12)
+            heads2, intercept2, _ = fit_lr(X @ sp.diags(scale))
+            heads2 = heads2 * scale  # weights on the scaled features, expressed on the plain ones
+            spread = max(float(np.std(X @ heads[0])), 1e-9)
+            spread2 = max(float(np.std(X @ heads2[0])), 1e-9)
+            heads = heads / spread + self.nblr_weight * heads2 / spread2
+            intercept = intercept / spread + self.nblr_weight * intercept2 / spread2
+        intercepts = np.full(len(heads), intercept)
+        own = np.flatnonzero(domain == names[0]) if self.default_only_weight and names[0] is not None else []
+        if len(own) and len(np.unique(y[own])) == 2:
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter)
+            lr.fit(X[own], y[own], sample_weight=sample_weight[own])
+            w_own = lr.coef_.ravel()
+            # After an NB-LR blend each part already has unit spread; else scale the regression to it.
+            unit = 1.0 if self.nblr_weight else max(float(np.std(X @ heads[0])), 1e-9)
+            spread_own = max(float(np.std(X @ w_own)), 1e-9)
+            heads, intercepts = heads / unit, intercepts / unit
+            heads[0] = heads[0] + self.default_only_weight * w_own / spread_own
+            intercepts[0] = intercepts[0] + self.default_only_weight * float(lr.intercept_[0]) / spread_own
+        if np.any(nb_weights):
             nb = MultinomialNB(alpha=self.nb_alpha).fit(X, y, sample_weight=sample_weight)
             ratio = nb.feature_log_prob_[1] - nb.feature_log_prob_[0]
             lr_spread = max(float(np.std(X @ heads[0])), 1e-9)
             nb_spread = max(float(np.std(X @ ratio)), 1e-9)
-            heads = heads / lr_spread + self.nb_weight * ratio / nb_spread
-            intercept /= lr_spread
+            heads = heads / lr_spread + np.asarray(nb_weights)[:, None] * ratio / nb_spread
+            intercepts = intercepts / lr_spread
+        return heads, intercepts, classes
+
+    def fit(self, X, y, domain=None, sample_weight=None):
+        """Fit on features X, labels y and each row's domain name."""
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        domain = np.asarray(domain if domain is not None else [""] * X.shape[0])
+        sample_weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        names, nb_weights = self._head_names(), self._nb_weights()
+        if self.separate_heads:
+            # Each head learns only from the rows it will score.
+            routed = self.route(X)
+            parts = []
+            for k, name in enumerate(names):
+                rows = np.flatnonzero(routed == k)
+                if len(np.unique(y[rows])) < 2:
+                    rows = np.arange(X.shape[0])  # too little of its own to learn from: use every row
+                parts.append(self._fit_heads(X[rows], y[rows], domain[rows], sample_weight[rows], [name], nb_weights[k:k + 1]))
+            heads = np.vstack([p[0] for p in parts])
+            intercepts = np.concatenate([p[1] for p in parts])
+            classes = parts[0][2]
+        else:
+            heads, intercepts, classes = self._fit_heads(X, y, domain, sample_weight, names, nb_weights)
         # float32 halves the shipped file; scores move by far less than any threshold step.
         self.head_coef_ = heads.astype(np.float32)
-        self.intercept_ = np.array([intercept])
-        self.head_intercept_ = np.full(len(heads), intercept)
+        self.head_intercept_ = intercepts.astype(np.float64)
+        self.intercept_ = self.head_intercept_[:1].copy()
         self.coef_ = self.head_coef_[:1]
-        self.classes_ = lr.classes_
-        self.n_features_in_ = n
+        self.classes_ = classes
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def shift_head(self, k: int, delta: float):
+        """Add `delta` to head k's log-odds (a per-head decision threshold folded into its intercept)."""
+        self.head_intercept_ = self.intercepts().copy()
+        self.head_intercept_[k] += delta
+        self.intercept_ = self.head_intercept_[:1].copy()
         return self
 
     def calibrate_heads(self, X, y, min_rows: int = 5):

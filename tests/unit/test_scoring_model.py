@@ -60,3 +60,76 @@ def test_head_calibration_fits_each_head_and_fast_path_agrees():
     fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
     assert np.allclose(fast, pipeline.predict_proba(texts)[:, 1])
     assert fast[0] > fast[3] and fast[1] > fast[2]
+
+
+def test_separate_heads_learn_only_from_their_rows():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    X = featurizer.transform([ex.text for ex in rows()])
+    y = np.array([ex.label for ex in rows()])
+    column = featurizer.signal_column("kazakh_share")
+    model = DomainLogit(C=5.0, routes=(("kazakh", column, 0.1),), separate_heads=True).fit(X, y)
+    assert model.head_coef_.shape == (2, featurizer.n_features)
+    assert len(set(model.intercepts())) == 2  # one model per head
+    assert (model.predict(X) == y).mean() == 1.0
+    # The Russian head never saw a Kazakh word: a Kazakh-only n-gram has no Russian weight.
+    kazakh_only = featurizer.transform(["ақымақсың"]).nonzero()[1]
+    russian = featurizer.transform(["ты тупой дебил заткнись идиот хорошая статья спасибо автору"]).nonzero()[1]
+    unseen = np.setdiff1d(kazakh_only, russian)
+    unseen = unseen[unseen < 1 << 12]
+    assert len(unseen) and np.allclose(model.head_coef_[0, unseen], 0.0)
+    assert not np.allclose(model.head_coef_[1, unseen], 0.0)
+
+
+def test_shift_head_moves_only_that_head_and_fast_path_agrees():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    settings = {"C": 5.0, "class_weight": None, "domains": (), "default_domain": None,
+                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True,
+                "nb_weight": (1.0, 1.0)}
+    pipeline = fit_model(featurizer, rows(), rows(), settings)
+    model = pipeline.steps[-1][1].calibrated_classifiers_[0].estimator.estimator
+    texts = ["ты дебил", "сен ақымақсың", "жақсы мақала", "спасибо"]
+    before = pipeline.predict_proba(texts)[:, 1]
+    model.shift_head(1, 1.5)
+    after = pipeline.predict_proba(texts)[:, 1]
+    assert np.allclose(after[[0, 3]], before[[0, 3]]) and (after[[1, 2]] > before[[1, 2]]).all()
+    fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
+    assert np.allclose(fast, after)
+
+
+def test_nblr_and_default_only_blends_stay_one_weight_row_per_head():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    X = featurizer.transform([ex.text for ex in rows()])
+    y = np.array([ex.label for ex in rows()])
+    domain = np.array([ex.source for ex in rows()])
+    column = featurizer.signal_column("kazakh_share")
+    settings = dict(C=5.0, domains=("forum", "kazakh"), default_domain="forum", routes=(("kazakh", column, 0.1),))
+    plain = DomainLogit(**settings).fit(X, y, domain=domain)
+    blended = DomainLogit(**settings, nblr_weight=1.0, default_only_weight=0.5).fit(X, y, domain=domain)
+    assert blended.head_coef_.shape == plain.head_coef_.shape == (2, featurizer.n_features)
+    assert (blended.predict(X) == y).mean() == 1.0
+    assert not np.allclose(blended.head_coef_, plain.head_coef_)
+
+
+def test_lower_head_thresholds_folds_a_dev_threshold_into_one_head():
+    from moderation.scoring.train import lower_head_thresholds
+
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
+                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    train = rows()
+    pipeline = fit_model(featurizer, train, train, settings)
+    # Dev: ordinary comments of both heads (sources the thresholds count as ordinary) and positives.
+    dev = ([Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
+           + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
+           + [Example(t, 1, "spam", "kk") for t, y in KK if y])
+    texts = [ex.text for ex in dev]
+    before = pipeline.predict_proba(texts)[:, 1]
+    done = lower_head_thresholds(pipeline, dev, before, {"kazakh": 0.5})
+    after = pipeline.predict_proba(texts)[:, 1]
+    kazakh = np.array([ex.source != "ru_2ch_pikabu" for ex in dev])
+    assert set(done) == {"kazakh"} and done["kazakh"]["threshold"] < 0.5
+    assert np.allclose(after[~kazakh], before[~kazakh])  # the other head is untouched
+    # What the chosen threshold flagged before is what 0.5 flags now.
+    t = done["kazakh"]["threshold"]
+    assert ((before[kazakh] >= t) == (after[kazakh] >= 0.5 - 1e-9)).all()
+    assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after)
