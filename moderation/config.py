@@ -93,7 +93,8 @@ def finalise(config, instance_path):
     config.setdefault("RATELIMIT_KEY_PREFIX", f"{config['QUEUE']}-limits")
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # No X-RateLimit-* headers on every answer; a refusal carries Retry-After (errors.py).
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
 
 
 def normalise_database_url(url):

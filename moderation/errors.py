@@ -4,6 +4,7 @@ import logging
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,10 @@ def init_app(app):
             if request.path.startswith("/dashboard"):
                 return render_template("dashboard/error.html", code=exc.code, message=_page_message(exc)), exc.code
             return exc
-        return error_response(exc.code, _message_for(exc))
+        response = error_response(exc.code, _message_for(exc))
+        if isinstance(exc, RateLimitExceeded):
+            response.headers["Retry-After"] = str(exc.limit.limit.get_expiry())  # the limit's window, seconds
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(exc):

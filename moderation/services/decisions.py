@@ -59,7 +59,8 @@ def assess(comment, site, config):
     """Decide on a comment, stored or not (the admins' «test a comment» box passes an unsaved one).
 
     Order: bans (spam, unscored), word lists, models, then the site's rules (links, campaigns,
-    pre-moderation, trusted authors). Ends the session's transaction before scoring.
+    pre-moderation, trusted authors; trust overrides the models' hold, never a word list's).
+    Ends the session's transaction before scoring.
     """
     lang, signature = guess_language(comment.text), fingerprint.signature(comment.text)
     ban = bans.ban_for(site.id, comment.email, comment.author_ip)
@@ -76,8 +77,9 @@ def assess(comment, site, config):
     limits = scorer.thresholds(bundle, config, overrides)
     score = bundle.score([text], [name])[0]
     risk = float(max(score.spam, score.toxicity))
-    status = with_word_lists(decide(score.spam, score.toxicity, limits), listed)
-    status, ruled = rules.apply(status, risk, facts, site, config)
+    # Trust softens only the models' hold: the word lists come after it, so a watch entry still holds.
+    status, ruled = rules.apply(decide(score.spam, score.toxicity, limits), risk, facts, site, config)
+    status = with_word_lists(status, listed)
     campaign = next((r for r in ruled if r["code"] == "campaign"), None)
     return Verdict(status, {
         "spam_score": float(score.spam), "toxicity_score": float(score.toxicity), "risk": risk,

@@ -1,0 +1,108 @@
+"""The site rules after the models (services/rules.py): links, campaigns, pre-moderation, trusted authors."""
+from types import SimpleNamespace
+
+import pytest
+
+from moderation.services.rules import Facts, apply, count_links, stricter
+
+CONFIG = {"TRUSTED_MAX_SCORE": 0.9}
+
+
+def site(max_links=2, premoderation="none"):
+    return SimpleNamespace(max_links=max_links, premoderation=premoderation)
+
+
+def codes(reasons):
+    return [r["code"] for r in reasons]
+
+
+@pytest.mark.parametrize("a, b, strictest", [
+    ("approved", "approved", "approved"), ("approved", "held", "held"), ("held", "approved", "held"),
+    ("held", "spam", "spam"), ("spam", "approved", "spam"),
+])
+def test_stricter(a, b, strictest):
+    assert stricter(a, b) == strictest
+
+
+@pytest.mark.parametrize("text, links", [
+    ("Аким района опять обещал отремонтировать дорогу к весне.", 0),
+    ("Новости об этом: www.nur.kz/1, www.nur.kz/2 и www.nur.kz/3.", 3),
+    ("Отчёт: https://almaty.gov.kz/report и бюджет: budget.gov.kz", 2),
+    ("Пишите на почту, а не сюда", 0),
+])
+def test_count_links_counts_the_text_only(text, links):
+    assert count_links(SimpleNamespace(text=text, url="https://reader.example.kz")) == links
+
+
+def test_more_links_than_the_site_allows_hold_a_clean_comment():
+    status, reasons = apply("approved", 0.01, Facts(links=3), site(), CONFIG)
+    assert status == "held"
+    assert reasons == [{"code": "links", "score": None, "spans": [], "count": 3}]
+
+
+@pytest.mark.parametrize("links, max_links", [(0, 2), (2, 2), (3, 5), (5, 5)])
+def test_links_up_to_the_limit_change_nothing(links, max_links):
+    assert apply("approved", 0.01, Facts(links=links), site(max_links=max_links), CONFIG) == ("approved", [])
+
+
+def test_max_links_zero_holds_any_link():
+    assert apply("approved", 0.01, Facts(links=1), site(max_links=0), CONFIG)[0] == "held"
+
+
+def test_rules_never_soften_spam():
+    status, reasons = apply("spam", 0.95, Facts(links=4, approved_before=3), site(premoderation="all"), CONFIG)
+    assert status == "spam"
+    assert codes(reasons) == ["links", "premoderation"]
+
+
+def test_a_campaign_is_held_under_its_first_comments_id():
+    members = [SimpleNamespace(id=17), SimpleNamespace(id=9), SimpleNamespace(id=12)]
+    status, reasons = apply("approved", 0.01, Facts(campaign=members), site(), CONFIG)
+    assert status == "held"
+    assert reasons == [{"code": "campaign", "score": None, "spans": [], "campaign_id": 9, "size": 4}]
+
+
+@pytest.mark.parametrize("mode, facts, held", [
+    ("none", Facts(), False),
+    ("none", Facts(links=1), False),
+    ("all", Facts(approved_before=5), True),
+    ("first", Facts(), True),
+    ("first", Facts(approved_before=1), False),
+    ("links", Facts(links=1, approved_before=1), True),
+    ("links", Facts(approved_before=0), False),
+])
+def test_premoderation_modes(mode, facts, held):
+    status, reasons = apply("approved", 0.01, facts, site(premoderation=mode), CONFIG)
+    assert status == ("held" if held else "approved")
+    assert reasons == ([{"code": "premoderation", "score": None, "spans": [], "mode": mode}] if held else [])
+
+
+def test_a_trusted_author_is_approved_when_only_the_models_would_hold():
+    status, reasons = apply("held", 0.65, Facts(approved_before=2), site(), CONFIG)
+    assert status == "approved"
+    assert reasons == [{"code": "trusted", "score": None, "spans": [], "approved": 2}]
+
+
+@pytest.mark.parametrize("status, risk, facts, expected", [
+    ("held", 0.65, Facts(), "held"),  # a new author
+    ("held", 0.65, Facts(approved_before=2, refused_before=1), "held"),  # rejected once: not trusted
+    ("held", 0.9, Facts(approved_before=2), "held"),  # the cap
+    ("held", 0.97, Facts(approved_before=2), "held"),
+    ("spam", 0.95, Facts(approved_before=2), "spam"),
+    ("held", 0.65, Facts(approved_before=2, links=3), "held"),  # another rule holds it
+])
+def test_trust_has_limits(status, risk, facts, expected):
+    decided, reasons = apply(status, risk, facts, site(), CONFIG)
+    assert decided == expected
+    assert "trusted" not in codes(reasons)
+
+
+def test_a_trusted_authors_clean_comment_needs_no_trust():
+    assert apply("approved", 0.01, Facts(approved_before=2), site(), CONFIG) == ("approved", [])
+
+
+def test_premoderation_first_lets_a_known_author_through_but_all_does_not():
+    facts = Facts(approved_before=1)
+    assert apply("held", 0.6, facts, site(premoderation="first"), CONFIG)[0] == "approved"  # trusted
+    status, reasons = apply("held", 0.6, facts, site(premoderation="all"), CONFIG)
+    assert (status, codes(reasons)) == ("held", ["premoderation"])

@@ -1,0 +1,176 @@
+"""Intake refusals before anything is stored: duplicates (409), flood (429) and the API rate limits (429)."""
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from moderation.db import db
+from moderation.models import Comment
+from moderation.services import sites
+
+TEXT = "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы."
+DUPLICATE_RU = "Обнаружен дубликат комментария; похоже, вы уже это говорили!"
+DUPLICATE_EN = "Duplicate comment detected; it looks as though you have already said that!"
+FLOOD_RU = "Вы отправляете комментарии слишком быстро. Помедленнее."
+LIMIT_RU = "Слишком много запросов. Пожалуйста, попробуйте позже."
+
+
+def post(client, auth, text=TEXT, headers=None, **fields):
+    body = {"name": "Читатель", "text": text, "article_id": "news-1", **fields}
+    return client.post("/api/v1/comments", json=body, headers={**auth, **(headers or {})})
+
+
+def stored(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Comment))
+
+
+def configure(app, site_key, **columns):
+    """Set the site's rule columns directly, as an admin's settings page would."""
+    with app.app_context():
+        site = sites.authenticate(site_key)
+        for name, value in columns.items():
+            setattr(site, name, value)
+        db.session.commit()
+
+
+def age_comments(app, seconds):
+    """Move every stored comment back in time, as if the author had waited."""
+    with app.app_context():
+        for comment in db.session.scalars(select(Comment)):  # in Python: SQLite has no interval arithmetic
+            comment.created_at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def new_site(app, **columns):
+    """A site of this app with these rule settings; returns its Authorization header."""
+    with app.app_context():
+        _site, key = sites.create_site(f"site-{uuid.uuid4().hex[:6]}")
+    configure(app, key, **columns)
+    return {"Authorization": f"Bearer {key}"}
+
+
+# Duplicates
+
+
+def test_the_same_text_again_from_the_same_email_is_a_duplicate_before_it_is_a_flood(app, client, auth):
+    author = {"email": "aigul@example.kz", "author_ip": "192.0.2.10"}
+    assert post(client, auth, **author).status_code == 202
+    # Within the flood window: the duplicate answers first, as WordPress does.
+    again = post(client, auth, **author)
+    assert again.status_code == 409, again.json
+    assert again.json["error"] == DUPLICATE_RU
+    english = post(client, auth, headers={"Accept-Language": "en-US,en;q=0.9"}, **author)
+    assert (english.status_code, english.json["error"]) == (409, DUPLICATE_EN)
+    # The address is compared case-insensitively, from any address.
+    shouted = post(client, auth, email="AIGUL@Example.KZ", author_ip="198.51.100.3")
+    assert shouted.status_code == 409
+    assert stored(app) == 1
+
+
+def test_the_same_text_on_another_article_or_from_another_author_is_accepted(app, client, auth):
+    author = {"email": "aigul@example.kz", "author_ip": "192.0.2.10"}
+    assert post(client, auth, **author).status_code == 202
+    other = post(client, auth, email="bauyrzhan@example.kz", author_ip="192.0.2.11")
+    assert other.status_code == 202, other.json
+    age_comments(app, 3600)  # past the flood window, which would answer 429 first
+    assert post(client, auth, article_id="news-2", **author).status_code == 202
+    assert post(client, auth, **author).status_code == 409  # the first article still has it
+    assert stored(app) == 3
+
+
+def test_without_email_the_author_is_the_name_and_address(app, client, auth):
+    assert post(client, auth, name="Гость", author_ip="192.0.2.20").status_code == 202
+    age_comments(app, 3600)
+    assert post(client, auth, name="Гость", author_ip="192.0.2.20").status_code == 409
+    assert post(client, auth, name="Гость", author_ip="192.0.2.21").status_code == 202
+    assert post(client, auth, name="Другой гость", author_ip="192.0.2.20").status_code == 202
+    assert stored(app) == 3
+
+
+# Flood
+
+
+def test_a_second_comment_within_the_flood_interval_waits(app, client, auth, site_key):
+    assert post(client, auth, "Первый комментарий к новости.", email="erlan@example.kz",
+                author_ip="192.0.2.30").status_code == 202
+    same_ip = post(client, auth, "Второй комментарий, с того же адреса.", email="other@example.kz",
+                   author_ip="192.0.2.30")
+    assert same_ip.status_code == 429, same_ip.json
+    assert same_ip.json["error"] == FLOOD_RU
+    assert 1 <= int(same_ip.headers["Retry-After"]) <= 15
+    same_email = post(client, auth, "Третий комментарий, с той же почты.", email="erlan@example.kz",
+                      author_ip="198.51.100.30")
+    assert same_email.status_code == 429
+    assert 1 <= int(same_email.headers["Retry-After"]) <= 15
+    assert stored(app) == 1  # refused comments are not kept
+
+    another = post(client, auth, "Комментарий другого читателя.", email="dinara@example.kz", author_ip="192.0.2.31")
+    assert another.status_code == 202, another.json
+    assert stored(app) == 2
+
+    # Ten seconds later, five remain of the fifteen: a site that waits that long gets through.
+    age_comments(app, 10)
+    later = post(client, auth, "Второй комментарий, с того же адреса.", author_ip="192.0.2.30")
+    assert later.status_code == 429
+    assert later.headers.getlist("Retry-After") == ["5"]
+
+    configure(app, site_key, flood_seconds=0)
+    allowed = post(client, auth, "Второй комментарий, с того же адреса.", email="erlan@example.kz",
+                   author_ip="192.0.2.30")
+    assert allowed.status_code == 202, allowed.json
+    assert stored(app) == 3
+
+
+def test_the_flood_interval_is_the_sites(app, client, auth, site_key):
+    configure(app, site_key, flood_seconds=60)
+    assert post(client, auth, "Первый комментарий к новости.", author_ip="192.0.2.40").status_code == 202
+    age_comments(app, 30)
+    refused = post(client, auth, "Второй комментарий к новости.", author_ip="192.0.2.40")
+    assert refused.status_code == 429
+    assert 25 <= int(refused.headers["Retry-After"]) <= 30
+    age_comments(app, 31)
+    assert post(client, auth, "Второй комментарий к новости.", author_ip="192.0.2.40").status_code == 202
+
+
+def test_in_the_last_second_of_the_interval_the_author_still_waits_a_second(app, client, auth):
+    """Retry-After: 0 would send the site straight back into another 429."""
+    assert post(client, auth, "Первый комментарий к новости.", author_ip="192.0.2.41").status_code == 202
+    age_comments(app, 14.5)
+    refused = post(client, auth, "Второй комментарий к новости.", author_ip="192.0.2.41")
+    assert refused.status_code == 429
+    assert refused.headers.getlist("Retry-After") in (["1"], ["2"])
+
+
+# Rate limits (Flask-Limiter, in Redis)
+
+
+def test_the_author_ip_limit_refuses_that_address_only(make_app):
+    app = make_app(API_AUTHOR_LIMIT="3 per minute")
+    client, auth = app.test_client(), new_site(app, flood_seconds=0)  # the limit, not the flood rule
+    for n in range(3):
+        response = post(client, auth, f"Комментарий номер {n} к новости.", author_ip="192.0.2.50")
+        assert response.status_code == 202, (n, response.json)
+    refused = post(client, auth, "Комментарий номер 3 к новости.", author_ip="192.0.2.50")
+    assert refused.status_code == 429
+    assert refused.json["error"] == LIMIT_RU
+    assert refused.headers["Retry-After"] == "60"  # the limit's window ("3 per minute")
+    assert stored(app) == 3
+    assert post(client, auth, "Комментарий номер 3 к новости.", author_ip="192.0.2.51").status_code == 202
+    # A site that sends no reader address is limited by its key alone.
+    assert post(client, auth, "Комментарий без адреса читателя.").status_code == 202
+    assert stored(app) == 5
+
+
+def test_the_site_key_limit_refuses_that_site_only(make_app):
+    app = make_app(API_KEY_LIMIT="3 per minute")
+    client, auth, other = app.test_client(), new_site(app), new_site(app)
+    for n in range(3):
+        response = post(client, auth, f"Комментарий номер {n} к новости.", author_ip=f"192.0.2.{60 + n}")
+        assert response.status_code == 202, (n, response.json)
+    refused = post(client, auth, "Комментарий номер 3 к новости.", author_ip="192.0.2.63")
+    assert refused.status_code == 429
+    assert refused.json["error"] == LIMIT_RU
+    assert stored(app) == 3
+    assert post(client, other, "Комментарий номер 3 к новости.", author_ip="192.0.2.63").status_code == 202
+    assert stored(app) == 4
