@@ -38,11 +38,15 @@ ACTION_LABELS = {
     "threshold_set": _l("Changed thresholds"),
     "model_promote": _l("Promoted a model"),
     "model_rollback": _l("Rolled a model back"),
+    "site_rules": _l("Changed a site's rules"),
+    "words_add": _l("Added to a word list"),
+    "words_remove": _l("Removed from a word list"),
+    "campaign_hold": _l("Held as part of a campaign"),
 }
 STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
 }
-VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line")}
+VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line"), "worker": _l("filter")}
 # Bottom to top in the stacked bars: the good news first, the work and the waste on top.
 CHART_ORDER = (APPROVED, PENDING, HELD, REJECTED, SPAM)
 CHART_COLOURS = {APPROVED: "#1a7f37", PENDING: "#98a2b3", HELD: "#e0a100", REJECTED: "#c62828", SPAM: "#8e44ad"}

@@ -6,10 +6,10 @@ combined with the models' decision after it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
 from moderation.scoring.fingerprint import SIMILAR, similarity
 from moderation.scoring.normalise import URL_RE
 
@@ -38,12 +38,27 @@ def count_links(comment):
     return len(URL_RE.findall(comment.text or ""))
 
 
+def same_author(comment):
+    """Conditions for the comment's author: e-mail and name, or name and IP when the form asks no e-mail.
+
+    The name is part of it because nobody checks an e-mail address: a troll who borrows a regular
+    reader's address under another name does not borrow their trust.
+    """
+    name = func.lower(Comment.name) == (comment.name or "").strip().lower()
+    if comment.email:
+        return [Comment.email == comment.email, name]
+    if comment.author_ip:
+        return [Comment.author_ip == comment.author_ip, name]
+    return None
+
+
 def author_history(comment, site_id):
-    """(approved, rejected or spam) counts of the author's earlier comments on the site, by e-mail."""
-    if not comment.email:
+    """(approved, rejected or spam) counts of the author's earlier comments on the site."""
+    author = same_author(comment)
+    if author is None:
         return 0, 0
     rows = db.session.execute(
-        select(Comment.status, func.count()).where(Comment.site_id == site_id, Comment.email == comment.email,
+        select(Comment.status, func.count()).where(Comment.site_id == site_id, *author,
                                                    Comment.id != (comment.id or 0),
                                                    Comment.status.in_((APPROVED, REJECTED, SPAM)))
         .group_by(Comment.status)
@@ -52,24 +67,20 @@ def author_history(comment, site_id):
     return counts.get(APPROVED, 0), counts.get(REJECTED, 0) + counts.get(SPAM, 0)
 
 
-def _author(comment):
-    return (comment.email or "", (comment.name or "").strip().lower(), comment.author_ip or "")
-
-
 def campaign_members(comment, site_id, signature, config):
     """Earlier comments on the site within the window that carry the same message, if enough authors sent it."""
     if signature is None:
         return []
     since = utcnow() - timedelta(hours=config["CAMPAIGN_HOURS"])
-    recent = db.session.scalars(
-        select(Comment).where(Comment.site_id == site_id, Comment.created_at >= since,
-                              Comment.id != (comment.id or 0), Comment.fingerprint.is_not(None))
+    recent = db.session.execute(
+        select(Comment.id, Comment.fingerprint, Comment.name, Comment.campaign_id)
+        .where(Comment.site_id == site_id, Comment.created_at >= since, Comment.id != (comment.id or 0),
+               Comment.fingerprint.is_not(None))
         .order_by(Comment.id.desc()).limit(CAMPAIGN_SCAN)
     ).all()
-    similar = [c for c in recent if similarity(signature, c.fingerprint) >= SIMILAR]
-    authors = {_author(c) for c in similar} | {_author(comment)}
-    # Distinct in every way: another name, another address; the same person repeating is a duplicate.
-    names = {a[1] for a in authors}
+    similar = [row for row in recent if similarity(signature, row.fingerprint) >= SIMILAR]
+    # Different names: one person repeating themselves is a duplicate or a flood, not a campaign.
+    names = {(row.name or "").strip().lower() for row in similar} | {(comment.name or "").strip().lower()}
     return similar if len(names) >= config["CAMPAIGN_SIZE"] else []
 
 
@@ -88,8 +99,11 @@ def apply(status, risk, facts, site, config):
         reasons.append({"code": "links", "score": None, "spans": [], "count": facts.links})
     if facts.campaign:
         status = stricter(status, HELD)
+        # A group keeps the id it already has, so it does not split as the window moves on.
+        known = [c.campaign_id for c in facts.campaign if c.campaign_id]
         reasons.append({"code": "campaign", "score": None, "spans": [],
-                        "campaign_id": min(c.id for c in facts.campaign), "size": len(facts.campaign) + 1})
+                        "campaign_id": min(known or [c.id for c in facts.campaign]),
+                        "size": len(facts.campaign) + 1})
     premoderated = (site.premoderation == "all"
                     or (site.premoderation == "first" and not facts.approved_before)
                     or (site.premoderation == "links" and facts.links > 0))
@@ -104,12 +118,24 @@ def apply(status, risk, facts, site, config):
 
 
 def hold_campaign(members, campaign_id, size):
-    """Hold the campaign's earlier comments too; a moderator's approval stands."""
+    """Group the campaign's earlier comments and hold those the filter approved; a moderator's approval stands.
+
+    Each change is a conditional UPDATE, so a moderator deciding a member meanwhile wins, and each
+    comment taken back from the site is written to the audit log.
+    """
     reason = {"code": "campaign", "score": None, "spans": [], "campaign_id": campaign_id, "size": size}
-    for member in members:
-        member.campaign_id = campaign_id
-        if member.status == APPROVED and member.moderated_by_id is None:
-            member.status = HELD
-            member.reasons = [*(member.reasons or []), reason]
-            member.reason_codes = f"{member.reason_codes or ' '}campaign "
+    ids = [member.id for member in members]
+    db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
+                       .values(campaign_id=campaign_id))
+    for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
+                                                            Comment.moderated_by_id.is_(None))):
+        held = db.session.execute(
+            update(Comment).where(Comment.id == comment.id, Comment.status == APPROVED,
+                                  Comment.moderated_by_id.is_(None))
+            .values(status=HELD, reasons=[*(comment.reasons or []), reason],
+                    reason_codes=f"{comment.reason_codes or ' '}campaign ")
+        ).rowcount
+        if held:
+            db.session.add(AuditEvent(action="campaign_hold", comment_id=comment.id, from_status=APPROVED,
+                                      to_status=HELD, via="worker", detail={"campaign_id": campaign_id}))
     db.session.commit()

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from moderation.db import db
-from moderation.models import Comment
+from moderation.models import AuditEvent, Comment
 from moderation.services import scorer, sites, wordlists
 from tests.tasks.conftest import wait_for_decisions
 
@@ -130,6 +130,9 @@ def test_a_message_from_three_names_is_a_campaign_and_its_earlier_comments_are_h
         assert reason["campaign_id"] == ids[0]
         assert " campaign " in comment.reason_codes
     assert codes(stored[ids[0]]) == codes(stored[ids[1]]) == ["campaign"]  # held by the third's arrival
+    with app.app_context():  # taking a published comment back is on the record
+        taken_back = db.session.scalars(select(AuditEvent.comment_id).where(AuditEvent.action == "campaign_hold"))
+        assert sorted(taken_back) == sorted(first_two)
     assert [r["size"] for r in stored[ids[2]].reasons] == [3]
     for comment_id in walks:
         assert (stored[comment_id].status, stored[comment_id].campaign_id) == ("approved", None)

@@ -56,10 +56,18 @@ def test_rules_never_soften_spam():
 
 
 def test_a_campaign_is_held_under_its_first_comments_id():
-    members = [SimpleNamespace(id=17), SimpleNamespace(id=9), SimpleNamespace(id=12)]
+    members = [SimpleNamespace(id=17, campaign_id=None), SimpleNamespace(id=9, campaign_id=None),
+               SimpleNamespace(id=12, campaign_id=None)]
     status, reasons = apply("approved", 0.01, Facts(campaign=members), site(), CONFIG)
     assert status == "held"
     assert reasons == [{"code": "campaign", "score": None, "spans": [], "campaign_id": 9, "size": 4}]
+
+
+def test_a_campaign_keeps_the_id_its_group_already_has():
+    members = [SimpleNamespace(id=30, campaign_id=None), SimpleNamespace(id=21, campaign_id=12),
+               SimpleNamespace(id=25, campaign_id=12)]
+    _status, reasons = apply("approved", 0.01, Facts(campaign=members), site(), CONFIG)
+    assert reasons[0]["campaign_id"] == 12
 
 
 @pytest.mark.parametrize("mode, facts, held", [
