@@ -274,6 +274,7 @@ def models_copy(tmp_path):
     manifest = json.loads((target / second / "manifest.json").read_text())
     manifest.update(version=second, created="2099-01-01T00:00:00+00:00")
     (target / second / "manifest.json").write_text(json.dumps(manifest))
+    (target / "HISTORY").write_text("")  # nothing to roll back to until something is promoted here
     return target, active, second
 
 
