@@ -21,6 +21,7 @@ class ActionForm(FlaskForm):
 
     action = HiddenField()
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=40)])
+    expected = HiddenField()  # the status the moderator saw; a colleague's later decision is not overwritten
     next = HiddenField()
 
 

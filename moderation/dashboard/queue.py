@@ -9,7 +9,7 @@ from moderation.dashboard import bp
 from moderation.dashboard.forms import ActionForm, EmptyForm
 from moderation.dashboard.helpers import safe_next
 from moderation.db import db
-from moderation.models import AuditEvent, Comment, Site, parse_id
+from moderation.models import STATUSES, AuditEvent, Comment, Site, parse_id
 from moderation.services import queue as queue_service
 from moderation.services import reasons, review
 
@@ -24,6 +24,7 @@ FIELD_ERRORS = {
     "ids": _l("Select at least one comment (at most 500)."),
     "id": _l("Comment not found."),
     "kind": _l("This comment has no such author detail to ban."),
+    "stale": _l("Another moderator has decided this meanwhile; reload the page to see it."),
 }
 
 
@@ -70,10 +71,10 @@ def _done(action, changed, batch=None):
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.queue"))
 
 
-def _refused(field):
+def _refused(field, status=400):
     message = str(FIELD_ERRORS.get(field, FIELD_ERRORS["action"]))
     if wants_json():
-        return jsonify({"ok": False, "error": message, "fields": {field: message}}), 400
+        return jsonify({"ok": False, "error": message, "fields": {field: message}}), status
     flash(message, "error")
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.queue"))
 
@@ -95,10 +96,14 @@ def _apply(ids):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    expected = form.expected.data if form.expected.data in STATUSES else None
     try:
-        batch, changed = review.moderate(ids, current_user, form.action.data, form.reason.data or None)
+        batch, changed = review.moderate(ids, current_user, form.action.data, form.reason.data or None,
+                                         expected=expected)
     except review.ReviewError as exc:
         return _refused(exc.field)
+    if ids and not changed and expected:
+        return _refused("stale", 409)
     return _done(form.action.data, changed, batch)
 
 

@@ -51,8 +51,12 @@ def _lock(comment_ids):
     return db.session.scalars(query).all()
 
 
-def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch=None):
-    """Apply one decision to comments; return (batch id, the comments changed). One undo reverts the batch."""
+def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch=None, expected=None):
+    """Apply one decision to comments; return (batch id, the comments changed). One undo reverts the batch.
+
+    With `expected` (the status the moderator saw), a comment whose status has changed since, because a
+    colleague decided it meanwhile, is left alone rather than overwritten.
+    """
     if action not in ACTIONS:
         raise ReviewError("action")
     comment_ids = sorted({int(i) for i in comment_ids})
@@ -66,7 +70,7 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         if reason is None:
             raise ReviewError("reason")
     batch = batch or uuid.uuid4().hex
-    comments = _lock(comment_ids)
+    comments = [c for c in _lock(comment_ids) if expected is None or c.status == expected]
     now = utcnow()
     for comment in comments:
         db.session.add(AuditEvent(

@@ -317,3 +317,12 @@ def test_ipv4_bans_cover_ipv4_mapped_addresses(app, ctx, site_id, banned, author
     bans.add_ban("ip", banned)
     db.session.commit()
     assert bans.ban_for(site_id, None, author_ip) is not None
+
+
+def test_a_stale_page_does_not_overwrite_a_colleagues_decision(app, ctx, site_id):
+    comment_id = seed_comment(app, site_id)
+    first, second = person("first"), person("second")
+    review.moderate([comment_id], first, review.REJECT, "insult", expected="held")
+    _batch, changed = review.moderate([comment_id], second, review.APPROVE, expected="held")  # saw it held
+    assert changed == []
+    assert comment_state(app, comment_id)[0] == "rejected"

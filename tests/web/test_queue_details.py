@@ -1,4 +1,4 @@
-"""The queue's count: exact without a search, capped with one (a search reads every row's text)."""
+"""Queue details: the count is exact without a search and capped with one; a stale card never overwrites."""
 import re
 
 from moderation.services import queue as queue_service
@@ -21,3 +21,19 @@ def test_search_count_stops_at_the_cap(app, monkeypatch):
     assert shown_total(client.get("/dashboard/?q=ремонт")) == "2+"
     assert shown_total(client.get("/dashboard/")) == "5"  # no search: exact
     assert shown_total(client.get("/dashboard/?q=РЕМОНТ")) == "2+"  # Cyrillic case folded on SQLite too
+
+
+def test_a_stale_card_answers_409_and_changes_nothing(app):
+    from tests.web.dashboard_support import FETCH, comment_state, page_token
+
+    site_id = make_site(app)
+    comment_id = seed_comment(app, site_id)
+    first, _a = signed_in_client(app)
+    second, _b = signed_in_client(app)
+    token_first, token_second = page_token(first), page_token(second)  # both pages show it held
+    assert first.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
+        "csrf_token": token_first, "action": "spam", "expected": "held"}).status_code == 200
+    stale = second.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
+        "csrf_token": token_second, "action": "approve", "expected": "held"})
+    assert stale.status_code == 409 and stale.json["ok"] is False
+    assert comment_state(app, comment_id)[0] == "spam"
