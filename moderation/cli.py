@@ -161,6 +161,44 @@ def train_command(data_dir, activate):
     click.echo(version)
 
 
+@main.command("retrain")
+@click.option("--wait", is_flag=True, help="Wait for the worker to finish; print the new version alone on the last line.")
+@click.option("--timeout", default=1800, show_default=True, help="Seconds to wait with --wait.")
+@with_appcontext
+def retrain_command(wait, timeout):
+    """Retrain from the moderators' decisions in a worker, as the dashboard does (the active model is kept)."""
+    import time
+
+    from moderation.db import db
+    from moderation.models import RETRAIN_DONE, RETRAIN_FAILED, RetrainJob
+    from moderation.services import retraining
+
+    app = current_app._get_current_object()
+    try:
+        job = retraining.queue_job(app, via="cli")
+    except retraining.RetrainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"retrain job {job.id} queued")
+    if not wait:
+        return
+    deadline, shown = time.monotonic() + timeout, None
+    while True:
+        retraining.expire_stale(app.config)
+        db.session.expire_all()
+        job = db.session.get(RetrainJob, job.id)
+        if (job.progress, job.message) != shown:
+            shown = (job.progress, job.message)
+            click.echo(f"{job.status} {job.progress}% {job.message}", err=True)
+        if job.status == RETRAIN_FAILED:
+            raise click.ClickException(f"retrain job {job.id} failed: {job.error}")
+        if job.status == RETRAIN_DONE:
+            click.echo(job.version)
+            return
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"retrain job {job.id} is still {job.status} after {timeout}s")
+        time.sleep(1)
+
+
 @main.command("score")
 @click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))

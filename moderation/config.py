@@ -38,6 +38,8 @@ DEFAULTS = {
     "TRUSTED_MAX_SCORE": 0.9,  # a trusted author's comment is approved unless a score reaches this
     "API_KEY_LIMIT": "200 per second",  # comments a site key may post; far above any real site
     "API_AUTHOR_LIMIT": "60 per minute",  # comments per reader's IP (author_ip), flood aside
+    "RETRAIN_STALE_SECONDS": 600,  # a running retrain silent this long has lost its worker: marked failed
+    "RETRAIN_QUEUE_SECONDS": 3600,  # a queued retrain no worker took this long: marked failed
 }
 
 

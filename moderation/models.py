@@ -241,3 +241,34 @@ class WordEntry(db.Model):
     text: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+RETRAIN_QUEUED, RETRAIN_RUNNING, RETRAIN_DONE, RETRAIN_FAILED = "queued", "running", "done", "failed"
+RETRAIN_STATUSES = (RETRAIN_QUEUED, RETRAIN_RUNNING, RETRAIN_DONE, RETRAIN_FAILED)
+
+
+class RetrainJob(db.Model):
+    """An admin's retrain from the moderators' decisions: its progress, the version it made and how it compares."""
+
+    __tablename__ = "retrain_job"
+    __table_args__ = (Index("ix_retrain_job_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=RETRAIN_QUEUED)
+    progress: Mapped[int] = mapped_column(default=0, server_default="0")  # 0..100
+    message: Mapped[str] = mapped_column(String(500), default="", server_default="")  # the current step
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    strategy: Mapped[str] = mapped_column(String(16), default="adapter", server_default="adapter")
+    version: Mapped[Optional[str]] = mapped_column(String(64))  # the new model version, once written
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # held-out comparison with the active version
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[datetime]]
+    # Written with every progress step: a running job whose heartbeat stops (a killed worker) is failed.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]]
+
+    created_by: Mapped[Optional[User]] = relationship()
+
+    def __repr__(self):
+        return f"<RetrainJob {self.id} {self.status} {self.progress}%>"

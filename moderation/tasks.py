@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from moderation.scoring import ModelLoadError
-from moderation.services import decisions, intake
+from moderation.services import decisions, intake, retraining
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -30,3 +30,12 @@ def score_comment(self, comment_id):
 def sweep_pending():
     """Re-queue comments left pending, e.g. while the broker was down or a worker died."""
     return intake.requeue_stale(current_app.config["PENDING_MAX_AGE"])
+
+
+# Acknowledged on receipt, unlike scoring: a retrain that kills its worker (out of memory) must not be
+# redelivered to kill the next one. A lost job is failed by the stale-job check instead.
+@shared_task(name="moderation.retrain", acks_late=False, reject_on_worker_lost=False,
+             soft_time_limit=3300, time_limit=3600)
+def retrain(job_id):
+    """Retrain the models from the moderators' decisions for one queued job."""
+    return retraining.run_job(job_id, current_app.config)
