@@ -1,4 +1,5 @@
 """Domain tables: sites, comments and their decisions, the people who moderate them, and what they did."""
+import hashlib
 from datetime import datetime
 from typing import Optional
 
@@ -12,6 +13,11 @@ PENDING, APPROVED, HELD, SPAM, REJECTED = "pending", "approved", "held", "spam",
 STATUSES = (PENDING, APPROVED, HELD, SPAM, REJECTED)
 MODERATOR, ADMIN = "moderator", "admin"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases; bigger numbers make queries fail
+
+
+def session_mark(password_hash):
+    """A short digest of the password hash, stored in sessions; it reveals nothing of the hash."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def parse_id(raw):
@@ -125,6 +131,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self):
         return self.role == ADMIN
+
+    def get_id(self):
+        """The session's user id, tied to the password: changing the password signs out every session."""
+        return f"{self.id}.{session_mark(self.password_hash)}"
 
     def __repr__(self):
         return f"<User {self.login} {self.role}>"

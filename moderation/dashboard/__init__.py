@@ -7,17 +7,20 @@ from flask_login import current_user
 
 from moderation.db import db
 from moderation.extensions import login_manager
-from moderation.models import User
+from moderation.models import User, session_mark
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 OPEN_ENDPOINTS = {"dashboard.login", "dashboard.set_language"}
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    """The signed-in user of a session, if still active."""
-    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id):
+    """The signed-in user of a session, if still active and the password unchanged since sign-in."""
+    user_id, _sep, mark = str(session_id).partition(".")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) <= 10 else None
+    if user is None or not user.active or mark != session_mark(user.password_hash):
+        return None
+    return user
 
 
 @bp.before_request

@@ -283,3 +283,15 @@ def test_dashboard_posts_without_a_valid_csrf_token_are_400_and_change_nothing(a
     data["csrf_token"] = page_token(client)  # the control: with the session's token the same POST works
     assert client.post(path, data=data).status_code == 302
     assert snapshot(app, client) != before
+
+
+def test_changing_the_password_signs_out_every_session(app):
+    from moderation.services import users as user_service
+    from tests.web.dashboard_support import signed_in_client
+
+    client, login = signed_in_client(app)
+    assert client.get("/dashboard/").status_code == 200
+    with app.app_context():
+        user_service.set_password(user_service.find_user(login), "a brand new password")
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
