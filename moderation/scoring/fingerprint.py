@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from .normalise import normalise
 
 PERMUTATIONS = 32
@@ -41,3 +43,16 @@ def similarity(a: str | None, b: str | None) -> float:
         return 0.0
     same = sum(a[i:i + 8] == b[i:i + 8] for i in range(0, len(a), 8))
     return same / (len(a) // 8)
+
+
+def similarities(signature_: str, others: list[str]) -> np.ndarray:
+    """similarity() of one signature against many at once (a worker compares each comment with thousands)."""
+    if not signature_ or not others:
+        return np.zeros(len(others))
+    width = len(signature_)
+    usable = [o if o and len(o) == width else "0" * width for o in others]
+    matrix = np.frombuffer(bytes.fromhex("".join(usable)), dtype=">u4").reshape(len(usable), -1)
+    mine = np.frombuffer(bytes.fromhex(signature_), dtype=">u4")
+    scores = (matrix == mine).mean(axis=1)
+    scores[[i for i, o in enumerate(others) if not o or len(o) != width]] = 0.0
+    return scores

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
-from moderation.scoring.fingerprint import SIMILAR, similarity
+from moderation.scoring.fingerprint import SIMILAR, similarities
 from moderation.scoring.normalise import URL_RE
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
@@ -78,7 +78,8 @@ def campaign_members(comment, site_id, signature, config):
                Comment.fingerprint.is_not(None))
         .order_by(Comment.id.desc()).limit(CAMPAIGN_SCAN)
     ).all()
-    similar = [row for row in recent if similarity(signature, row.fingerprint) >= SIMILAR]
+    scores = similarities(signature, [row.fingerprint for row in recent])
+    similar = [row for row, score in zip(recent, scores) if score >= SIMILAR]
     # Different names: one person repeating themselves is a duplicate or a flood, not a campaign.
     names = {(row.name or "").strip().lower() for row in similar} | {(comment.name or "").strip().lower()}
     return similar if len(names) >= config["CAMPAIGN_SIZE"] else []

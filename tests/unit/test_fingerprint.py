@@ -27,3 +27,12 @@ def test_short_texts_are_never_fingerprinted():
     assert signature("Спасибо, согласен!") is None
     assert similarity(None, signature(BASE)) == 0.0
     assert len(signature(BASE)) == 256
+
+
+def test_many_at_once_agree_with_one_at_a_time():
+    from moderation.scoring.fingerprint import similarities
+
+    others = [signature(BASE), None, signature("Аким района опять обещал отремонтировать дорогу к весне, увы"),
+              signature("СРОЧНО нужны люди на удаленную работу доход от пяти тысяч в день пишите в личные")]
+    one_by_one = [similarity(signature(BASE), other) for other in others]
+    assert list(similarities(signature(BASE), others)) == one_by_one
