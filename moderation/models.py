@@ -277,6 +277,8 @@ class RetrainJob(db.Model):
     # Written with every progress step: a running job whose heartbeat stops (a killed worker) is failed.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[Optional[datetime]]
+    # 1 while queued or running, NULL once finished: its unique index lets only one job be under way.
+    active_slot: Mapped[Optional[int]] = mapped_column(unique=True)
 
     created_by: Mapped[Optional[User]] = relationship()
 

@@ -18,10 +18,12 @@ import logging
 import math
 import shutil
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from moderation import broker, scoring
 from moderation.db import db, utcnow
@@ -79,7 +81,7 @@ def expire_stale(config, now=None):
             (RETRAIN_RUNNING, RetrainJob.updated_at, stale, "The worker stopped answering (killed or out of memory)."),
             (RETRAIN_QUEUED, RetrainJob.created_at, waited, "No worker took the job.")):
         db.session.execute(update(RetrainJob).where(RetrainJob.status == status, column < cutoff).values(
-            status=RETRAIN_FAILED, error=error, finished_at=now))
+            status=RETRAIN_FAILED, error=error, finished_at=now, active_slot=None))
     db.session.commit()
 
 
@@ -101,9 +103,14 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard"):
     expire_stale(app.config)
     if current_job() is not None:
         raise RetrainError("a retrain is under way already")
-    job = RetrainJob(status=RETRAIN_QUEUED, strategy=strategy, created_by_id=user_id, message="queued")
+    job = RetrainJob(status=RETRAIN_QUEUED, strategy=strategy, created_by_id=user_id, message="queued",
+                     active_slot=1)
     db.session.add(job)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # another admin queued one at the same moment
+        db.session.rollback()
+        raise RetrainError("a retrain is under way already") from exc
     if via != "dashboard":  # the dashboard records its own audit event (admin.record)
         db.session.add(AuditEvent(user_id=user_id, action="model_retrain", via=via,
                                   detail={"job": job.id, "strategy": strategy}))
@@ -131,11 +138,30 @@ def _heartbeat(job_id, progress=None, message=None):
     db.session.commit()
 
 
+def _keep_alive(job_id, every=30):
+    """Touch the job's heartbeat from a thread while the fit runs silent; set the returned event to stop.
+
+    A long fit reports no progress for minutes; without this, the stale-job check would fail a job
+    that is still running and let a second one start.
+    """
+    engine, stop = db.engine, threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            with engine.begin() as connection:
+                connection.execute(update(RetrainJob).where(RetrainJob.id == job_id,
+                                                            RetrainJob.status == RETRAIN_RUNNING)
+                                   .values(updated_at=utcnow()))
+
+    threading.Thread(target=beat, name=f"retrain-{job_id}-heartbeat", daemon=True).start()
+    return stop
+
+
 def _finish(job_id, status, only_from=RETRAIN_RUNNING, **values):
     query = update(RetrainJob).where(RetrainJob.id == job_id)
     if only_from:
         query = query.where(RetrainJob.status == only_from)
-    values = {"status": status, "finished_at": utcnow(), "updated_at": utcnow(), **values}
+    values = {"status": status, "finished_at": utcnow(), "updated_at": utcnow(), "active_slot": None, **values}
     if status == RETRAIN_DONE:
         values["progress"] = 100
     done = db.session.execute(query.values(**values)).rowcount == 1
@@ -154,6 +180,7 @@ def run_job(job_id, config):
         log.warning("retrain job %s is not queued; not run", job_id)
         return None
     strategy = db.session.get(RetrainJob, job_id).strategy
+    alive = _keep_alive(job_id)
     try:
         version, metrics = retrain(config, strategy, progress=lambda pct, msg=None: _heartbeat(job_id, pct, msg))
     except Exception as exc:  # shown to the admins; the active model is untouched in every case
@@ -162,6 +189,8 @@ def run_job(job_id, config):
         message = str(exc) if isinstance(exc, (RetrainError, adapt.AdaptError)) else f"{type(exc).__name__}: {exc}"
         _finish(job_id, RETRAIN_FAILED, error=message[:2000], message="failed")
         return None
+    finally:
+        alive.set()
     if not _finish(job_id, RETRAIN_DONE, version=version, metrics=metrics, message=f"wrote {version}"):
         log.warning("retrain job %s was failed meanwhile; version %s is written all the same", job_id, version)
     return version
@@ -207,8 +236,9 @@ def retrain(config, strategy="adapter", labels=None, progress=lambda pct, msg=No
     compared = {}
     for name, bundle in candidates.items():
         limits["new"] = scorer.thresholds(bundle, config, overrides)
+        # "Would change" counts only decisions the new version never learnt from.
         compared[name] = adapt.compare_on_labels({"active": active, "new": bundle}, limits, held_out,
-                                                 labels[-RECENT_DECISIONS:])
+                                                 held_out[-RECENT_DECISIONS:])
     # The full retrain must beat the adapter by a measurable margin: the adapter is cheaper and moves less.
     chosen = max(candidates, key=lambda name: _held_out_score(compared[name]) + (WORSE_AUC if name == "adapter" else 0))
     bundle, metrics = candidates[chosen], compared[chosen]

@@ -148,7 +148,7 @@ def test_a_job_whose_worker_died_is_failed_when_someone_looks(make_app, models_d
     try:
         with app.app_context():
             job = RetrainJob(status="running", progress=40, message="fitting", started_at=utcnow(),
-                             updated_at=utcnow() - timedelta(seconds=61))
+                             updated_at=utcnow() - timedelta(seconds=61), active_slot=1)
             fresh = RetrainJob(status="done", progress=100, version="v1", finished_at=utcnow(),
                                updated_at=utcnow() - timedelta(days=1))
             db.session.add_all([job, fresh])
@@ -156,6 +156,8 @@ def test_a_job_whose_worker_died_is_failed_when_someone_looks(make_app, models_d
             job_id, fresh_id = job.id, fresh.id
         state = client.get(f"/dashboard/admin/models/jobs/{job_id}").json
         assert state["status"] == "failed" and "stopped answering" in state["error"]
+        with app.app_context():
+            assert db.session.get(RetrainJob, job_id).active_slot is None  # a new retrain may start
         assert client.get(f"/dashboard/admin/models/jobs/{fresh_id}").json["status"] == "done"
         assert client.get("/dashboard/admin/models/jobs/999999").status_code == 404
     finally:
@@ -236,3 +238,42 @@ def test_measurable_drops_are_flagged_before_promotion():
                      {"code": "recent", "away": 7, "toward": 2}]
     assert retraining.warnings({"held_out": {t: {"active": {"roc_auc": None}, "new": {"roc_auc": 0.5}}
                                              for t in ("spam", "toxicity")}, "recent": {}}) == []
+
+
+def test_only_one_job_can_be_under_way_even_in_a_race(make_app, models_dir):
+    from sqlalchemy.exc import IntegrityError
+
+    app = make_app(MODELS_DIR=str(models_dir))
+    try:
+        with app.app_context():
+            db.session.add(RetrainJob(status="queued", active_slot=1))
+            db.session.commit()
+            db.session.add(RetrainJob(status="queued", active_slot=1))  # what a second admin's request would write
+            with pytest.raises(IntegrityError):
+                db.session.commit()
+            db.session.rollback()
+    finally:
+        with app.app_context():
+            db.session.execute(delete(RetrainJob))
+            db.session.commit()
+
+
+def test_a_silent_fit_keeps_its_job_alive(make_app, models_dir):
+    import time
+
+    app = make_app(MODELS_DIR=str(models_dir))
+    try:
+        with app.app_context():
+            job = RetrainJob(status="running", updated_at=utcnow() - timedelta(hours=1), active_slot=1)
+            db.session.add(job)
+            db.session.commit()
+            job_id, before = job.id, job.updated_at
+            stop = retraining._keep_alive(job_id, every=0.05)
+            time.sleep(0.5)
+            stop.set()
+            db.session.expire_all()
+            assert db.session.get(RetrainJob, job_id).updated_at > before + timedelta(minutes=59)
+    finally:
+        with app.app_context():
+            db.session.execute(delete(RetrainJob))
+            db.session.commit()

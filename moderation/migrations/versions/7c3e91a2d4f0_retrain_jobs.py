@@ -31,8 +31,10 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('active_slot', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_retrain_job_created_by_id_app_user'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_retrain_job'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_retrain_job')),
+    sa.UniqueConstraint('active_slot', name=op.f('uq_retrain_job_active_slot'))
     )
     with op.batch_alter_table('retrain_job', schema=None) as batch_op:
         batch_op.create_index('ix_retrain_job_status', ['status', 'id'], unique=False)
