@@ -210,6 +210,11 @@ def remove_version(models_dir: Path, version: str) -> None:
     """Delete an inactive version folder (to keep the shipped models small)."""
     if version == active_version(models_dir):
         raise ValueError("cannot remove the active model version")
-    shutil.rmtree(Path(models_dir) / version)
+    folder = Path(models_dir) / version
+    # Only a version folder directly inside models_dir: never "..", a path, a hidden folder or a file.
+    if not version or version.startswith(".") or folder.parent != Path(models_dir) or not folder.is_dir() \
+            or not (folder / "manifest.json").is_file():
+        raise ValueError(f"no model version {version!r}")
+    shutil.rmtree(folder)
     history = [v for v in _history(models_dir) if v != version]
     _write_atomic(Path(models_dir) / HISTORY_FILE, "".join(v + "\n" for v in history))

@@ -111,3 +111,17 @@ def test_a_version_fitted_on_other_features_is_refused(models_dir):
     with pytest.raises(ModelLoadError, match="features of version -1"):
         set_active(models_dir, "v_old")
     assert load_active(models_dir).version == "v1"
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "../models", ".hidden", "no-such-version", "ACTIVE"])
+def test_remove_version_refuses_anything_but_a_version_folder(tmp_path, name):
+    from moderation.scoring.registry import remove_version
+
+    models = tmp_path / "models"
+    (models / "v1").mkdir(parents=True)
+    (models / "v1" / "manifest.json").write_text("{}")
+    (models / "ACTIVE").write_text("v1\n")
+    (models / ".hidden").mkdir()
+    with pytest.raises(ValueError):
+        remove_version(models, name)
+    assert (models / "v1").is_dir() and (models / ".hidden").is_dir()
