@@ -137,6 +137,27 @@ def upgrade():
     ])
     op.execute("UPDATE comment SET risk = CASE WHEN COALESCE(spam_score, 0) > COALESCE(toxicity_score, 0) "
                "THEN COALESCE(spam_score, 0) ELSE COALESCE(toxicity_score, 0) END")
+    _backfill_filters()
+
+
+def _backfill_filters(batch=1000):
+    """Fill the queue's reason and language filters for comments decided before this revision."""
+    from moderation.scoring.language import guess_language
+
+    connection = op.get_bind()
+    comment = sa.table('comment', sa.column('id'), sa.column('text'), sa.column('reasons', sa.JSON),
+                       sa.column('reason_codes'), sa.column('lang'))
+    last = 0
+    while True:
+        rows = connection.execute(sa.select(comment.c.id, comment.c.text, comment.c.reasons)
+                                  .where(comment.c.id > last).order_by(comment.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            codes = [r.get('code') for r in (row.reasons or []) if isinstance(r, dict) and r.get('code')]
+            connection.execute(sa.update(comment).where(comment.c.id == row.id).values(
+                reason_codes=f" {' '.join(codes)} " if codes else "", lang=guess_language(row.text or "")))
+        last = rows[-1].id
 
 
 BUILTIN_REASONS = [
