@@ -7,6 +7,7 @@ from moderation.db import db
 from moderation.models import AuditEvent, Comment
 from moderation.services import scorer, sites, wordlists
 from tests.tasks.conftest import wait_for_decisions
+from tests.web.dashboard_support import configure
 
 pytestmark = pytest.mark.worker
 
@@ -35,15 +36,6 @@ def post(client, auth, text, name="Читатель", **fields):
     response = client.post("/api/v1/comments", json=body, headers=auth)
     assert response.status_code == 202, response.json
     return response.json["id"]
-
-
-def configure(app, site_key, **columns):
-    """Set the site's rule columns in the database, as the admins' settings page does."""
-    with app.app_context():
-        site = sites.authenticate(site_key)
-        for name, value in columns.items():
-            setattr(site, name, value)
-        db.session.commit()
 
 
 def set_status(app, comment_id, status):

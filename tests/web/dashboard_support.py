@@ -67,6 +67,15 @@ def make_site(app, name=None):
         return site.id
 
 
+def configure(app, site_key, **columns):
+    """Set the site's rule columns in the database, as the admins' settings page does."""
+    with app.app_context():
+        site = sites.authenticate(site_key)
+        for name, value in columns.items():
+            setattr(site, name, value)
+        db.session.commit()
+
+
 def seed_comment(app, site_id, status=HELD, risk=0.5, age_minutes=0, created_at=None, **fields):
     """Store a decided comment directly (no worker); return its id."""
     values = {"name": "Читатель", "text": "Комментарий", "reasons": [], "reason_codes": "", "lang": "ru"}

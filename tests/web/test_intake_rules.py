@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from moderation.db import db
 from moderation.models import Comment
 from moderation.services import sites
+from tests.web.dashboard_support import configure
 
 TEXT = "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы."
 DUPLICATE_RU = "Обнаружен дубликат комментария; похоже, вы уже это говорили!"
@@ -23,15 +24,6 @@ def post(client, auth, text=TEXT, headers=None, **fields):
 def stored(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Comment))
-
-
-def configure(app, site_key, **columns):
-    """Set the site's rule columns directly, as an admin's settings page would."""
-    with app.app_context():
-        site = sites.authenticate(site_key)
-        for name, value in columns.items():
-            setattr(site, name, value)
-        db.session.commit()
 
 
 def age_comments(app, seconds):
