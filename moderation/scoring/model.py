@@ -175,8 +175,19 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
 
     def shift_head(self, k: int, delta: float):
         """Add `delta` to head k's log-odds (a per-head decision threshold folded into its intercept)."""
+        return self.rescale_head(k, 1.0, delta)
+
+    def rescale_head(self, k: int, scale: float, shift: float):
+        """Map head k's log-odds d to scale * d + shift (two per-head thresholds folded into its weights)."""
+        if scale <= 0:
+            raise ValueError("a head's log-odds can only be rescaled by a positive factor")
         self.head_intercept_ = self.intercepts().copy()
-        self.head_intercept_[k] += delta
+        self.head_intercept_[k] = scale * self.head_intercept_[k] + shift
+        if scale != 1.0:
+            coef = self.head_coef_.copy()
+            coef[k] = (coef[k].astype(np.float64) * scale).astype(coef.dtype)
+            self.head_coef_ = coef
+            self.coef_ = self.head_coef_[:1]
         self.intercept_ = self.head_intercept_[:1].copy()
         return self
 

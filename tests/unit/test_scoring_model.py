@@ -133,3 +133,32 @@ def test_lower_head_thresholds_folds_a_dev_threshold_into_one_head():
     t = done["kazakh"]["threshold"]
     assert ((before[kazakh] >= t) == (after[kazakh] >= 0.5 - 1e-9)).all()
     assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after)
+
+
+def test_lower_head_thresholds_folds_two_dev_thresholds_into_one_head():
+    from moderation.scoring.train import lower_head_thresholds
+
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
+                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    pipeline = fit_model(featurizer, rows(), rows(), settings)
+    dev = ([Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
+           + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
+           + [Example(t, 1, "spam", "kk") for t, y in KK if y])
+    texts = [ex.text for ex in dev]
+    before = pipeline.predict_proba(texts)[:, 1]
+    done = lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.5, "spam_hold": 0.9}})
+    after = pipeline.predict_proba(texts)[:, 1]
+    kazakh = np.array([ex.source != "ru_2ch_pikabu" for ex in dev])
+    t, t_hold = done["kazakh"]["threshold"], done["kazakh"]["hold_threshold"]
+    assert t_hold < t < 0.5 and done["kazakh"]["log_odds_scale"] != 1.0
+    assert np.allclose(after[~kazakh], before[~kazakh])
+    # The map is monotone: the order of the head's scores is kept, and both thresholds land on theirs.
+    order = np.argsort(before[kazakh])
+    assert (np.diff(after[kazakh][order]) >= -1e-9).all()
+    # (The reported thresholds are rounded; scores right at them may fall either side.)
+    b, a = before[kazakh], after[kazakh]
+    for old, new in ((t, 0.5), (t_hold, 0.3)):
+        clear = np.abs(b - old) > 1e-3
+        assert clear.sum() >= 3 and ((b >= old) == (a >= new))[clear].all()
+    assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after, atol=1e-6)
