@@ -10,7 +10,7 @@ from datetime import timedelta
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
 
-MODEL_VERSION = "v20261125-075119"
+MODEL_VERSION = "v20261125-093621"
 
 ROADS = ("15823", "Аким области ответил на вопросы о ремонте дорог",
          "https://karaganda-today.kz/news/15823-akim-oblasti-otvetil-na-voprosy-o-remonte-dorog")

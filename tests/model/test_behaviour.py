@@ -191,3 +191,42 @@ def test_scores_are_batch_independent(bundle):
 def test_empty_and_odd_input(bundle):
     scores = bundle.score(["", " ", "!!!", "😀😀😀", "a" * 5000, "1234567890"])
     assert all(0 <= s.spam <= 1 and 0 <= s.toxicity <= 1 for s in scores)
+
+
+# Ordinary Kazakh comments on local news, written for this test (not the training sentences of
+# debias.py), and Kazakh insults. Before the Kazakh debiasing rows, 6 of the 15 were held.
+KAZAKH_ORDINARY = [
+    "Мақала үшін рахмет, өте пайдалы ақпарат.",
+    "Біздің ауылдағы жолдарды қашан жөндейді? Көктемнен бері күтіп жүрміз.",
+    "Мектепке жаңа компьютерлер әкелгені жақсы болды, балалар қуанып жүр.",
+    "Ауласында жаңа балалар алаңы салынды, рахмет әкімдікке.",
+    "Бағалар тағы өсті, нан мен сүт қымбаттап кетті.",
+    "Ертең ауа райы суық болады деп айтты, жылы киініңіздер.",
+    "Жақсы жаңалық, құттықтаймын!",
+    "Әкімнің бұл шешімі дұрыс емес деп ойлаймын, тұрғындармен ақылдасу керек еді.",
+    "Автобус кестесі өзгерді ме? Бүгін бір сағат күттім.",
+    "Алматыда кептеліс күн сайын көбейіп барады.",
+    "Бүгінгі концерт керемет болды, әншілерге рахмет.",
+    "Жаңа мектеп салынса, балалар алыс жүрмес еді.",
+    "Ауруханада дәрігер жетіспейді, шешімін табу керек.",
+    "Қаладағы су құбырын ауыстыру жұмыстары қашан аяқталады?",
+    "Бұл жаңалықты оқып қуандым, жалғасы болсын.",
+]
+KAZAKH_TOXIC = [
+    "Сендер ақымақсыңдар, бәрің де иттерсіңдер!",
+    "Сен нағыз малсың, аузыңды жап.",
+    "Сен ақылсыз ақымақсың, ешкім сені тыңдамайды.",
+    "Мына журналист нағыз есек, жазғаны бос сөз.",
+]
+
+
+def test_ordinary_kazakh_comments_are_published_and_insults_held(bundle):
+    t = bundle.thresholds
+    ordinary = bundle.score(KAZAKH_ORDINARY, explain=False)
+    tox = np.array([s.toxicity for s in ordinary])
+    assert np.mean(tox < t["toxicity_hold"]) >= 0.9, dict(zip(KAZAKH_ORDINARY, tox.round(2)))
+    assert np.median(tox) < 0.2
+    assert all(s.spam < t["spam_hold"] for s in ordinary)
+    toxic = np.array([s.toxicity for s in bundle.score(KAZAKH_TOXIC, explain=False)])
+    # «есек» (donkey) as an insult is not in the Kazakh corpus: that one is missed (see the model card).
+    assert np.sum(toxic >= t["toxicity_hold"]) >= 3, dict(zip(KAZAKH_TOXIC, toxic.round(2)))
