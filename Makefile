@@ -24,6 +24,7 @@ bench: install
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/queue_page.py
 	$(BIN)/python bench/retrain.py
+	$(BIN)/python bench/unseen_sites.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .
