@@ -179,7 +179,10 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
         folded = _SEGMENTED_RE.sub(lambda m: _INWORD_SEP_RE.sub("", m.group()), folded)
     tokens = _TOKEN_RE.findall(folded)
     mixed = foreign
-    if has_latin or (_DIGIT_RE.search(folded) and _DIGIT_NEAR_LETTER_RE.search(folded)):
+    if not cyrillic_text and not _CYR_RE.search(folded):
+        # No Cyrillic letter and no Russian context (English text): no token has anything to undo.
+        words = tokens
+    elif has_latin or (_DIGIT_RE.search(folded) and _DIGIT_NEAR_LETTER_RE.search(folded)):
         words = []
         for token in tokens:
             if token[0] >= "\ue000" or token.isdigit():
