@@ -141,7 +141,8 @@ def neutral_rows() -> list[tuple[str, int]]:
 # text and most of its hate rows are machine-translated, many of them ordinary statements about
 # banks, status or schools; so the Kazakh head learnt that news-like Kazakh is hate, and held most
 # ordinary Kazakh comments. These sentences (sport, health, holidays, nature, culture, services,
-# elections, work, education) teach it otherwise; they train the Kazakh head only.
+# elections, work, education) teach it otherwise; they train the shared weights and the Kazakh
+# block, which the Kazakh head scores with.
 KAZAKH_NEUTRAL = [
     "Авторға алғыс, тақырып өте өзекті екен.",
     "Жаңалықты уақытында жариялағандарыңыз жақсы болды.",

@@ -1,5 +1,6 @@
 """DomainLogit: shared + per-domain weights, routed heads, and the bundle's fast path."""
 import numpy as np
+import pytest
 from sklearn.pipeline import Pipeline
 
 from moderation.scoring.data import Example
@@ -162,3 +163,16 @@ def test_lower_head_thresholds_folds_two_dev_thresholds_into_one_head():
         clear = np.abs(b - old) > 1e-3
         assert clear.sum() >= 3 and ((b >= old) == (a >= new))[clear].all()
     assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after, atol=1e-6)
+
+
+def test_lower_head_thresholds_refuses_two_thresholds_that_coincide():
+    from moderation.scoring.train import lower_head_thresholds
+
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
+    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
+                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    pipeline = fit_model(featurizer, rows(), rows(), settings)
+    dev = [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y] + [Example(t, 1, "spam", "kk") for t, y in KK if y]
+    before = pipeline.predict_proba([ex.text for ex in dev])[:, 1]
+    with pytest.raises(ValueError, match="too close"):
+        lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.01, "spam_hold": 0.01}})
