@@ -32,9 +32,7 @@ def training_rows(parts: dict, excluded: str | None) -> tuple[list[Example], lis
     rows = [ex for ex in parts["train"] if ex.source != excluded]
     rows += train.debias_examples("toxicity")
     dev = [ex for ex in parts["dev"] if ex.source != excluded]
-    keep = train.CALIBRATION_SOURCES["toxicity"]
-    calibration = [ex for ex in dev if keep is None or ex.source in keep] or dev
-    return rows, calibration
+    return rows, train.calibration_rows("toxicity", dev) or dev
 
 
 def fit_ours(rows: list[Example], calibration: list[Example]):
@@ -49,15 +47,22 @@ def fit_baseline(rows: list[Example]):
     return make_baseline().fit([ex.text for ex in rows], [ex.label for ex in rows])
 
 
+def score_into(out: dict, name: str, model, test: list[Example]) -> dict:
+    """Add `name`'s ROC-AUC and average precision on `test` (and its counts) to `out`."""
+    y = np.array([ex.label for ex in test])
+    p = model.predict_proba([ex.text for ex in test])[:, 1]
+    out.update(n=len(test), pos=int(y.sum()))
+    out[f"{name}_auc"], out[f"{name}_ap"] = roc_auc_score(y, p), average_precision_score(y, p)
+    return out
+
+
 def evaluate(rows: list[Example], calibration: list[Example], test: list[Example]) -> dict:
     """Fit both models, score `test`; return metrics and timings."""
-    texts, y = [ex.text for ex in test], np.array([ex.label for ex in test])
-    out = {"n": len(test), "pos": int(y.sum()), "n_train": len(rows), "n_cal": len(calibration)}
+    out = {}
     for name, fit in (("ours", lambda: fit_ours(rows, calibration)), ("base", lambda: fit_baseline(rows))):
         started = time.perf_counter()
-        p = fit().predict_proba(texts)[:, 1]
+        score_into(out, name, fit(), test)
         out[f"{name}_s"] = time.perf_counter() - started
-        out[f"{name}_auc"], out[f"{name}_ap"] = roc_auc_score(y, p), average_precision_score(y, p)
     return out
 
 
@@ -102,11 +107,9 @@ def main() -> None:
         print(f"in-domain reference: train {len(rows)} rows, both models fitted in {time.perf_counter() - fit_started:.0f}s")
         for held in HELD_OUT:
             test = [ex for ex in parts["test"] if ex.source == held]
-            texts, y = [ex.text for ex in test], np.array([ex.label for ex in test])
-            m = {"n": len(test), "pos": int(y.sum())}
+            m = {}
             for name, model in shared.items():
-                p = model.predict_proba(texts)[:, 1]
-                m[f"{name}_auc"], m[f"{name}_ap"] = roc_auc_score(y, p), average_precision_score(y, p)
+                score_into(m, name, model, test)
             results.append((f"in-domain {held}", m))
     print()
     print(f"{'test split of':<24}{'n':>6}{'pos':>6}{'AUC ours':>9}{'AUC base':>9}{'dAUC':>8}{'errX':>7}"

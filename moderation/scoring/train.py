@@ -108,6 +108,12 @@ def debias_examples(task: str) -> list[Example]:
             + [Example(text, label, "debias_kazakh", "kk") for text, label in kazakh_neutral_rows()])
 
 
+def calibration_rows(task: str, dev: list[Example]) -> list[Example]:
+    """The dev rows that calibrate a task's model: those of the sources its heads are made for."""
+    keep = CALIBRATION_SOURCES[task]
+    return [ex for ex in dev if keep is None or ex.source in keep]
+
+
 def fit_model(featurizer: CommentFeaturizer, train: list[Example], calibration: list[Example], settings: dict,
               source_weights: dict | None = None) -> Pipeline:
     """Fit a DomainLogit on `train`, calibrate it (Platt) on held-out `calibration` rows, return the pipeline.
@@ -239,8 +245,7 @@ def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, ext
     featurizer = CommentFeaturizer(**FEATURE_SETTINGS).fit(train_texts)
     pipelines, dev_p, head_thresholds = {}, {}, {}
     for task, parts in (("spam", corpus.spam), ("toxicity", corpus.toxicity)):
-        keep = CALIBRATION_SOURCES[task]
-        calibration = [ex for ex in parts["dev"] if keep is None or ex.source in keep]
+        calibration = calibration_rows(task, parts["dev"])
         log(f"{task}: fitting on {len(parts['train'])} rows, calibrating on {len(calibration)} dev rows")
         train = parts["train"] + debias_examples(task)
         weights = TOXICITY_SOURCE_WEIGHTS if task == "toxicity" else SPAM_SOURCE_WEIGHTS
