@@ -131,7 +131,12 @@ def score_csv(bundle: ModelBundle, input_path: Path, output_path: Path, batch_si
         fields = list(reader.fieldnames or [])
         if "text" not in fields:
             raise ValueError(f"{input_path} has no 'text' column")
-        rows = list(reader)
+        rows = []
+        for row in reader:
+            if None in row:  # DictReader files surplus fields under None; writing them back would fail
+                raise ValueError(f"{input_path}, line {reader.line_num}: more fields than the header "
+                                 "(put texts that contain commas in double quotes)")
+            rows.append(row)
     out_fields = fields + [f for f in ("spam", "toxicity", "decision") if f not in fields]
     with open(output_path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=out_fields)

@@ -2,6 +2,7 @@
 import csv
 
 import numpy as np
+import pytest
 
 from moderation.scoring import load_active, score_csv
 from moderation.scoring.data import Example, split_of
@@ -44,3 +45,10 @@ def test_score_csv(models_dir, tmp_path):  # noqa: F811
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     assert all(r["decision"] in {"approved", "held", "spam"} for r in rows)
     assert all(0 <= float(r["spam"]) <= 1 and 0 <= float(r["toxicity"]) <= 1 for r in rows)
+
+
+def test_score_csv_names_a_row_with_more_fields_than_the_header(models_dir, tmp_path):  # noqa: F811
+    src = tmp_path / "in.csv"
+    src.write_text("name,text\nАня,спасибо\nBot,работа, доход от 5000\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 3: more fields than the header"):
+        score_csv(load_active(models_dir), src, tmp_path / "out.csv")
