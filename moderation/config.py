@@ -1,4 +1,6 @@
 """Configuration: defaults <- MODERATION_* environment <- explicit overrides."""
+import hashlib
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -9,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Every key here can be set as MODERATION_<KEY> in the environment; values are cast to the default's type.
 DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite file under the instance folder
-    "REDIS_URL": None,  # None: the embedded Redis that `moderation run` starts
+    "REDIS_URL": None,  # None: the embedded Redis of a `moderation run` serving this database
     "SECRET_KEY": None,  # None: a random key kept in the instance folder (development only)
     "MODELS_DIR": str(PROJECT_ROOT / "models"),
     "DATA_DIR": str(PROJECT_ROOT.parent / "shared" / "data"),  # labelled data for `moderation train`
@@ -21,7 +23,9 @@ DEFAULTS = {
     "PENDING_MAX_AGE": 120,  # seconds a comment may stay pending before the sweep re-queues it
     "SWEEP_INTERVAL": 60,  # seconds between sweeps
     "BROKER_TIMEOUT": 2.0,  # seconds to reach the broker before giving up (the comment stays stored)
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503 (at least 2, libpq's minimum)
     "VISIBILITY_TIMEOUT": 3600,  # seconds before Redis redelivers an unacknowledged task
+    "HEARTBEAT_INTERVAL": 10.0,  # seconds between a worker's heartbeats; /healthz fails after three missed
     "MAX_BODY_BYTES": 64 * 1024,
     "SPAM_HOLD": -1.0,  # < 0: use the active model's thresholds
     "SPAM_THRESHOLD": -1.0,
@@ -30,8 +34,12 @@ DEFAULTS = {
     "SECURE_COOKIES": "auto",
     "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1), trusted for X-Forwarded-For/-Proto
     "SESSION_HOURS": 12,
-    "LOGIN_LIMIT": "10 per minute;50 per hour",  # failed sign-ins per address
-    "LOGIN_ACCOUNT_LIMIT": "20 per hour",  # failed sign-ins per account, from any address
+    "LOGIN_LIMIT": "10 per minute;50 per hour",  # failed sign-ins per address, whatever the accounts
+    "LOGIN_ACCOUNT_LIMIT": "20 per hour",  # failed sign-ins per account from one address; other addresses go on
+    # An account with this many failures from anywhere is under attack: each address may then fail on it
+    # at LOGIN_PACE, slower but never locked out, so an attacker cannot lock its owner out.
+    "LOGIN_PACE_AFTER": "20 per hour",
+    "LOGIN_PACE": "1 per 5 seconds",
     "PAGE_SIZE": 50,
     "CAMPAIGN_HOURS": 24,  # near-identical texts within this window are compared
     "CAMPAIGN_SIZE": 3,  # ... and held together once this many different names sent one
@@ -80,8 +88,12 @@ def finalise(config, instance_path):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'moderation.db'}"
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance)
+    if not config.get("REDIS_URL"):
+        config["REDIS_URL"] = running_embedded_redis(instance, config["DATABASE_URL"])
+        config["REDIS_DISCOVERED"] = bool(config["REDIS_URL"])  # another `moderation run` started it
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"],
+                                                         config["DATABASE_CONNECT_TIMEOUT"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
     config["SESSION_COOKIE_HTTPONLY"] = True
@@ -107,11 +119,29 @@ def normalise_database_url(url):
     return url
 
 
-def engine_options(url):
-    """Engine options: wait on SQLite locks instead of failing, check pooled connections."""
+def engine_options(url, connect_timeout=5):
+    """Engine options: wait on SQLite locks instead of failing, check pooled connections, give up on a dead host."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # Without a connect timeout a host that drops packets (or accepts and never answers) hangs the request,
+    # and with it a web worker, for minutes; with one the request answers 503 (errors.py).
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": max(2, int(connect_timeout))}}
+
+
+def embedded_redis_file(instance, database_url):
+    """Where `moderation run` tells other processes on this database which embedded Redis it started."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(instance) / f"embedded-redis-{digest}.json"
+
+
+def running_embedded_redis(instance, database_url):
+    """The URL of the embedded Redis a running `moderation run` started for this database, or None."""
+    try:
+        found = json.loads(embedded_redis_file(instance, database_url).read_text())
+        os.kill(int(found["pid"]), 0)  # a file left by a run that was killed names a dead process
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found.get("url")
 
 
 def _instance_secret(instance):

@@ -1,8 +1,8 @@
-"""Liveness for load balancers: the database and the broker both answer."""
+"""Liveness for load balancers: the database and the broker answer, and a worker was seen recently."""
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from moderation import broker
+from moderation import broker, heartbeat
 from moderation.db import db
 
 bp = Blueprint("health", __name__)
@@ -10,11 +10,17 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    """Answer 200 when the database and the broker answer, 503 otherwise."""
+    """Answer 200 when the database and the broker answer and a worker beat recently, 503 otherwise."""
     checks = {"database": _database_ok(), "broker": broker.ping(current_app)}
+    workers = heartbeat.workers_alive(current_app.config) if checks["broker"] else None
+    checks["worker"] = bool(workers)
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
-    return jsonify(body), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": len(workers or ())}
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    if not healthy:
+        response.headers["Retry-After"] = str(heartbeat.ttl(current_app.config))
+    return response
 
 
 def _database_ok():

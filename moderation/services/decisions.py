@@ -43,7 +43,10 @@ def _store_if_pending(comment_id, **values):
         update(Comment).where(Comment.id == comment_id, Comment.status == PENDING).values(decided_at=utcnow(), **values)
     )
     db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    log.info("comment %s decided: %s", comment_id, values["status"])  # one line per decision, to count them
+    return True
 
 
 @dataclass

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
-from moderation import broker
+from moderation import broker, heartbeat
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, PENDING, Comment
 
@@ -68,6 +68,8 @@ def approved_comments(site, article_id, after=0, limit=100):
 
 def requeue_stale(max_age, batch=500):
     """Queue again the comments pending since longer than max_age seconds; return how many."""
+    if heartbeat.workers_alive(current_app.config) == []:
+        return 0  # no worker would take them: re-sending would only pile copies up in the queue
     cutoff = utcnow() - timedelta(seconds=max_age)
     query = (
         select(Comment)

@@ -6,6 +6,7 @@ import threading
 import time
 
 import psycopg
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -133,3 +134,18 @@ def test_a_whole_worker_killed_mid_task_loses_nothing(app, client, auth, databas
 
     start_worker(**SWEEP)
     assert wait_for_decisions(app, [comment_id]) == {comment_id: "held"}
+
+
+def test_a_channel_whose_connection_is_gone_fails_with_a_connection_error_not_a_crash(app):
+    """Redis vanishing mid-task made the worker exit ("Unrecoverable error: AttributeError('NoneType' object
+    has no attribute 'hostname')"): Celery closes the connection, kombu drops the channel's pools and
+    detaches its transport, then restores or acks the running tasks through that channel. Celery only
+    survives connection errors there, so that is what the channel must raise."""
+    connection = app.extensions["celery"].connection_for_write()
+    channel = connection.default_channel
+    channel._disconnect_pools()  # what the channel's close does before restoring unacknowledged tasks
+    connection._do_close_transport()  # the transport detached, as when the consumer's connection is released
+    with pytest.raises(connection.connection_errors):
+        channel.qos.restore_unacked()
+    with pytest.raises(connection.connection_errors):
+        channel.qos.ack("a-delivery-tag")

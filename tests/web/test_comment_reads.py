@@ -1,4 +1,5 @@
 """Reading back: one comment's status, an article's approved comments, and the health check."""
+import uuid
 from datetime import timedelta
 
 from moderation.db import db, utcnow
@@ -49,14 +50,17 @@ def test_article_lists_approved_comments_oldest_first(app, client, auth):
     assert response.json["comments"][0]["text"] == "Комментарий 0"
 
 
-def test_healthz_is_ok_with_database_and_broker(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json["checks"] == {"database": True, "broker": True}
+def test_healthz_is_503_when_no_worker_beats(make_app):
+    """The database and the broker answer, but no worker takes this queue (tests/tasks runs real workers)."""
+    app = make_app(QUEUE=f"no-workers-{uuid.uuid4().hex[:8]}")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": True, "broker": True, "worker": False}
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_healthz_is_503_without_broker(make_app):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": True, "broker": False}
+    assert response.json["checks"] == {"database": True, "broker": False, "worker": False}
