@@ -1,4 +1,5 @@
 """`moderation run`: migrate, then web + worker (+ an embedded Redis) in the foreground."""
+import json
 import signal
 import socket
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from moderation.config import child_environment
+from moderation.config import child_environment, embedded_redis_file
 
 
 def free_port():
@@ -35,12 +36,6 @@ def start_redis(port, workdir):
     return process
 
 
-def start_embedded_redis(instance_path):
-    """Start an embedded Redis on a free loopback port; return (process, url)."""
-    port = free_port()
-    return start_redis(port, instance_path), f"redis://127.0.0.1:{port}/0"
-
-
 def _wait_for_port(port, process, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,9 +50,9 @@ def _wait_for_port(port, process, timeout=10.0):
 
 
 def web_command(config):
-    """Gunicorn serving the app factory."""
-    return [sys.executable, "-m", "gunicorn", "--workers", str(config["WEB_WORKERS"]),
-            "--bind", f"{config['HOST']}:{config['PORT']}", "--access-logfile", "-",
+    """Gunicorn serving the app factory with the service's gunicorn settings (moderation/gunicorn_conf.py)."""
+    return [sys.executable, "-m", "gunicorn", "-c", "python:moderation.gunicorn_conf",
+            "--workers", str(config["WEB_WORKERS"]), "--bind", f"{config['HOST']}:{config['PORT']}",
             "moderation:create_app()"]
 
 
@@ -83,35 +78,104 @@ def _spawn(command, env=None, **kwargs):
     return subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
 
 
+class Child:
+    """A process `moderation run` keeps alive: started again with a growing pause whenever it exits."""
+
+    QUICK = 10.0  # an exit this soon after starting counts towards a crash loop
+    GIVE_UP = 5  # quick exits in a row after which the whole service stops (a port taken, no model, ...)
+
+    def __init__(self, name, start):
+        self.name, self._start = name, start
+        self.process, self.started, self.quick_exits, self.restart_at = None, 0.0, 0, None
+
+    def start(self):
+        """Start (or start again) the process."""
+        self.process, self.started, self.restart_at = self._start(), time.monotonic(), None
+        return self.process
+
+    def check(self, now):
+        """Start the process again when it exited and its pause is over; False once it keeps crashing at start."""
+        if self.restart_at is None:
+            code = self.process.poll()
+            return True if code is None else self._schedule(now, f"exited with code {code}")
+        if now >= self.restart_at:
+            try:
+                self.start()
+            except (click.ClickException, OSError) as exc:
+                self.started = now  # counts as an exit right after starting
+                return self._schedule(now, f"did not start ({exc})")
+            click.echo(f"{self.name} started again (pid {self.process.pid})", err=True)
+        return True
+
+    def _schedule(self, now, what):
+        """Plan the next start: at once after a long run, with a doubling pause while it keeps failing."""
+        quick = now - self.started < self.QUICK
+        self.quick_exits = self.quick_exits + 1 if quick else 0
+        if self.quick_exits >= self.GIVE_UP:
+            click.echo(f"{self.name} {what}, {self.quick_exits} times right after starting; stopping", err=True)
+            return False
+        pause = min(30.0, 2.0 ** self.quick_exits) if quick else 1.0
+        self.restart_at = now + pause
+        click.echo(f"{self.name} {what}; starting it again in {pause:.0f} s", err=True)
+        return True
+
+
 def run_all(app):
-    """Run web and worker until one exits or we are told to stop; then stop everything."""
+    """Run web and worker (and the embedded Redis), restarting any that exits, until told to stop."""
+    if app.config.get("REDIS_DISCOVERED"):
+        raise click.ClickException(f"another `moderation run` is serving this database (its Redis is at "
+                                   f"{app.config['REDIS_URL']}); stop it first")
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.append(True))
     overrides = {"MODERATION_DATABASE_URL": app.config["DATABASE_URL"]}
-    processes = []
+    children, crashed, marker, redis_child = [], False, None, None
     try:
         if not app.config["REDIS_URL"]:
-            redis_process, url = start_embedded_redis(app.instance_path)
-            processes.append(redis_process)
-            overrides["MODERATION_REDIS_URL"] = url
-            click.echo(f"embedded Redis at {url}")
+            port = free_port()
+            overrides["MODERATION_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+            marker = embedded_redis_file(app.instance_path, app.config["DATABASE_URL"])
+            redis_child = Child("the embedded Redis", lambda: start_redis(port, app.instance_path))
+            children.append(redis_child)
+            _start_marked(redis_child, marker, overrides["MODERATION_REDIS_URL"])
+            click.echo(f"embedded Redis at {overrides['MODERATION_REDIS_URL']}")
         env = child_environment(overrides)
-        children = [_spawn(web_command(app.config), env), _spawn(worker_command(app.config, app.instance_path), env)]
-        processes = children + processes
+        children += [Child("the web server", lambda: _spawn(web_command(app.config), env)),
+                     Child("the worker", lambda: _spawn(worker_command(app.config, app.instance_path), env))]
+        for child in children[-2:]:
+            child.start()
         click.echo(f"serving on http://{app.config['HOST']}:{app.config['PORT']}/ (Ctrl-C stops)")
-        while not stopping and all(p.poll() is None for p in children):
+        while not stopping and not crashed:
             time.sleep(0.2)
+            for child in children:
+                pid = child.process.pid
+                crashed = crashed or not child.check(time.monotonic())
+                if child is redis_child and child.process.pid != pid:
+                    _write_marker(marker, overrides["MODERATION_REDIS_URL"], child.process.pid)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
-        _stop(processes)
-    crashed = [p for p in processes[:2] if p.returncode not in (0, -signal.SIGTERM)]
+        _stop([c.process for c in reversed(children) if c.process])  # web and worker first, the broker last
+        if marker:
+            marker.unlink(missing_ok=True)
     return 1 if crashed and not stopping else 0
 
 
+def _start_marked(child, marker, url):
+    """Start the embedded Redis and tell other processes on this database where it is."""
+    child.start()
+    _write_marker(marker, url, child.process.pid)
+
+
+def _write_marker(marker, url, pid):
+    """Write the embedded Redis' URL and pid (commands such as `retrain` find the broker through it)."""
+    temporary = marker.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"url": url, "pid": pid}))
+    temporary.replace(marker)
+
+
 def _stop(processes):
-    """Terminate the children, web and worker first, the broker last."""
+    """Terminate the processes in the given order, waiting for each."""
     for process in processes:
         if process.poll() is None:
             process.terminate()

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from moderation import broker, scoring
+from moderation import broker, heartbeat, scoring
 from moderation.db import db, utcnow
 from moderation.models import (RETRAIN_DONE, RETRAIN_FAILED, RETRAIN_QUEUED, RETRAIN_RUNNING, AuditEvent, Comment,
                                Label, RetrainJob)
@@ -73,10 +73,16 @@ def delete_version(models_dir, version):
 # --- jobs ----------------------------------------------------------------------------------------------
 
 def expire_stale(config, now=None):
-    """Fail running jobs whose heartbeat stopped (a killed worker) and queued ones no worker took."""
+    """Fail running jobs whose heartbeat stopped (a killed worker) and queued ones no worker took.
+
+    When Redis says no worker is alive at all, neither kind can progress: they fail once the workers'
+    heartbeats have had time to show, instead of blocking the next retrain for an hour.
+    """
     now = now or utcnow()
     stale = now - timedelta(seconds=config.get("RETRAIN_STALE_SECONDS", STALE_SECONDS))
     waited = now - timedelta(seconds=config.get("RETRAIN_QUEUE_SECONDS", QUEUE_SECONDS))
+    if current_job() is not None and heartbeat.workers_alive(config) == []:
+        stale = waited = now - timedelta(seconds=heartbeat.ttl(config))
     for status, column, cutoff, error in (
             (RETRAIN_RUNNING, RetrainJob.updated_at, stale, "The worker stopped answering (killed or out of memory)."),
             (RETRAIN_QUEUED, RetrainJob.created_at, waited, "No worker took the job.")):
@@ -103,6 +109,10 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard"):
     expire_stale(app.config)
     if current_job() is not None:
         raise RetrainError("a retrain is under way already")
+    try:
+        broker.require_worker(app)  # a job no worker takes would only block the next one
+    except broker.BrokerUnavailable as exc:
+        raise RetrainError(str(exc)) from exc
     job = RetrainJob(status=RETRAIN_QUEUED, strategy=strategy, created_by_id=user_id, message="queued",
                      active_slot=1)
     db.session.add(job)

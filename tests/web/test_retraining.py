@@ -16,6 +16,7 @@ from moderation.db import db, utcnow
 from moderation.models import APPROVED, AuditEvent, RetrainJob
 from moderation.scoring import registry
 from moderation.services import retraining, review, users
+from tests.support import beating_as_worker
 from tests.unit.test_adapt import site_decisions
 from tests.web.dashboard_support import csrf_token, make_site, seed_comment, signed_in_client
 
@@ -37,7 +38,8 @@ def retrain_app(make_app, models_dir, tmp_path):
     empty = tmp_path / "no-data"
     empty.mkdir()
     app = make_app(MODELS_DIR=str(models_dir), DATA_DIR=str(empty))
-    yield app
+    with beating_as_worker(app):  # this process runs the queued jobs (run_job), so it is the worker
+        yield app
     with app.app_context():
         db.session.execute(delete(RetrainJob))
         db.session.commit()
