@@ -15,12 +15,14 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     settings.finalise(app.config, app.instance_path)
-    app.json.ensure_ascii = False  # readable Cyrillic in every JSON answer
 
-    from moderation import broker, i18n, security
+    from moderation import body_limit, broker, i18n, security
     from moderation.db import db
     from moderation.extensions import csrf, limiter, migrate
+    from moderation.json_provider import JSONProvider
 
+    app.json = JSONProvider(app)  # readable Cyrillic out; JSON too deep to parse is malformed, not a 500
+    body_limit.init_app(app)  # first: an oversized body is refused before sign-in, CSRF and rate limits
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     i18n.init_app(app)

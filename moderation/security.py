@@ -6,6 +6,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # Scripts and styles come only from our own static files; no inline script can run.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+# Browsers that saw the service over HTTPS keep to HTTPS for a year. Sent only on HTTPS answers, where
+# browsers heed it; no includeSubDomains, since other hosts of the site's domain are not ours to decide.
+HSTS = "max-age=31536000"
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -26,6 +29,8 @@ def init_app(app):
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.is_secure:  # as the app sees it: ProxyFix has applied a trusted X-Forwarded-Proto
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")

@@ -32,12 +32,21 @@ def reason_name(code):
     return str(FILTER_REASONS.get(code, code))
 
 
+# Control characters (C0, DEL, C1): urlsplit silently drops some of them (so "/\t/evil" would pass as a
+# path) and werkzeug refuses CR and LF in a Location header.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def safe_next(target):
-    """A redirect target only if it stays inside the dashboard (no open redirects)."""
-    if not target:
+    """A redirect target only if it stays inside the dashboard (no open redirects) and is a valid header value."""
+    if not target or not isinstance(target, str) or CONTROL_CHARS.search(target) or "\\" in target:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or "\\" in target:
+    try:
+        parts = urlsplit(target)
+        target.encode("utf-8")  # a lone surrogate cannot become a Location
+    except ValueError:  # also "//[", an unbalanced IPv6 bracket
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
         return None
     return target
 
