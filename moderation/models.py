@@ -156,6 +156,22 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class UserSession(db.Model):
+    """A dashboard sign-in: the signed cookie names it by a random id (only its hash is kept) until it ends."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # looked up on every dashboard request
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most every few minutes; a session idle longer than SESSION_HOURS has expired.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[Optional[datetime]]  # signed out, password changed or account disabled
+
+    user: Mapped[User] = relationship()
+
+
 class Reason(db.Model):
     """Why a comment is rejected; toxicity reasons become toxic training labels."""
 

@@ -1,24 +1,32 @@
 """The moderators' and admins' dashboard, in Russian by default."""
+from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from moderation.db import db
 from moderation.extensions import login_manager
-from moderation.models import User, session_mark
+from moderation.models import parse_id, session_mark
+from moderation.services import users
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 OPEN_ENDPOINTS = {"dashboard.login", "dashboard.set_language"}
+SESSION_ID = "session_id"  # the Flask session's key for the server-side session (users.start_session)
+
+
+def idle_limit():
+    """How long a dashboard session may stay unused: the signed cookie's own lifetime."""
+    return timedelta(hours=current_app.config["SESSION_HOURS"])
 
 
 @login_manager.user_loader
-def load_user(session_id):
-    """The signed-in user of a session, if still active and the password unchanged since sign-in."""
-    user_id, _sep, mark = str(session_id).partition(".")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) <= 10 else None
-    if user is None or not user.active or mark != session_mark(user.password_hash):
+def load_user(user_key):
+    """The signed-in user of an open server-side session, if still active and the password unchanged since sign-in."""
+    user_id, _sep, mark = str(user_key).partition(".")
+    user = users.user_for_session(session.get(SESSION_ID), parse_id(user_id), idle_limit())
+    # The server-side session ends when the password changes; the mark also catches a hash changed by hand.
+    if user is None or mark != session_mark(user.password_hash):
         return None
     return user
 

@@ -189,7 +189,7 @@ def admin_user_active(user_id):
     active = request.form.get("active") == "1"
     user = _other_user_or_refuse(user_id, _("You cannot disable yourself."))
     if user is not None and user.active != active:
-        user.active = active
+        users.set_active(user, active)
         record("user_enable" if active else "user_disable", target_id=user.id, login=user.login)
         if active:
             flash(_("%(login)s can sign in again.", login=user.login), "success")

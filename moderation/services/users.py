@@ -1,15 +1,18 @@
-"""Moderators and admins: accounts, passwords and API tokens."""
+"""Moderators and admins: accounts, passwords, dashboard sessions and API tokens."""
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.db import db, utcnow
-from moderation.models import ROLES, ApiToken, User
+from moderation.models import ROLES, ApiToken, User, UserSession
 from moderation.services.sites import hash_key
 
 TOKEN_PREFIX = "mt_"
 MIN_PASSWORD = 8
+# A session's last_seen_at is written at most this often: a dashboard request usually only reads.
+SEEN_EVERY = timedelta(minutes=5)
 # Compared against when the login is unknown, so a wrong login costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -50,10 +53,18 @@ def check_password(password):
 
 
 def set_password(user, password):
-    """Replace a user's password."""
+    """Replace a user's password and end every session signed in with the old one."""
     check_password(password)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
     db.session.commit()
+
+
+def set_active(user, active):
+    """Enable or disable a user; disabling ends their sessions, so enabling them again revives none (no commit)."""
+    user.active = active
+    if not active:
+        end_sessions(user)
 
 
 def find_user(login):
@@ -74,6 +85,53 @@ def authenticate(login, password):
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def start_session(user, idle_limit):
+    """Open a dashboard session for the user; return its id for the signed cookie (only its hash is stored).
+
+    Sessions idle longer than idle_limit (a timedelta), ended or not, are deleted on the way.
+    """
+    now = utcnow()
+    db.session.execute(delete(UserSession).where(UserSession.last_seen_at < now - idle_limit))
+    session_id = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=hash_key(session_id), created_at=now, last_seen_at=now))
+    db.session.commit()
+    return session_id
+
+
+def user_for_session(session_id, user_id, idle_limit):
+    """The active user of this open session (one indexed query), or None; notes the visit every few minutes."""
+    if not session_id or not isinstance(session_id, str) or len(session_id) > 100 or user_id is None:
+        return None
+    found = db.session.execute(
+        select(UserSession, User).join(UserSession.user)
+        .where(UserSession.token_hash == hash_key(session_id), UserSession.ended_at.is_(None))
+    ).first()
+    if found is None:
+        return None
+    user_session, user = found
+    now = utcnow()
+    if user.id != user_id or not user.active or user_session.last_seen_at < now - idle_limit:
+        return None
+    if user_session.last_seen_at < now - SEEN_EVERY:
+        user_session.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end_session(session_id):
+    """End one dashboard session (signing out); the cookie that names it is refused from now on."""
+    if session_id and isinstance(session_id, str):
+        db.session.execute(update(UserSession).where(UserSession.token_hash == hash_key(session_id),
+                                                     UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
+        db.session.commit()
+
+
+def end_sessions(user):
+    """End every open dashboard session of the user (no commit: it goes with the change that asks for it)."""
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                       .values(ended_at=utcnow()))
 
 
 def issue_token(user):
