@@ -104,3 +104,17 @@ def wait_for_decisions(app, ids, timeout=90):
             return statuses
         time.sleep(0.2)
     raise AssertionError(f"still pending after {timeout}s: {statuses}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the fault suite's counts (tests/tasks/test_faults.py) at the end of the run."""
+    from tests.tasks.test_faults import FAULT_COUNTS
+
+    if not FAULT_COUNTS:
+        return
+    terminalreporter.section("fault tolerance: what the site sent and what came of it")
+    columns = list(FAULT_COUNTS[0])
+    widths = {c: max(len(c), *(len(str(row[c])) for row in FAULT_COUNTS)) for c in columns}
+    terminalreporter.write_line(" | ".join(c.ljust(widths[c]) for c in columns))
+    for row in FAULT_COUNTS:
+        terminalreporter.write_line(" | ".join(str(row[c]).ljust(widths[c]) for c in columns))
