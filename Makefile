@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench translations clean
+.PHONY: install run test bench translations lock clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package we ship and test with (`make lock` writes it anew).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +31,16 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .
 	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations
 	$(BIN)/pybabel compile -d moderation/translations --statistics
+
+# Resolve the dependencies afresh in a scratch virtualenv and pin the result (then review the diff).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip
+	.lock-venv/bin/python -m pip install -q ".[test]"
+	printf '%s\n' "# Every package the service and its tests install, pinned. Written by \`make lock\`; used by" \
+	  "# \`make install\` and by production installs (pip install -c constraints.txt .). Audit: see README." > constraints.txt
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -iv '^moderation[= ]' >> constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
