@@ -128,10 +128,15 @@ def engine_options(url, connect_timeout=5):
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": max(2, int(connect_timeout))}}
 
 
+def per_database_file(instance, name, database_url):
+    """A file of the instance folder that belongs to one database (two `run`s on two databases may share it)."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(instance) / name.format(digest)
+
+
 def embedded_redis_file(instance, database_url):
     """Where `moderation run` tells other processes on this database which embedded Redis it started."""
-    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
-    return Path(instance) / f"embedded-redis-{digest}.json"
+    return per_database_file(instance, "embedded-redis-{}.json", database_url)
 
 
 def running_embedded_redis(instance, database_url):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from moderation.config import child_environment, embedded_redis_file
+from moderation.config import child_environment, embedded_redis_file, per_database_file
 
 
 def free_port():
@@ -56,11 +56,18 @@ def web_command(config):
             "moderation:create_app()"]
 
 
-def worker_command(config, instance_path):
-    """A Celery worker that also runs the beat schedule (the pending sweep)."""
-    return [sys.executable, "-m", "celery", "-A", "worker", "worker", "--beat",
-            "--concurrency", str(config["WORKER_CONCURRENCY"]), "--loglevel", "INFO",
-            "--schedule", str(Path(instance_path) / "celerybeat-schedule")]
+def worker_command(config):
+    """A Celery worker."""
+    return [sys.executable, "-m", "celery", "-A", "worker", "worker",
+            "--concurrency", str(config["WORKER_CONCURRENCY"]), "--loglevel", "INFO"]
+
+
+def beat_command(config, instance_path):
+    """Celery beat, which sends the pending sweep. Its own process rather than the worker's `--beat`: a beat
+    embedded in the worker can die (an unwritable schedule file) while the worker carries on, and with it
+    every comment stored while the broker was down would stay pending; on its own, `run` restarts it."""
+    schedule = per_database_file(instance_path, "beat-schedule-{}", config["DATABASE_URL"])
+    return [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "INFO", "--schedule", str(schedule)]
 
 
 def _die_with_parent():
@@ -121,7 +128,7 @@ class Child:
 
 
 def run_all(app):
-    """Run web and worker (and the embedded Redis), restarting any that exits, until told to stop."""
+    """Run web, worker and beat (and the embedded Redis), restarting any that exits, until told to stop."""
     if app.config.get("REDIS_DISCOVERED"):
         raise click.ClickException(f"another `moderation run` is serving this database (its Redis is at "
                                    f"{app.config['REDIS_URL']}); stop it first")
@@ -129,6 +136,7 @@ def run_all(app):
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.append(True))
     overrides = {"MODERATION_DATABASE_URL": app.config["DATABASE_URL"]}
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the beat schedule and the Redis marker live there
     children, crashed, marker, redis_child = [], False, None, None
     try:
         if not app.config["REDIS_URL"]:
@@ -140,9 +148,11 @@ def run_all(app):
             _start_marked(redis_child, marker, overrides["MODERATION_REDIS_URL"])
             click.echo(f"embedded Redis at {overrides['MODERATION_REDIS_URL']}")
         env = child_environment(overrides)
-        children += [Child("the web server", lambda: _spawn(web_command(app.config), env)),
-                     Child("the worker", lambda: _spawn(worker_command(app.config, app.instance_path), env))]
-        for child in children[-2:]:
+        started = [Child("the web server", lambda: _spawn(web_command(app.config), env)),
+                   Child("the worker", lambda: _spawn(worker_command(app.config), env)),
+                   Child("the beat", lambda: _spawn(beat_command(app.config, app.instance_path), env))]
+        children += started
+        for child in started:
             child.start()
         click.echo(f"serving on http://{app.config['HOST']}:{app.config['PORT']}/ (Ctrl-C stops)")
         while not stopping and not crashed:
@@ -155,7 +165,7 @@ def run_all(app):
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
-        _stop([c.process for c in reversed(children) if c.process])  # web and worker first, the broker last
+        _stop([c.process for c in reversed(children) if c.process])  # web, worker and beat first, the broker last
         if marker:
             marker.unlink(missing_ok=True)
     return 1 if crashed and not stopping else 0

@@ -102,13 +102,14 @@ class Service:
         return http("POST", f"{self.base}/api/v1/comments", body, {"Authorization": f"Bearer {key}"}, timeout)
 
     def children(self):
-        """{role: pid} of the processes `moderation run` started: web, worker, redis."""
+        """{role: pid} of the processes `moderation run` started: web, worker, beat, redis."""
         roles = {}
         for pid, command in process_tree(self.process.pid).items():
             parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
             if parent != self.process.pid:
                 continue
-            for role, needle in (("web", "gunicorn"), ("worker", "celery"), ("redis", "redis-server")):
+            for role, needle in (("web", "gunicorn"), ("worker", "-A worker worker"), ("beat", "-A worker beat"),
+                                 ("redis", "redis-server")):
                 if needle in command:
                     roles[role] = pid
         return roles

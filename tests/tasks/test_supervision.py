@@ -43,7 +43,7 @@ def test_healthz_answers_503_soon_after_the_last_worker_stops_and_200_when_one_i
     wait_until(lambda: client.get("/healthz").status_code == 200, timeout=10, what="healthz 200 again")
 
 
-def test_run_brings_back_a_killed_worker_redis_and_web_server(database_url, site_key, tmp_path):
+def test_run_brings_back_a_killed_worker_beat_redis_and_web_server(database_url, site_key, tmp_path):
     """Each child SIGKILLed in turn: the web server keeps answering while the others are down, and every
     comment it acknowledged is decided once the child is back."""
     service = Service(tmp_path, database_url, **FAST).start()
@@ -62,6 +62,9 @@ def test_run_brings_back_a_killed_worker_redis_and_web_server(database_url, site
         wait_until(lambda: service.children().get("worker") not in (None, worker), what="a new worker")
         wait_until(lambda: service.health() == 200, timeout=60, what="healthz 200 with the new worker")
 
+        beat = service.kill_group("beat")  # the sweep below needs the beat that replaces it
+        wait_until(lambda: service.children().get("beat") not in (None, beat), what="a new beat")
+
         redis = service.kill_group("redis")
         post_some(5, "без брокера")  # stored, and queued again by the sweep once Redis is back
         wait_until(lambda: service.children().get("redis") not in (None, redis), what="a new embedded Redis")
@@ -77,7 +80,7 @@ def test_run_brings_back_a_killed_worker_redis_and_web_server(database_url, site
         assert len(statuses) == 15 and set(statuses.values()) <= {"approved", "held"}
         assert max(service.decided_counts()[i] for i in acknowledged) == 1, "nothing is decided twice"
         log = service.log()
-        for name in ("the worker", "the embedded Redis", "the web server"):
+        for name in ("the worker", "the beat", "the embedded Redis", "the web server"):
             assert f"{name} exited with code" in log and f"{name} started again" in log, log[-3000:]
     finally:
         assert service.stop() == 0, service.log()[-3000:]
