@@ -27,8 +27,14 @@ FILTER_REASONS = {
 }
 
 
-def reason_name(code):
-    """A filter reason's name in the moderator's language."""
+# A links hold of a comment the spam model called spam only for its links (it carries spam_without_links).
+LINKS_ALONE = _l("links alone look like spam")
+
+
+def reason_name(code, reason=None):
+    """A filter reason's name in the moderator's language; pass the stored reason to tell its kinds apart."""
+    if code == "links" and (reason or {}).get("spam_without_links") is not None:
+        return str(LINKS_ALONE)
     return str(FILTER_REASONS.get(code, code))
 
 

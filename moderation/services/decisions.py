@@ -49,6 +49,20 @@ def _store_if_pending(comment_id, **values):
     return True
 
 
+def links_alone(status, bundle, text, name, facts, limits):
+    """(status, spam score without the links): a spam verdict that rests on the links alone is a hold.
+
+    Links are not spam evidence by themselves: a reader citing sources must reach a moderator, not the spam
+    folder. Only a spam verdict on a comment with links pays for the second, unexplained scoring.
+    """
+    if status != SPAM or not facts.links:
+        return status, None
+    bare = bundle.score([rules.without_links(text)], [name], explain=False)[0]
+    if bare.spam >= limits["spam"]:
+        return status, None
+    return HELD, float(bare.spam)
+
+
 @dataclass
 class Verdict:
     """What the filter decides on a comment, and why: the values stored with the decision."""
@@ -61,8 +75,9 @@ class Verdict:
 def assess(comment, site, config):
     """Decide on a comment, stored or not (the admins' «test a comment» box passes an unsaved one).
 
-    Order: bans (spam, unscored), word lists, models, then the site's rules (links, campaigns,
-    pre-moderation, trusted authors; trust overrides the models' hold, never a word list's).
+    Order: bans (spam, unscored), word lists, models (a spam verdict that rests on the links alone is a
+    hold), then the site's rules (links, campaigns, pre-moderation, trusted authors; trust overrides the
+    models' hold, never a word list's).
     Ends the session's transaction before scoring.
     """
     lang, signature = guess_language(comment.text), fingerprint.signature(comment.text)
@@ -80,8 +95,10 @@ def assess(comment, site, config):
     limits = scorer.thresholds(bundle, config, overrides)
     score = bundle.score([text], [name])[0]
     risk = float(max(score.spam, score.toxicity))
+    status, spam_without_links = links_alone(decide(score.spam, score.toxicity, limits), bundle, text, name,
+                                             facts, limits)
     # Trust softens only the models' hold: the word lists come after it, so a watch entry still holds.
-    status, ruled = rules.apply(decide(score.spam, score.toxicity, limits), risk, facts, site, config)
+    status, ruled = rules.apply(status, risk, facts, site, config, spam_without_links)
     status = with_word_lists(status, listed)
     campaign = next((r for r in ruled if r["code"] == "campaign"), None)
     return Verdict(status, {

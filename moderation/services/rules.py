@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
 from moderation.scoring.fingerprint import SIMILAR, similarities
-from moderation.scoring.normalise import URL_RE
+from moderation.scoring.normalise import URL_RE, URL_TOKEN
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
@@ -36,6 +36,11 @@ def stricter(a, b):
 def count_links(comment):
     """Links in the comment's text (the author's website field is not one)."""
     return len(URL_RE.findall(comment.text or ""))
+
+
+def without_links(text):
+    """The text with the links `count_links` counts taken out, and the link placeholder the model would see."""
+    return URL_RE.sub(" ", text or "").replace(URL_TOKEN, " ")
 
 
 def same_author(comment):
@@ -92,12 +97,19 @@ def gather(comment, site_id, signature, config):
                  campaign=campaign_members(comment, site_id, signature, config))
 
 
-def apply(status, risk, facts, site, config):
-    """The decision after the rules, and the reasons they add."""
+def apply(status, risk, facts, site, config, spam_without_links=None):
+    """The decision after the rules, and the reasons they add.
+
+    `spam_without_links` is the spam score of the text without its links, given when the models' spam
+    verdict rests on the links alone (see decisions.py); the status passed is then already held.
+    """
     reasons = []
-    if facts.links > site.max_links:
+    if facts.links > site.max_links or spam_without_links is not None:
         status = stricter(status, HELD)
-        reasons.append({"code": "links", "score": None, "spans": [], "count": facts.links})
+        reason = {"code": "links", "score": None, "spans": [], "count": facts.links}
+        if spam_without_links is not None:
+            reason["spam_without_links"] = round(float(spam_without_links), 4)
+        reasons.append(reason)
     if facts.campaign:
         status = stricter(status, HELD)
         # A group keeps the id it already has, so it does not split as the window moves on.

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from moderation.services.rules import Facts, apply, count_links, stricter
+from moderation.services.rules import Facts, apply, count_links, stricter, without_links
 
 CONFIG = {"TRUSTED_MAX_SCORE": 0.9}
 
@@ -47,6 +47,29 @@ def test_links_up_to_the_limit_change_nothing(links, max_links):
 
 def test_max_links_zero_holds_any_link():
     assert apply("approved", 0.01, Facts(links=1), site(max_links=0), CONFIG)[0] == "held"
+
+
+@pytest.mark.parametrize("links, max_links", [(1, 2), (3, 2)])
+def test_spam_for_its_links_alone_is_held_with_one_links_reason(links, max_links):
+    status, reasons = apply("held", 0.99, Facts(links=links), site(max_links=max_links), CONFIG,
+                            spam_without_links=0.031234)
+    assert status == "held"
+    assert reasons == [{"code": "links", "score": None, "spans": [], "count": links, "spam_without_links": 0.0312}]
+
+
+def test_a_trusted_authors_spam_for_its_links_alone_stays_held():
+    status, reasons = apply("held", 0.99, Facts(links=1, approved_before=3), site(), CONFIG, spam_without_links=0.2)
+    assert (status, codes(reasons)) == ("held", ["links"])
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Источники: https://tengrinews.kz/1, www.zakon.kz/2 и informburo.kz/3.", "Источники: и"),
+    ("Пиши https://t.me/xxx или на почту ivan@mail.ru", "Пиши или на почту ivan@"),  # the domain is the link
+    ("Без ссылок, @handle остаётся \ue001", "Без ссылок, @handle остаётся"),  # the model's link placeholder goes
+])
+def test_without_links_takes_out_what_count_links_counts(text, words):
+    assert without_links(text).split() == words.split()
+    assert count_links(SimpleNamespace(text=without_links(text))) == 0
 
 
 def test_rules_never_soften_spam():
