@@ -1,5 +1,6 @@
 """The `moderation` command's contract: site add, score, models list/promote/rollback."""
 import csv
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -88,3 +89,65 @@ def test_promote_refuses_a_damaged_version(make_app, models_copy):
     result = runner.invoke(main, ["models", "promote", "v-bad"])
     assert result.exit_code != 0
     assert (models_copy / "ACTIVE").read_text().strip() == active
+
+
+def _news_data(tmp_path):
+    """A tiny data dir for `evaluate` (rows in the test split) and hand labels of its news comments."""
+    from moderation.scoring.data import Example, split_of
+
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def in_test(prefix, source, n):
+        texts = (f"{prefix} {i}" for i in range(10_000))
+        return [t for t in texts if split_of(Example(t, 0, source, "ru")) == "test"][:n]
+
+    with open(data / "toxicity.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "toxic", "source", "lang", "group"])
+        writer.writerows([t, 0, "ru_2ch_pikabu", "ru", ""] for t in in_test("Спасибо за статью", "ru_2ch_pikabu", 3))
+        writer.writerows([t, 1, "ru_2ch_pikabu", "ru", ""] for t in in_test("Ты тупой дебил", "ru_2ch_pikabu", 2))
+    with open(data / "spam.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "spam", "source", "lang", "group"])
+        writer.writerows([t, 0, "ru_tg_admissions", "ru", ""] for t in in_test("Когда экзамен", "ru_tg_admissions", 2))
+        writer.writerows([t, 1, "ru_tg_spam_extra", "ru", ""]
+                         for t in in_test("Заработок от 3000 в день, пиши в личку", "ru_tg_spam_extra", 2))
+    texts = ["Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
+             "Ты тупой дебил, заткнись уже, идиот"]
+    with open(data / "unlabelled_comments.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "source", "lang"])
+        writer.writerows([t, "news", "ru"] for t in texts)
+    labels = tmp_path / "labels.csv"
+    with open(labels, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"])
+        writer.writerows([i, hashlib.sha1(t.encode("utf-8")).hexdigest(), "ru", i, 0, 0, ""]
+                         for i, t in enumerate(texts))
+    return data, labels
+
+
+def test_evaluate_prints_the_news_sections_and_writes_json(runner, tmp_path):
+    data, labels = _news_data(tmp_path)
+    out = tmp_path / "results.json"
+    result = runner.invoke(main, ["evaluate", "--data", str(data), "--labels", str(labels), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    for title in ("[toxicity]", "[spam targets]", "[held ordinary comments]", "[toxic caught at 5% held]",
+                  "[unlabelled news comments]", "[in-domain news comments, hand-labelled]"):
+        assert title in result.output
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert saved["in_domain"]["overall"]["n"] == 2 and saved["in_domain"]["overall"]["caught"] == 1.0
+    assert saved["unlabelled"]["by_lang"]["ru"]["held"] == 0.5
+
+    skipped = runner.invoke(main, ["evaluate", "--data", str(data), "--labels", str(tmp_path / "none.csv")])
+    assert skipped.exit_code == 0 and "[in-domain news comments, hand-labelled] skipped: no file" in skipped.output
+
+
+def test_evaluate_fails_on_labels_that_do_not_match_the_comments(runner, tmp_path):
+    data, labels = _news_data(tmp_path)
+    header, first, second = labels.read_text(encoding="utf-8").splitlines()
+    labels.write_text("\n".join([header, "1" + first[1:], "0" + second[1:]]) + "\n", encoding="utf-8")  # rows swapped
+    result = runner.invoke(main, ["evaluate", "--data", str(data), "--labels", str(labels)])
+    assert result.exit_code != 0
+    assert "does not match" in result.output and "has sha1" in result.output
