@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from .data import load_corpus
 from .evaluate import binary_metrics, grouped_metrics, spam_summary
 from .predict import ModelBundle, decide
 
 TASKS = ("spam", "toxicity")
+# The threshold at which each task's score changes the decision (manifest `thresholds`).
+DECISION_THRESHOLDS = {"spam": "spam", "toxicity": "toxicity_hold"}
 # Chosen on the site decisions of tests/unit/test_adapt.py and on 2ch/Pikabu test-split comments taken
 # as site labels, checked on the base dev split. l2 on the n-gram corrections: at 1.0 an invented
 # insult learnt from 24 rejections is held less surely (lowest score 0.45 vs 0.69) and more base dev
@@ -197,7 +199,12 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             # The moderator signals (length, capitals...) touch every comment: corrected only on strong evidence.
             penalty = np.ones(X.shape[1])
             penalty[1 << bundle.featurizers[task].n_bits:] = settings["signal_penalty"]
-            correction = fit_correction(X, base, labels, settings=settings, column_penalty=penalty)
+            # A moderator's label says which side of the decision threshold a comment belongs on, so the
+            # correction is fitted with that threshold as its origin (an insult the site rejects must reach
+            # a high `toxicity_hold`, not just 0.5); the intercept is then moved back to the base log-odds'.
+            origin = float(logit(bundle.thresholds[DECISION_THRESHOLDS[task]]))
+            correction = fit_correction(X, base - origin, labels, settings=settings, column_penalty=penalty)
+            correction = replace(correction, intercept=correction.intercept - correction.scale * origin)
         except AdaptError as exc:
             problems.append(f"{task}: {exc}")
             models[task] = bundle.pipelines[task]
