@@ -25,10 +25,12 @@ SOURCES = {
 }
 TOXIC = "Ты тупой дебил, заткнись уже, идиот"
 SPAM = "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot"
-# Mildly rude remarks (the shipped model: toxicity 0.57-0.81, held at 0.41, trusted up to 0.9); under six words,
+# Mildly rude remarks (v20261201-203037: toxicity 0.57-0.81, held at 0.44; trusted up to the cap, 0.97 since 0.83 holds); under six words,
 # so three people saying one is no campaign.
+# Held for toxicity alone, below the trusted cap (the model of v20261203-042439 holds only the last: it lets
+# «вы несёте чушь» through as criticism without an insult).
 RUDE = ["Автор, вы несёте чушь.", "Автор пишет полную чушь.", "Чушь несусветная, автор.", "Автор, не позорьтесь.",
-        "Вы несёте полную чушь."]
+        "Вы несёте полную чушь.", "Автор тупит."]
 
 
 def post(client, auth, text, name="Читатель", **fields):
@@ -59,7 +61,7 @@ def mildly_rude(app, names):
     limits, cap = scorer.thresholds(bundle, app.config), app.config["TRUSTED_MAX_SCORE"]
     for text in RUDE:
         scores = bundle.score([text] * len(names), names)
-        if all(limits["toxicity_hold"] + 0.1 <= s.toxicity <= cap - 0.1 and s.spam < limits["spam_hold"] - 0.1
+        if all(limits["toxicity_hold"] + 0.03 <= s.toxicity <= cap - 0.03 and s.spam < limits["spam_hold"] - 0.1
                for s in scores):
             return text
     pytest.fail(f"the active model holds none of {RUDE} with a margin; add a remark it does")

@@ -81,9 +81,7 @@ def test_the_site_insult_is_learnt_in_new_sentences_and_inflections(base, adapte
     new = adapt.bundle_of("v-test", models, base.manifest)
     hold = base.thresholds["toxicity_hold"]
     assert (toxicity(base, INSULT_NEW) < hold).all(), "the shipped model must let the insult through"
-    # With `toxicity_hold` 0.81 (chosen to hold 5% of ordinary news comments) one of the six unseen
-    # sentences stays a hair below it (0.797 in v20261203-040410); with 0.44 all six were held.
-    assert (toxicity(new, INSULT_NEW) >= hold).sum() >= 5 and toxicity(new, INSULT_NEW).mean() >= hold
+    assert (toxicity(new, INSULT_NEW) >= hold).all()
     assert (toxicity(new, NEUTRAL_NEW) < hold).all() and (toxicity(new, ORDINARY) < hold).all()
     assert (toxicity(new, ORDINARY) - toxicity(base, ORDINARY)).max() < 0.15
     terms = [s.toxicity_terms for s in new.score(INSULT_NEW)]
@@ -157,11 +155,10 @@ def test_compare_on_labels_counts_what_changes(base, adapted):
     result = adapt.compare_on_labels({"active": base, "new": new}, limits, held_out, held_out)
     tox = result["held_out"]["toxicity"]
     assert tox["active"]["n"] == tox["new"]["n"] == 12
-    assert tox["active"]["recall"] == 0.0 and tox["new"]["recall"] >= 5 / 6 and tox["new"]["precision"] == 1.0
+    assert tox["active"]["recall"] == 0.0 and tox["new"]["recall"] == 1.0 and tox["new"]["precision"] == 1.0
     assert tox["new"]["roc_auc"] > tox["active"]["roc_auc"]
     assert result["held_out"]["spam"]["new"]["n"] == 13
-    changed = round(tox["new"]["recall"] * 6)  # the insults now held; nothing else moves
-    assert result["recent"]["new"] == {"changed": changed, "toward_moderators": changed, "away_from_moderators": 0}
+    assert result["recent"]["new"] == {"changed": 6, "toward_moderators": 6, "away_from_moderators": 0}
 
 
 @pytest.mark.skipif(not (DATA / "toxicity.csv").is_file(), reason="no base data in ../shared/data")
