@@ -97,7 +97,9 @@ def check(name, backend, stream, service, database_url, allowed_errors=0):
     assert row["lost"] == 0 and row["stored"] == row["202"], row
     assert row["decided"] == row["202"], f"still pending after {DECIDED_WITHIN}s: {row}\n{service.log()[-3000:]}"
     assert row["decided twice"] == 0, row
-    assert all(decided_counts[i] == 1 for i in acknowledged), "every decision is logged once"
+    # No stored decision is logged twice. One may be logged not at all: a pool process SIGKILLed between
+    # committing a decision and writing its log line takes the line with it (the status above counts).
+    assert all(decided_counts[i] <= 1 for i in acknowledged), "no decision is logged twice"
     return row
 
 
