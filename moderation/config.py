@@ -48,6 +48,7 @@ DEFAULTS = {
     "TRUSTED_MAX_SCORE": 0.97,
     "API_KEY_LIMIT": "200 per second",  # comments a site key may post; far above any real site
     "API_AUTHOR_LIMIT": "60 per minute",  # comments per reader's IP (author_ip), flood aside
+    "API_REPORTER_LIMIT": "20 per minute",  # complaints per reader (reporter), counted by its keyed hash
     "RETRAIN_STALE_SECONDS": 600,  # a running retrain silent this long has lost its worker: marked failed
     "RETRAIN_QUEUE_SECONDS": 3600,  # a queued retrain no worker took this long: marked failed
 }

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.db import db, utcnow
@@ -43,6 +43,10 @@ class Site(db.Model):
     premoderation: Mapped[str] = mapped_column(String(8), default="none", server_default="none")  # all|first|links
     shadow_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     flood_seconds: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Readers' complaints (services/complaints.py): an approved comment this many readers report is held
+    # (0: never), and a complaint open longer than this many hours is overdue.
+    complaints_hide_after: Mapped[int] = mapped_column(default=3, server_default="3")
+    complaints_overdue_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -109,6 +113,34 @@ class Comment(db.Model):
 
     def __repr__(self):
         return f"<Comment {self.id} {self.status}>"
+
+
+class Complaint(db.Model):
+    """A reader's complaint about a comment; the reader is kept only as a keyed hash, to count them once."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        # One reader counts once per comment, even when two of their complaints arrive together.
+        UniqueConstraint("comment_id", "reporter_hash"),
+        Index("ix_complaint_site_open", "site_id", "closed_at"),  # a site's open complaints
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    reporter_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 of the site and the reader, hex
+    reason: Mapped[str] = mapped_column(String(16))
+    text: Mapped[Optional[str]] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the moderator's decision on the comment, in the same transaction.
+    closed_at: Mapped[Optional[datetime]]
+    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    decision: Mapped[Optional[str]] = mapped_column(String(16))  # the comment's status the decision set
+
+    comment: Mapped[Comment] = relationship()
+
+    def __repr__(self):
+        return f"<Complaint {self.id} on {self.comment_id} {self.reason}>"
 
 
 class User(UserMixin, db.Model):

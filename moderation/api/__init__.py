@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from moderation.api import comments, moderate  # noqa: E402,F401  (registers the routes)
+from moderation.api import comments, complaints, moderate  # noqa: E402,F401  (registers the routes)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from moderation.api import bp
 from moderation.api.auth import site_required
-from moderation.api.forms import CommentForm, clean, formdata_from_json
+from moderation.api.forms import FIELDS, CommentForm, clean, formdata_from_json
 from moderation.errors import error_response
 from moderation.extensions import limit_key, limiter
 from moderation.models import PENDING
@@ -13,23 +13,28 @@ from moderation.services import intake
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
 
 
+def body_field(name, limit):
+    """A text field of the body as the site sent it (JSON or form), stripped and capped; '' when absent."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    value = body.get(name) if isinstance(body, dict) or hasattr(body, "get") else None
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
 def author_ip():
     """The reader's address as the site sent it (JSON or form), for rate limiting; '' when absent."""
-    body = request.get_json(silent=True) if request.is_json else request.form
-    value = body.get("author_ip") if isinstance(body, dict) or hasattr(body, "get") else None
-    return value.strip()[:45] if isinstance(value, str) else ""
+    return body_field("author_ip", 45)
 
 
-def _read_form():
-    """Parse a JSON or form-encoded body; return (form, early error response)."""
+def read_form(form_class=CommentForm, fields=FIELDS):
+    """Parse a JSON or form-encoded body into a validated form; return (form, early error response)."""
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return None, error_response(400, _("Malformed JSON: expected an object."))
-        formdata, type_errors = formdata_from_json(body)
+        formdata, type_errors = formdata_from_json(body, fields)
     else:
         formdata, type_errors = request.form, {}
-    form = CommentForm(formdata=formdata)
+    form = form_class(formdata=formdata)
     form.validate()
     fields = {name: messages[0] for name, messages in form.errors.items()}
     fields.update(type_errors)
@@ -45,7 +50,7 @@ def _read_form():
                exempt_when=lambda: not author_ip())
 def create_comment():
     """Accept a comment for moderation: 202 with its id once it is stored."""
-    form, error = _read_form()
+    form, error = read_form()
     if error is not None:
         return error
     fields = form.cleaned()

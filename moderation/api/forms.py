@@ -1,11 +1,13 @@
-"""Validation of a comment as a website posts it, with the site form's own wording."""
+"""Validation of a comment as a website posts it, with the site form's own wording, and of a reader's complaint."""
 import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField, ValidationError
-from wtforms.validators import DataRequired, Email, IPAddress, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, IPAddress, Length, Optional
+
+from moderation.services import complaints
 
 NAME_MAX, TEXT_MAX = 100, 5000
 FIELDS = ("name", "text", "email", "url", "article_id", "article_url", "article_title", "parent_id",
@@ -22,6 +24,11 @@ def clean(value):
     if not isinstance(value, str):
         return value
     return UNSTORABLE.sub("", value).strip().strip(EDGE_CHARS)
+
+
+def lower(value):
+    """Lower-case a code, so that "Spam" is spam."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def truncate(limit):
@@ -79,11 +86,29 @@ class CommentForm(Form):
         return values
 
 
-def formdata_from_json(body):
+class ComplaintForm(Form):
+    """The fields of POST /api/v1/comments/<id>/reports."""
+
+    reporter = StringField(filters=[clean], validators=[
+        DataRequired(message=_l("Please say which reader complains (an account id, an e-mail or an IP).")),
+        Length(max=complaints.REPORTER_MAX, message=_l("Reporter must be at most %(max)d characters.")),
+    ])
+    reason = StringField(filters=[clean, lower], validators=[
+        AnyOf(complaints.REASONS, message=_l("Choose a reason: insult, spam, threat, hate, illegal or other.")),
+    ])
+    text = StringField(filters=[clean], validators=[
+        Optional(), Length(max=complaints.TEXT_MAX, message=_l("Complaint must be at most %(max)d characters.")),
+    ])
+
+
+COMPLAINT_FIELDS = ("reporter", "reason", "text")
+
+
+def formdata_from_json(body, fields=FIELDS):
     """Turn a JSON object into form data; return (MultiDict, type errors per field)."""
     data, errors = MultiDict(), {}
     for key, value in body.items():
-        if key not in FIELDS or value is None:
+        if key not in fields or value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             errors[key] = str(_l("Must be text."))

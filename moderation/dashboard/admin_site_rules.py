@@ -1,4 +1,4 @@
-"""Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, and a test box."""
+"""Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, complaints, a test box."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,14 +21,21 @@ RULE_ERRORS = {
     "max_links": _l("Links: a number from 0 to 100."),
     "premoderation": _l("Unknown pre-moderation mode."),
     "flood_seconds": _l("Flood interval: 0 to 3600 seconds."),
+    "complaints_hide_after": _l("Complaints: hide after 0 to 1000 readers."),
+    "complaints_overdue_hours": _l("Complaints: answer within 1 to 720 hours."),
 }
+SETTINGS = ("max_links", "premoderation", "shadow_mode", "flood_seconds", "complaints_hide_after",
+            "complaints_overdue_hours")
 
 
 def _site(site_id):
     return db.session.get(Site, site_id) or abort(404)
 
 
-def _number(name):
+def _number(name, absent=-1):
+    """A posted whole number; -1 (out of every range) when not one, `absent` when the field was not sent."""
+    if name not in request.form:
+        return absent
     try:
         return int(posted(name, 10))
     except ValueError:
@@ -65,20 +72,20 @@ def admin_site_rules(site_id):
 @bp.post("/admin/rules/<int(max=2147483647):site_id>/settings")
 @admin_required
 def admin_site_rules_save(site_id):
-    """Change links, pre-moderation, shadow mode and flood interval; the next comment follows them."""
+    """Change links, pre-moderation, shadow mode, flood interval and complaints; the next comment follows them."""
     check_csrf()
     site = _site(site_id)
-    old = {"max_links": site.max_links, "premoderation": site.premoderation, "shadow_mode": site.shadow_mode,
-           "flood_seconds": site.flood_seconds}
+    old = {name: getattr(site, name) for name in SETTINGS}
     try:
+        # A form without the complaint fields (an older page still open) leaves them as they are.
         sites.set_rules(site, _number("max_links"), posted("premoderation", 8), bool(request.form.get("shadow_mode")),
-                        _number("flood_seconds"))
+                        _number("flood_seconds"), _number("complaints_hide_after", None),
+                        _number("complaints_overdue_hours", None))
     except sites.SiteError as exc:
         db.session.rollback()
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return _page(site, status=400)
-    new = {"max_links": site.max_links, "premoderation": site.premoderation, "shadow_mode": site.shadow_mode,
-           "flood_seconds": site.flood_seconds}
+    new = {name: getattr(site, name) for name in SETTINGS}
     record("site_rules", site_id=site.id, name=site.name, old=old, new=new)
     flash(_("Rules of %(name)s saved; they apply to the next comment.", name=site.name), "success")
     return redirect(url_for("dashboard.admin_site_rules", site_id=site.id))

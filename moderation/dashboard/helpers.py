@@ -23,6 +23,7 @@ FILTER_REASONS = {
     "trusted": _l("trusted author"),
     "banned": _l("banned author"),
     "shadow": _l("shadow mode"),
+    "reports": _l("readers' complaints"),
     "error": _l("scoring error"),
 }
 

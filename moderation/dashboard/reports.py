@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "words_add": _l("Added to a word list"),
     "words_remove": _l("Removed from a word list"),
     "campaign_hold": _l("Held as part of a campaign"),
+    "reports_hold": _l("Held after readers' complaints"),
 }
 STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),

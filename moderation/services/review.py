@@ -1,6 +1,7 @@
 """Moderators' decisions on comments: approve, reject with a reason, spam, ban, undo.
 
-Every decision is written with an audit event and becomes the comment's training label.
+Every decision is written with an audit event, becomes the comment's training label and closes the
+readers' open complaints about the comment.
 """
 import uuid
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Label
-from moderation.services import bans, reasons
+from moderation.services import bans, complaints, reasons
 
 APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "undo"
 ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
@@ -82,6 +83,8 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         comment.reject_reason = reason.code if reason else None
         comment.moderated_by_id, comment.moderated_at = user.id, now
         _set_label(comment, user, action, reason)
+    # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
+    complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
     db.session.commit()
     return batch, comments
 

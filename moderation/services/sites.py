@@ -102,14 +102,25 @@ def find_site(name_or_id):
     return site
 
 
-def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds):
-    """Change a site's rules; they apply to the next comment. Raise SiteError on a value out of range."""
+def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds, complaints_hide_after=None,
+              complaints_overdue_hours=None):
+    """Change a site's rules; they apply to the next comment. Raise SiteError on a value out of range.
+
+    The complaint settings stay as they are when not given.
+    """
+    hide_after = site.complaints_hide_after if complaints_hide_after is None else complaints_hide_after
+    overdue_hours = site.complaints_overdue_hours if complaints_overdue_hours is None else complaints_overdue_hours
     if not 0 <= max_links <= 100:
         raise SiteError("max_links")
     if premoderation not in PREMODERATION_MODES:
         raise SiteError("premoderation")
     if not 0 <= flood_seconds <= 3600:
         raise SiteError("flood_seconds")
+    if not 0 <= hide_after <= 1000:  # readers; 0: never hide
+        raise SiteError("complaints_hide_after")
+    if not 1 <= overdue_hours <= 720:  # up to a month
+        raise SiteError("complaints_overdue_hours")
     site.max_links, site.premoderation = max_links, premoderation
     site.shadow_mode, site.flood_seconds = bool(shadow_mode), flood_seconds
+    site.complaints_hide_after, site.complaints_overdue_hours = hide_after, overdue_hours
     db.session.commit()

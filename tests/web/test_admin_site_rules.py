@@ -1,4 +1,5 @@
-"""The admin page of a site's rules: word lists, settings, the «test a comment» box, shadow-mode agreement."""
+"""The admin page of a site's rules: word lists, settings (complaints too), the «test a comment» box, shadow-mode
+agreement."""
 from sqlalchemy import select
 
 from moderation.db import db, utcnow
@@ -79,3 +80,31 @@ def test_stats_page_shows_shadow_mode_agreement(app):
             db.session.commit()
     page = client.get("/dashboard/stats").get_data(as_text=True)
     assert 'id="figure-agreement">75%<' in page
+
+
+def test_admins_set_the_complaint_settings_on_the_rules_page(app):
+    site_id = make_site(app)
+    client, _login = signed_in_client(app, role="admin")
+    path = site_page(site_id)
+    page = client.get(path).get_data(as_text=True)
+    assert 'name="complaints_hide_after" type="number" min="0" max="1000" value="3"' in page
+    assert "Скрывать одобренный комментарий" in page
+    token = page_token(client, path)
+    rules = {"csrf_token": token, "max_links": "2", "premoderation": "none", "flood_seconds": "15"}
+    saved = client.post(f"{path}/settings", data={**rules, "complaints_hide_after": "5",
+                                                  "complaints_overdue_hours": "48"})
+    assert saved.status_code == 302
+    for hide_after, hours, message in (("1001", "48", "Жалобы: скрывать после 0–1000 читателей."),
+                                       ("5", "0", "Жалобы: срок ответа — от 1 до 720 часов."),
+                                       ("5", "721", "Жалобы: срок ответа — от 1 до 720 часов."),
+                                       ("-1", "48", "Жалобы: скрывать после 0–1000 читателей.")):
+        refused = client.post(f"{path}/settings", data={**rules, "complaints_hide_after": hide_after,
+                                                        "complaints_overdue_hours": hours})
+        assert refused.status_code == 400
+        assert message in refused.get_data(as_text=True)
+    with app.app_context():
+        site = db.session.get(Site, site_id)
+        assert (site.complaints_hide_after, site.complaints_overdue_hours) == (5, 48)
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "site_rules")).all()
+        assert event.detail["old"]["complaints_hide_after"] == 3
+        assert event.detail["new"]["complaints_overdue_hours"] == 48

@@ -1,8 +1,11 @@
-"""Upgrading a database from the first release keeps its comments and fills the queue's new filters."""
+"""Upgrading a database from the first release keeps its comments and fills the queue's new filters; later
+revisions go down and up again, and the migrations build what the models describe."""
 import json
 
-from flask_migrate import upgrade
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
 from moderation import create_app
 from moderation.db import db
@@ -29,3 +32,32 @@ def test_upgrade_from_the_first_release_backfills_reasons_language_and_risk(tmp_
         rows = db.session.execute(text("SELECT name, reason_codes, lang, risk FROM comment ORDER BY id")).all()
         db.engine.dispose()
     assert [tuple(r) for r in rows] == [("a", " toxicity ", "ru", 0.9), ("b", "", "kk", 0.2)]
+
+
+def test_complaints_revision_gives_existing_sites_the_defaults_and_goes_down_and_up_again(tmp_path, redis_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "REDIS_URL": redis_url,
+                      "SECRET_KEY": "test"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="b7d41f0c9e25")
+        db.session.execute(text("INSERT INTO site (name, key_prefix, key_hash, created_at) "
+                                "VALUES ('s', 'mk_', 'h', '2026-01-01')"))
+        db.session.commit()
+        upgrade(directory=directory, revision="bcb5139da87e")
+        settings = db.session.execute(text("SELECT complaints_hide_after, complaints_overdue_hours FROM site")).one()
+        downgrade(directory=directory, revision="b7d41f0c9e25")
+        after_downgrade = inspect(db.engine)
+        tables, site_columns = after_downgrade.get_table_names(), after_downgrade.get_columns("site")
+        upgrade(directory=directory)
+        tables_again = inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    assert tuple(settings) == (3, 24)
+    assert "complaint" not in tables and not any(c["name"].startswith("complaints_") for c in site_columns)
+    assert "complaint" in tables_again
+
+
+def test_the_migrations_build_what_the_models_describe(app):
+    """The test database of each backend, migrated to the head, has every table, column and index the models have."""
+    with app.app_context(), db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
