@@ -11,7 +11,7 @@ from moderation.dashboard.helpers import safe_next
 from moderation.db import db
 from moderation.models import STATUSES, AuditEvent, Comment, Site, parse_id
 from moderation.services import queue as queue_service
-from moderation.services import reasons, review
+from moderation.services import complaints, reasons, review
 
 DONE = {
     review.APPROVE: _l("Approved: %(n)d."),
@@ -43,7 +43,8 @@ def queue():
     return render_template(
         "dashboard/queue.html", view=view, comments=comments, cursor=cursor, total=queue_service.count(view),
         count_cap=queue_service.SEARCH_COUNT_CAP,
-        counts={"held": queue_service.held_count()}, sites=sites, sites_by_id={s.id: s for s in sites},
+        counts={"held": queue_service.held_count(), "complaints": complaints.reported_count()},
+        sites=sites, sites_by_id={s.id: s for s in sites},
         records=queue_service.author_records(comments), undo_form=EmptyForm(),
         reasons=reasons.active_reasons(), first_page=after is None,
     )

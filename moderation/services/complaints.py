@@ -8,7 +8,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from moderation.db import db, utcnow
@@ -161,7 +161,8 @@ def open_complaints(site, now=None, limit=100):
     )
     rows = db.session.execute(
         select(Comment, summary.c.reports, summary.c.oldest).join(summary, Comment.id == summary.c.comment_id)
-        .order_by(summary.c.reports.desc(), Comment.risk.desc(), summary.c.oldest, Comment.id).limit(limit)
+        .order_by(summary.c.reports.desc(), Comment.risk.desc().nulls_last(), summary.c.oldest, Comment.id)
+        .limit(limit)
     ).all()
     by_comment = {}
     if rows:
@@ -172,3 +173,21 @@ def open_complaints(site, now=None, limit=100):
     due = timedelta(hours=site.complaints_overdue_hours)
     return [ReportedComment(comment, by_comment.get(comment.id, []), reports, now - oldest, now - oldest > due)
             for comment, reports, oldest in rows]
+
+
+def _rank(item):
+    """open_complaints' order, for merging several sites' lists: most reported, riskiest, oldest, lowest id."""
+    risk = item.comment.risk
+    return -item.reports, risk is None, -(risk or 0.0), -item.oldest_age, item.comment.id
+
+
+def open_complaints_on(sites, now=None, limit=100):
+    """open_complaints of several sites merged in the same order, at most `limit` comments in all."""
+    now = now or utcnow()
+    items = [item for site in sites for item in open_complaints(site, now, limit)]
+    return sorted(items, key=_rank)[:limit]
+
+
+def reported_count():
+    """How many comments have open complaints, on every site: the dashboard's badge."""
+    return db.session.scalar(select(func.count(distinct(Complaint.comment_id))).where(Complaint.closed_at.is_(None)))

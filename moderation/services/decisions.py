@@ -10,7 +10,7 @@ from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
-from moderation.services import bans, rules, scorer, settings, wordlists
+from moderation.services import bans, complaints, rules, scorer, settings, wordlists
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,29 @@ def score_comment(comment_id):
         return None
     site = comment.site
     verdict = assess(comment, site, current_app.config)
+    held_for_reports(comment_id, site, verdict)
     stored = _decide(comment_id, site, verdict.status, **verdict.values)
     if stored and verdict.campaign:
         reason = next(r for r in verdict.values["reasons"] if r["code"] == "campaign")
         rules.hold_campaign(verdict.campaign, reason["campaign_id"], reason["size"])
     return stored
+
+
+def held_for_reports(comment_id, site, verdict):
+    """Hold an approval of a comment that enough readers reported while it was pending, as a complaint would.
+
+    A complaint holds only an approved comment, so one filed before the decision must be counted here.
+    """
+    threshold = site.complaints_hide_after
+    if verdict.status != APPROVED or threshold <= 0:
+        return False
+    count = complaints.reporters(comment_id, only_open=True)
+    if count < threshold:
+        return False
+    verdict.status = HELD
+    verdict.values["reasons"] = [*verdict.values.get("reasons", []),
+                                 {"code": complaints.REASON_CODE, "score": None, "spans": [], "count": count}]
+    return True
 
 
 def _decide(comment_id, site, status, **values):

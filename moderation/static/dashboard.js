@@ -44,16 +44,18 @@
   function settle(body) {
     // Decided comments leave the held queue; on other views they stay, showing their new status.
     const inQueue = document.body.classList.contains("queue-page");
+    // A decision closes a comment's complaints, so it leaves the complaints list whatever its status.
+    const inComplaints = document.body.classList.contains("complaints-page");
     const held = new URLSearchParams(location.search).get("status");
     (body.comments || []).forEach((c) => {
       const card = document.getElementById("c" + c.id);
       if (!card) { return; }
       card.classList.add("done", "now-" + c.status);
       card.querySelector(".select") && (card.querySelector(".select").checked = false);
-      if (inQueue && (!held || held === "held") && c.status !== "held") { card.remove(); }
+      if (inComplaints || (inQueue && (!held || held === "held") && c.status !== "held")) { card.remove(); }
     });
     toast(body.message);
-    if (!inQueue) { setTimeout(() => location.reload(), 300); return; }
+    if (!inQueue && !inComplaints) { setTimeout(() => location.reload(), 300); return; }
     updateSelected();
     focusCard(current);
   }
