@@ -10,6 +10,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .data import Example, load_corpus
@@ -132,8 +133,6 @@ def debias_examples(task: str) -> list[Example]:
 
 def news_likeness_weights(featurizer: CommentFeaturizer, texts: list[str], news_texts: list[str]) -> np.ndarray:
     """How much each training text resembles the news comments (see DOMAIN_WEIGHT_POWER), mean about 1."""
-    from sklearn.linear_model import LogisticRegression
-
     X, Xn = featurizer.transform(texts), featurizer.transform(news_texts)
     y = np.r_[np.zeros(X.shape[0]), np.ones(Xn.shape[0])]
     domain = LogisticRegression(C=1.0, solver="liblinear", class_weight="balanced").fit(sp.vstack([X, Xn]), y)
@@ -199,6 +198,12 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return best_t
 
 
+def _decision_value(calibrator, p: float) -> float:
+    """The decision value that the calibration map p = 1 / (1 + exp(a*d + b)) turns into p."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return (np.log(1 / p - 1) - float(calibrator.b_)) / float(calibrator.a_)
+
+
 def lower_head_thresholds(pipeline: Pipeline, dev: list[Example], p_dev: np.ndarray, caps: dict,
                           target: float = 0.5, hold_target: float = 0.3) -> dict:
     """Rescale the named heads so that their dev-chosen thresholds map to `target` (and `hold_target`).
@@ -218,8 +223,7 @@ def lower_head_thresholds(pipeline: Pipeline, dev: list[Example], p_dev: np.ndar
     names = [model.default_domain] + [r[0] for r in model.routes]
 
     def log_odds(p: float) -> float:
-        """The decision value that the calibration map p = 1 / (1 + exp(a*d + b)) turns into p."""
-        return (np.log(1 / p - 1) - float(calibrator.b_)) / float(calibrator.a_)
+        return _decision_value(calibrator, p)
 
     done = {}
     for name, cap in caps.items():
@@ -269,9 +273,7 @@ def toxicity_news_thresholds(pipeline: Pipeline, news: list[Example], budget: fl
     ordinary = np.array([ex.label == 0 for ex in news])
 
     def log_odds(q: float) -> float:
-        """The decision value the calibration map p = 1 / (1 + exp(a*d + b)) turns into q."""
-        q = min(max(q, 1e-6), 1 - 1e-6)
-        return (np.log(1 / q - 1) - float(calibrator.b_)) / float(calibrator.a_)
+        return _decision_value(calibrator, q)
 
     hold = _lowest_threshold_with_fpr(p[ordinary & (heads == 0)], budget, 0.3, 0.98)
     done = {}
