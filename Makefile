@@ -26,6 +26,8 @@ bench: install
 	$(BIN)/python bench/queue_page.py
 	$(BIN)/python bench/retrain.py
 	$(BIN)/python bench/unseen_sites.py
+	$(BIN)/python bench/budget_replay.py
+	$(BIN)/python bench/learning_curve.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .

@@ -73,6 +73,7 @@ def celery_settings(config):
         "worker_prefetch_multiplier": 1,
         "beat_schedule": {
             "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
+            "hold-budgets": {"task": "moderation.budgets", "schedule": float(config["BUDGET_INTERVAL"])},
         },
     }
 

@@ -119,6 +119,47 @@ def user_token(login, revoke):
     click.echo(token)
 
 
+@site_group.command("budget")
+@click.argument("site_name", metavar="SITE")
+@click.argument("budget_text", metavar="PERCENT|N/day|off")
+@with_appcontext
+def site_budget(site_name, budget_text):
+    """The share of the site's comments (or the number a day) its moderators can review; `off` removes it.
+
+    The hold thresholds are derived at once from the site's latest comments, then every
+    MODERATION_BUDGET_INTERVAL seconds by the worker.
+    """
+    from moderation.db import db
+    from moderation.models import AuditEvent
+    from moderation.services import budget, scorer, sites
+
+    site = sites.find_site(site_name)
+    if site is None:
+        raise click.ClickException(f"no site {site_name!r}")
+    old = budget.describe(site)
+    try:
+        budget.set_budget(site, *budget.parse(budget_text))
+    except budget.BudgetError as exc:
+        raise click.ClickException(f"a budget is a percentage above 0 and at most {budget.MAX_PERCENT:g} (5 or 5%), "
+                                   f"a number a day (40/day) or off, not {budget_text!r}") from exc
+    db.session.add(AuditEvent(action="site_budget", via="cli", detail={"site_id": site.id, "name": site.name,
+                                                                        "old": old, "new": budget.describe(site)}))
+    db.session.commit()
+    if not budget.has_budget(site):
+        click.echo(f"{site.name!r}: no hold budget; the model's thresholds apply")
+        return
+    state = budget.compute(site, scorer.active_bundle(current_app.config["MODELS_DIR"]))
+    click.echo(f"{site.name!r}: hold budget {budget.describe(site)}")
+    if state["status"] == "learning":
+        click.echo(f"{state['window']} recent comments, {budget.MIN_COMMENTS} needed: the model's thresholds "
+                   "apply until then")
+    else:
+        click.echo(f"thresholds in force: toxicity_hold {state['toxicity_hold']:.4f}, "
+                   f"spam_hold {state['spam_hold']:.4f} (model {state['model']['toxicity_hold']:.4f}, "
+                   f"{state['model']['spam_hold']:.4f}); expected held {state['expected_share']:.1%}, "
+                   f"about {state['expected_per_day']:g} a day")
+
+
 @main.group("words")
 def words_group():
     """Word lists of a site: block (to spam) and watch (held for a moderator)."""

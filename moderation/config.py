@@ -22,6 +22,7 @@ DEFAULTS = {
     "WORKER_CONCURRENCY": 2,
     "PENDING_MAX_AGE": 120,  # seconds a comment may stay pending before the sweep re-queues it
     "SWEEP_INTERVAL": 60,  # seconds between sweeps
+    "BUDGET_INTERVAL": 300,  # seconds between recomputations of the sites' hold budget thresholds
     "BROKER_TIMEOUT": 2.0,  # seconds to reach the broker before giving up (the comment stays stored)
     "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503 (at least 2, libpq's minimum)
     "VISIBILITY_TIMEOUT": 3600,  # seconds before Redis redelivers an unacknowledged task

@@ -47,6 +47,13 @@ class Site(db.Model):
     # (0: never), and a complaint open longer than this many hours is overdue.
     complaints_hide_after: Mapped[int] = mapped_column(default=3, server_default="3")
     complaints_overdue_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Hold budget (services/budget.py): the share of comments, or the number a day, the moderators can
+    # review; None both: the model's thresholds. The thresholds last derived from the site's comments.
+    hold_budget_percent: Mapped[Optional[float]]
+    hold_budget_per_day: Mapped[Optional[int]]
+    budget_state: Mapped[Optional[dict]] = mapped_column(JSON)
+    # Spot checks (services/spot_checks.py): this percentage of the filter's approvals is also reviewed.
+    spot_check_percent: Mapped[float] = mapped_column(default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -69,6 +76,7 @@ class Comment(db.Model):
         Index("ix_comment_author_ip", "author_ip"),
         Index("ix_comment_site_created", "site_id", "created_at"),
         Index("ix_comment_created", "created_at"),  # statistics over every site
+        Index("ix_comment_spot_check", "spot_check", "spot_verdict", "id"),  # spot checks waiting, and done
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +110,10 @@ class Comment(db.Model):
     reject_reason: Mapped[Optional[str]] = mapped_column(String(40))
     moderated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
     moderated_at: Mapped[Optional[datetime]]
+    # Drawn at random among the filter's approvals for a moderator to check; the verdict once checked:
+    # "ok", "toxic", "spam" or "other" (rejected for a reason that is not toxicity).
+    spot_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    spot_verdict: Mapped[Optional[str]] = mapped_column(String(8))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the id was last handed to the broker; the sweep re-queues comments pending since long before.

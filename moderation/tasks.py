@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from moderation.scoring import ModelLoadError
-from moderation.services import decisions, intake, retraining
+from moderation.services import budget, decisions, intake, retraining
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -30,6 +30,12 @@ def score_comment(self, comment_id):
 def sweep_pending():
     """Re-queue comments left pending, e.g. while the broker was down or a worker died."""
     return intake.requeue_stale(current_app.config["PENDING_MAX_AGE"])
+
+
+@shared_task(name="moderation.budgets")
+def budgets():
+    """Recompute the hold thresholds of the sites that have a budget, from their latest comments."""
+    return budget.recompute_all(current_app.config["MODELS_DIR"])
 
 
 # Acknowledged on receipt, unlike scoring: a retrain that kills its worker (out of memory) must not be

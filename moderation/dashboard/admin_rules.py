@@ -11,13 +11,13 @@ from sqlalchemy import exists, or_, select
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from moderation import scoring
+from moderation import broker, scoring
 from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
 from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
-from moderation.services import bans, reasons, scorer, settings
+from moderation.services import bans, budget, reasons, scorer, settings
 
 REASON_ERRORS = {
     "code": _l("The code is 1 to 40 lower-case Latin letters, digits, '-' or '_'."),
@@ -36,7 +36,6 @@ THRESHOLD_LABELS = {
     "toxicity_hold": _l("Hold for moderators when toxicity ≥"),
 }
 BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
-ENVIRONMENT_KEYS = {"spam_hold": "SPAM_HOLD", "spam": "SPAM_THRESHOLD", "toxicity_hold": "TOXICITY_HOLD"}
 # Ranges wider than these would ban whole providers or countries; almost surely a typo.
 WIDEST_PREFIX = {4: 8, 6: 32}
 
@@ -201,11 +200,6 @@ def _model_thresholds():
     return manifest["version"], dict(manifest.get("thresholds") or {}), None
 
 
-def _environment_thresholds():
-    config = current_app.config
-    return {name: config[key] for name, key in ENVIRONMENT_KEYS.items() if config.get(key, -1) >= 0}
-
-
 def _parse_threshold(raw):
     """A posted threshold: None when empty (follow the model), a float in 0..1, or ValueError."""
     raw = (raw or "").strip().replace(",", ".")
@@ -217,15 +211,29 @@ def _parse_threshold(raw):
     return value
 
 
-def _thresholds_page(status=200, posted=None):
+def _budgets(version, overrides):
+    """Each site with its hold budget and what it does now: the state, and whether it is in force."""
+    explicit = scorer.explicit(current_app.config, overrides)
+    rows = []
+    for site in db.session.scalars(select(Site).order_by(Site.name)):
+        state = site.budget_state or {}
+        rows.append({"site": site, "budget": budget.describe(site), "state": state,
+                     "in_force": bool(budget.in_force(state, version)),
+                     "stale": bool(state) and state.get("version") != version,
+                     "overridden": [key for key in budget.BUDGET_KEYS if key in explicit]})
+    return rows
+
+
+def _thresholds_page(status=200, posted=None, budget_posted=None):
     version, model, error = _model_thresholds()
     overrides = settings.threshold_overrides()
     effective = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
     return render_template(
         "dashboard/admin_thresholds.html", active_nav="admin", admin_tab="thresholds", version=version,
-        model=model, model_error=error, environment=_environment_thresholds(), overrides=overrides,
+        model=model, model_error=error, environment=scorer.explicit(current_app.config), overrides=overrides,
         effective=effective, labels=THRESHOLD_LABELS, keys=settings.THRESHOLD_KEYS, posted=posted,
-        form=EmptyForm(),
+        form=EmptyForm(), budgets=_budgets(version, overrides), min_comments=budget.MIN_COMMENTS,
+        budget_posted=budget_posted or {},
     ), status
 
 
@@ -262,4 +270,37 @@ def admin_thresholds_set():
         flash(_("Thresholds saved; they apply from the next comment."), "success")
     else:
         flash(_("Nothing changed."), "info")
+    return redirect(url_for("dashboard.admin_thresholds"))
+
+
+BUDGET_ERRORS = {
+    "budget": _l("A budget is a percentage (5 or 5%), a number of comments a day (40/day), or empty for none."),
+    "hold_budget_percent": _l("A percentage above 0 and at most 50."),
+    "hold_budget_per_day": _l("From 1 to 100,000 comments a day."),
+}
+
+
+@bp.post("/admin/thresholds/budget/<int(max=2147483647):site_id>")
+@admin_required
+def admin_budget_set(site_id):
+    """Set or remove a site's hold budget; its thresholds are derived in the background within minutes."""
+    check_csrf()
+    site = db.session.get(Site, site_id) or abort(404)
+    raw = (request.form.get("budget") or "")[:40]
+    old = budget.describe(site)
+    try:
+        budget.set_budget(site, *budget.parse(raw))
+    except budget.BudgetError as exc:
+        db.session.rollback()
+        flash(str(BUDGET_ERRORS[str(exc)]), "error")
+        return _thresholds_page(400, budget_posted={site.id: raw})
+    if budget.describe(site) == old:
+        flash(_("Nothing changed."), "info")
+        return redirect(url_for("dashboard.admin_thresholds"))
+    record("site_budget", site_id=site.id, name=site.name, old=old, new=budget.describe(site))
+    if budget.has_budget(site):
+        broker.enqueue(current_app, "moderation.budgets")  # the beat would do it within BUDGET_INTERVAL anyway
+        flash(_("Hold budget of %(name)s saved; its thresholds follow within minutes.", name=site.name), "success")
+    else:
+        flash(_("%(name)s has no hold budget now: the model's thresholds apply.", name=site.name), "success")
     return redirect(url_for("dashboard.admin_thresholds"))

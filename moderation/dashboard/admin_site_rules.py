@@ -1,4 +1,4 @@
-"""Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, complaints, a test box."""
+"""Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, complaints, spot checks."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,9 +23,20 @@ RULE_ERRORS = {
     "flood_seconds": _l("Flood interval: 0 to 3600 seconds."),
     "complaints_hide_after": _l("Complaints: hide after 0 to 1000 readers."),
     "complaints_overdue_hours": _l("Complaints: answer within 1 to 720 hours."),
+    "spot_check_percent": _l("Spot checks: a percentage from 0 to 20."),
 }
 SETTINGS = ("max_links", "premoderation", "shadow_mode", "flood_seconds", "complaints_hide_after",
-            "complaints_overdue_hours")
+            "complaints_overdue_hours", "spot_check_percent")
+
+
+def _percent(name):
+    """A posted percentage; -1 (out of range) when not a number, None when the field was not sent."""
+    if name not in request.form:
+        return None
+    try:
+        return float(posted(name, 10).replace(",", "."))
+    except ValueError:
+        return -1.0
 
 
 def _site(site_id):
@@ -72,7 +83,7 @@ def admin_site_rules(site_id):
 @bp.post("/admin/rules/<int(max=2147483647):site_id>/settings")
 @admin_required
 def admin_site_rules_save(site_id):
-    """Change links, pre-moderation, shadow mode, flood interval and complaints; the next comment follows them."""
+    """Change links, pre-moderation, shadow mode, flood, complaints and spot checks; the next comment follows them."""
     check_csrf()
     site = _site(site_id)
     old = {name: getattr(site, name) for name in SETTINGS}
@@ -80,7 +91,7 @@ def admin_site_rules_save(site_id):
         # A form without the complaint fields (an older page still open) leaves them as they are.
         sites.set_rules(site, _number("max_links"), posted("premoderation", 8), bool(request.form.get("shadow_mode")),
                         _number("flood_seconds"), _number("complaints_hide_after", None),
-                        _number("complaints_overdue_hours", None))
+                        _number("complaints_overdue_hours", None), _percent("spot_check_percent"))
     except sites.SiteError as exc:
         db.session.rollback()
         flash(str(RULE_ERRORS[str(exc)]), "error")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from moderation.dashboard import bp
 from moderation.dashboard.forms import EmptyForm
+from moderation.dashboard.helpers import nav_counts
 from moderation.db import db
 from moderation.models import Site
 from moderation.services import complaints
@@ -39,5 +40,5 @@ def complaints_view():
         "dashboard/complaints.html", items=items, sites=sites, sites_by_id={s.id: s for s in sites},
         site_id=site_id, records=queue_service.author_records([item.comment for item in items]),
         reasons=reasons.active_reasons(), undo_form=EmptyForm(), complaint_reason=complaint_reason,
-        counts={"held": queue_service.held_count(), "complaints": complaints.reported_count()},
+        counts=nav_counts(),
     )

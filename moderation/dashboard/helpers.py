@@ -1,4 +1,4 @@
-"""Template helpers: times in the site's zone, highlighted spans, safe redirects."""
+"""Template helpers: times in the site's zone, highlighted spans, safe redirects, the navigation's counts."""
 import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -8,6 +8,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from moderation.services import complaints, spot_checks
+from moderation.services import queue as queue_service
 from moderation.services import reasons as reason_service
 
 DEFAULT_ZONE = "Asia/Almaty"
@@ -42,6 +44,12 @@ def reason_name(code, reason=None):
 # Control characters (C0, DEL, C1): urlsplit silently drops some of them (so "/\t/evil" would pass as a
 # path) and werkzeug refuses CR and LF in a Location header.
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def nav_counts():
+    """The badges of the moderators' navigation: held comments, reported ones, spot checks waiting."""
+    return {"held": queue_service.held_count(), "complaints": complaints.reported_count(),
+            "spot_checks": spot_checks.waiting_count()}
 
 
 def safe_next(target):

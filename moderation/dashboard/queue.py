@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from moderation.dashboard import bp
 from moderation.dashboard.forms import ActionForm, EmptyForm
-from moderation.dashboard.helpers import safe_next
+from moderation.dashboard.helpers import nav_counts, safe_next
 from moderation.db import db
 from moderation.models import STATUSES, AuditEvent, Comment, Site, parse_id
 from moderation.services import queue as queue_service
@@ -43,7 +43,7 @@ def queue():
     return render_template(
         "dashboard/queue.html", view=view, comments=comments, cursor=cursor, total=queue_service.count(view),
         count_cap=queue_service.SEARCH_COUNT_CAP,
-        counts={"held": queue_service.held_count(), "complaints": complaints.reported_count()},
+        counts=nav_counts(),
         sites=sites, sites_by_id={s.id: s for s in sites},
         records=queue_service.author_records(comments), undo_form=EmptyForm(),
         reasons=reasons.active_reasons(), first_page=after is None,

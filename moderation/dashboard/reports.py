@@ -1,5 +1,6 @@
 """The audit log and the statistics page."""
 import json
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import current_app, render_template, request
@@ -13,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from moderation.dashboard import bp
 from moderation.db import db
 from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Site, User, parse_id
-from moderation.services import reasons
+from moderation.services import reasons, spot_checks
 from moderation.services import stats as stats_service
 
 ACTION_LABELS = {
@@ -43,6 +44,7 @@ ACTION_LABELS = {
     "words_remove": _l("Removed from a word list"),
     "campaign_hold": _l("Held as part of a campaign"),
     "reports_hold": _l("Held after readers' complaints"),
+    "site_budget": _l("Changed a site's hold budget"),
 }
 STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
@@ -111,19 +113,30 @@ def audit():
 
 @bp.get("/stats")
 def stats():
-    """Comments per day by decision, hold and spam rates, time to a moderator's decision."""
+    """Comments per day by decision, hold and spam rates, time to a decision, what spot checks find."""
     days = stats_service.parse_days(request.args.get("days"))
     site_id = _int_arg("site")
     site = db.session.get(Site, site_id) if site_id else None
     summary = stats_service.summary(days, site)
+    sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
         "dashboard/stats.html", active_nav="stats", summary=summary, days=days, site=site,
-        periods=stats_service.PERIODS, sites=db.session.scalars(select(Site).order_by(Site.name)).all(),
+        periods=stats_service.PERIODS, sites=sites,
         chart=chart(summary), order=CHART_ORDER, colours=CHART_COLOURS, status_labels=STATUS_LABELS,
         hold_rate=_percent(summary.hold_rate), spam_rate=_percent(summary.spam_rate),
         median=duration_text(summary.median_decision), day_label=day_label,
         agreement=stats_service.shadow_agreement(days, site),
+        spot_weeks=spot_checks.weekly([site.id] if site else [s.id for s in sites], ZoneInfo(summary.zone)),
+        share_text=_share_text,
     )
+
+
+def _share_text(estimate):
+    """A spot-check estimate as "2.1% (0.9–4.6%)", or a dash before any check."""
+    if estimate is None:
+        return "—"
+    share, low, high = estimate
+    return f"{_percent(share)} ({_percent(low)}–{_percent(high)})"
 
 
 def _percent(share):

@@ -10,7 +10,7 @@ from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
-from moderation.services import bans, complaints, rules, scorer, settings, wordlists
+from moderation.services import bans, budget, complaints, rules, scorer, settings, spot_checks, wordlists
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def assess(comment, site, config):
     """Decide on a comment, stored or not (the admins' «test a comment» box passes an unsaved one).
 
     Order: bans (spam, unscored), word lists, models (a spam verdict that rests on the links alone is a
-    hold), then the site's rules (links, campaigns, pre-moderation, trusted authors; trust overrides the
+    hold; the site's hold budget sets the thresholds), then the site's rules (links, campaigns, pre-moderation, trusted authors; trust overrides the
     models' hold, never a word list's).
     Ends the session's transaction before scoring.
     """
@@ -89,10 +89,10 @@ def assess(comment, site, config):
     listed = wordlists.hits_in(wordlists.entries_of(site.id),
                                {"name": name, "email": comment.email, "url": comment.url, "text": text})
     facts = rules.gather(comment, site.id, signature, config)
-    overrides = settings.threshold_overrides()
+    overrides, budget_state = settings.threshold_overrides(), site.budget_state
     db.session.rollback()  # hold no transaction (and no lock) while the model works
     bundle = scorer.active_bundle(config["MODELS_DIR"])
-    limits = scorer.thresholds(bundle, config, overrides)
+    limits = scorer.thresholds(bundle, config, overrides, budget.in_force(budget_state, bundle.version))
     score = bundle.score([text], [name])[0]
     risk = float(max(score.spam, score.toxicity))
     status, spam_without_links = links_alone(decide(score.spam, score.toxicity, limits), bundle, text, name,
@@ -141,7 +141,12 @@ def held_for_reports(comment_id, site, verdict):
 
 
 def _decide(comment_id, site, status, **values):
-    """Store the decision; in shadow mode hold it, keeping what the filter decided. Return the stored status."""
+    """Store the decision; in shadow mode hold it, keeping what the filter decided. Return the stored status.
+
+    An approval may be drawn for a spot check (services/spot_checks.py).
+    """
+    if status == APPROVED and not site.shadow_mode and spot_checks.draw(site):
+        values["spot_check"] = True
     if site.shadow_mode:
         values["filter_status"] = status
         values["reasons"] = [*values.get("reasons", []), {"code": "shadow", "score": None, "spans": [],

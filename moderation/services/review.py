@@ -1,7 +1,7 @@
 """Moderators' decisions on comments: approve, reject with a reason, spam, ban, undo.
 
-Every decision is written with an audit event, becomes the comment's training label and closes the
-readers' open complaints about the comment.
+Every decision is written with an audit event, becomes the comment's training label, closes the
+readers' open complaints about the comment and, on a spot check, records the verdict on the filter's approval.
 """
 import uuid
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Label
-from moderation.services import bans, complaints, reasons
+from moderation.services import bans, complaints, reasons, spot_checks
 
 APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "undo"
 ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
@@ -82,6 +82,8 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         comment.status = ACTIONS[action]
         comment.reject_reason = reason.code if reason else None
         comment.moderated_by_id, comment.moderated_at = user.id, now
+        if comment.spot_check and comment.spot_verdict is None:
+            comment.spot_verdict = spot_checks.verdict_for(action, reason)
         _set_label(comment, user, action, reason)
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
     complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
@@ -112,7 +114,8 @@ def ban_author(comment_id, user, kind, via="dashboard"):
 
 def _moderation_state(comment):
     return {"reject_reason": comment.reject_reason, "moderated_by_id": comment.moderated_by_id,
-            "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None}
+            "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None,
+            "spot_verdict": comment.spot_verdict}
 
 
 def undo_last(user, via="dashboard"):
@@ -148,6 +151,7 @@ def undo_last(user, via="dashboard"):
         comment.reject_reason = previous.get("reject_reason")
         comment.moderated_by_id = previous.get("moderated_by_id")
         comment.moderated_at = _parse_time(previous.get("moderated_at"))
+        comment.spot_verdict = previous.get("spot_verdict")
         _restore_label(comment, event)
         restored.append(comment.id)
     db.session.add(AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch,

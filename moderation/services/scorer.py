@@ -20,11 +20,16 @@ def active_bundle(models_dir):
         return cached
 
 
-def thresholds(bundle, config, overrides=None):
-    """The model's thresholds, overridden by the config (a negative value keeps the model's), then by admins'."""
-    merged = dict(bundle.thresholds)
-    for key, name in (("SPAM_HOLD", "spam_hold"), ("SPAM_THRESHOLD", "spam"), ("TOXICITY_HOLD", "toxicity_hold")):
-        if config.get(key, -1) >= 0:
-            merged[name] = config[key]
-    merged.update(overrides or {})
-    return merged
+ENVIRONMENT_KEYS = {"SPAM_HOLD": "spam_hold", "SPAM_THRESHOLD": "spam", "TOXICITY_HOLD": "toxicity_hold"}
+
+
+def explicit(config, overrides=None):
+    """The thresholds set explicitly, by the environment (a negative value keeps the model's) or by admins."""
+    chosen = {name: config[key] for key, name in ENVIRONMENT_KEYS.items() if config.get(key, -1) >= 0}
+    chosen.update(overrides or {})
+    return chosen
+
+
+def thresholds(bundle, config, overrides=None, budgeted=None):
+    """The model's thresholds, then a site's budget's (`budgeted`), then the environment's, then admins'."""
+    return {**bundle.thresholds, **(budgeted or {}), **explicit(config, overrides)}

@@ -1,6 +1,7 @@
 """Sites and their API keys; only a hash of each key is stored."""
 import functools
 import hashlib
+import math
 import secrets
 import zoneinfo
 
@@ -11,6 +12,7 @@ from moderation.models import HELD, Comment, Site
 from moderation.services.rules import PREMODERATION_MODES
 
 KEY_PREFIX = "mk_"
+MAX_SPOT_CHECK_PERCENT = 20.0  # more is a second queue, not a sample
 
 
 def hash_key(key):
@@ -103,13 +105,14 @@ def find_site(name_or_id):
 
 
 def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds, complaints_hide_after=None,
-              complaints_overdue_hours=None):
+              complaints_overdue_hours=None, spot_check_percent=None):
     """Change a site's rules; they apply to the next comment. Raise SiteError on a value out of range.
 
-    The complaint settings stay as they are when not given.
+    The complaint and spot-check settings stay as they are when not given.
     """
     hide_after = site.complaints_hide_after if complaints_hide_after is None else complaints_hide_after
     overdue_hours = site.complaints_overdue_hours if complaints_overdue_hours is None else complaints_overdue_hours
+    spot_checks = site.spot_check_percent if spot_check_percent is None else spot_check_percent
     if not 0 <= max_links <= 100:
         raise SiteError("max_links")
     if premoderation not in PREMODERATION_MODES:
@@ -120,7 +123,10 @@ def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds, compla
         raise SiteError("complaints_hide_after")
     if not 1 <= overdue_hours <= 720:  # up to a month
         raise SiteError("complaints_overdue_hours")
+    if not (math.isfinite(spot_checks) and 0 <= spot_checks <= MAX_SPOT_CHECK_PERCENT):
+        raise SiteError("spot_check_percent")
     site.max_links, site.premoderation = max_links, premoderation
     site.shadow_mode, site.flood_seconds = bool(shadow_mode), flood_seconds
     site.complaints_hide_after, site.complaints_overdue_hours = hide_after, overdue_hours
+    site.spot_check_percent = float(spot_checks)
     db.session.commit()

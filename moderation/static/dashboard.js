@@ -44,8 +44,10 @@
   function settle(body) {
     // Decided comments leave the held queue; on other views they stay, showing their new status.
     const inQueue = document.body.classList.contains("queue-page");
-    // A decision closes a comment's complaints, so it leaves the complaints list whatever its status.
-    const inComplaints = document.body.classList.contains("complaints-page");
+    // A decision closes a comment's complaints, and gives a spot check its verdict: it leaves those lists
+    // whatever its status.
+    const inComplaints = document.body.classList.contains("complaints-page")
+      || document.body.classList.contains("spot-checks-page");
     const held = new URLSearchParams(location.search).get("status");
     (body.comments || []).forEach((c) => {
       const card = document.getElementById("c" + c.id);
