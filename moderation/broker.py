@@ -74,6 +74,7 @@ def celery_settings(config):
         "beat_schedule": {
             "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
             "hold-budgets": {"task": "moderation.budgets", "schedule": float(config["BUDGET_INTERVAL"])},
+            "auto-retrain": {"task": "moderation.auto_retrain", "schedule": float(config["AUTO_RETRAIN_INTERVAL"])},
         },
     }
 

@@ -131,24 +131,26 @@ def site_budget(site_name, budget_text):
     """
     from moderation.db import db
     from moderation.models import AuditEvent
-    from moderation.services import budget, scorer, sites
+    from moderation.services import budget, scorer, settings, sites
 
     site = sites.find_site(site_name)
     if site is None:
         raise click.ClickException(f"no site {site_name!r}")
     old = budget.describe(site)
     try:
-        budget.set_budget(site, *budget.parse(budget_text))
+        changed = budget.set_budget(site, *budget.parse(budget_text))
     except budget.BudgetError as exc:
         raise click.ClickException(f"a budget is a percentage above 0 and at most {budget.MAX_PERCENT:g} (5 or 5%), "
                                    f"a number a day (40/day) or off, not {budget_text!r}") from exc
-    db.session.add(AuditEvent(action="site_budget", via="cli", detail={"site_id": site.id, "name": site.name,
-                                                                        "old": old, "new": budget.describe(site)}))
-    db.session.commit()
+    if changed:
+        db.session.add(AuditEvent(action="site_budget", via="cli", detail={"site_id": site.id, "name": site.name,
+                                                                            "old": old, "new": budget.describe(site)}))
+        db.session.commit()
     if not budget.has_budget(site):
         click.echo(f"{site.name!r}: no hold budget; the model's thresholds apply")
         return
-    state = budget.compute(site, scorer.active_bundle(current_app.config["MODELS_DIR"]))
+    explicit = scorer.explicit(current_app.config, settings.threshold_overrides())
+    state = budget.compute(site, scorer.bundle_for(current_app.config["MODELS_DIR"], site.model_version), explicit)
     click.echo(f"{site.name!r}: hold budget {budget.describe(site)}")
     if state["status"] == "learning":
         click.echo(f"{state['window']} recent comments, {budget.MIN_COMMENTS} needed: the model's thresholds "

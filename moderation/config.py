@@ -23,6 +23,7 @@ DEFAULTS = {
     "PENDING_MAX_AGE": 120,  # seconds a comment may stay pending before the sweep re-queues it
     "SWEEP_INTERVAL": 60,  # seconds between sweeps
     "BUDGET_INTERVAL": 300,  # seconds between recomputations of the sites' hold budget thresholds
+    "AUTO_RETRAIN_INTERVAL": 600,  # seconds between checks for a site with enough new decisions to retrain
     "BROKER_TIMEOUT": 2.0,  # seconds to reach the broker before giving up (the comment stays stored)
     "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503 (at least 2, libpq's minimum)
     "VISIBILITY_TIMEOUT": 3600,  # seconds before Redis redelivers an unacknowledged task

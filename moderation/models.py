@@ -54,6 +54,12 @@ class Site(db.Model):
     budget_state: Mapped[Optional[dict]] = mapped_column(JSON)
     # Spot checks (services/spot_checks.py): this percentage of the filter's approvals is also reviewed.
     spot_check_percent: Mapped[float] = mapped_column(default=1.0, server_default="1")
+    # Learning on its own (services/learning.py): retrain the site's adapter after this many new decisions
+    # (0: never), make it the site's own version when it is better (if allowed), and when it was last queued.
+    auto_retrain_after: Mapped[int] = mapped_column(default=200, server_default="200")
+    auto_promote: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    model_version: Mapped[Optional[str]] = mapped_column(String(64))  # None: the active version decides
+    retrained_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -330,6 +336,8 @@ class RetrainJob(db.Model):
     error: Mapped[Optional[str]] = mapped_column(Text)
     strategy: Mapped[str] = mapped_column(String(16), default="adapter", server_default="adapter")
     version: Mapped[Optional[str]] = mapped_column(String(64))  # the new model version, once written
+    # The site whose decisions alone it learns from, for that site alone; None: every site's, for the install.
+    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # held-out comparison with the active version
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from moderation.scoring import ModelLoadError
-from moderation.services import budget, decisions, intake, retraining
+from moderation.services import budget, decisions, intake, learning, retraining, scorer, settings
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -35,7 +35,15 @@ def sweep_pending():
 @shared_task(name="moderation.budgets")
 def budgets():
     """Recompute the hold thresholds of the sites that have a budget, from their latest comments."""
-    return budget.recompute_all(current_app.config["MODELS_DIR"])
+    explicit = scorer.explicit(current_app.config, settings.threshold_overrides())
+    return budget.recompute_all(current_app.config["MODELS_DIR"], explicit)
+
+
+@shared_task(name="moderation.auto_retrain")
+def auto_retrain():
+    """Queue the retrain of a site that has gathered enough new decisions (one at a time)."""
+    job = learning.retrain_due(current_app._get_current_object())
+    return job.id if job is not None else None
 
 
 # Acknowledged on receipt, unlike scoring: a retrain that kills its worker (out of memory) must not be

@@ -7,13 +7,14 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from moderation import scoring
 from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, record
 from moderation.dashboard.forms import EmptyForm
 from moderation.db import db
-from moderation.models import RetrainJob
+from moderation.models import RetrainJob, Site
 from moderation.scoring.registry import active_version
 from moderation.services import retraining
 
@@ -50,8 +51,9 @@ def _created(manifest):
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def version_rows(manifests, shipped=None):
-    """What the page shows of each version, newest first: id, active, shipped, created, thresholds, dev metrics."""
+def version_rows(manifests, shipped=None, used=None):
+    """What the page shows of each version, newest first: id, active, shipped, created, thresholds, dev metrics,
+    and the site it was learnt for (`used`: version -> the name of the site it decides for)."""
     rows = []
     for manifest in reversed(manifests):
         metrics = {}
@@ -63,6 +65,8 @@ def version_rows(manifests, shipped=None):
                      "shipped": manifest["version"] == shipped, "created": _created(manifest),
                      "thresholds": manifest.get("thresholds") or {}, "metrics": metrics,
                      "kind": "adapter" if manifest.get("adapter") else "retrained" if manifest.get("retrain") else "",
+                     "site": (used or {}).get(manifest["version"]),
+                     "for_site": (manifest.get("retrain") or {}).get("site_id") is not None,
                      "has_metrics": any(v is not None for m in metrics.values() for v in m.values())})
     return rows
 
@@ -112,10 +116,12 @@ def admin_models():
     except OSError as exc:
         flash(_("Cannot read the model folder: %(error)s", error=str(exc)), "error")
         manifests = []
-    retrained = [m for m in manifests if m.get("retrain")]
+    # The comparison is the install's retrain, promoted for every site; a site's own retrain is on its rules page.
+    retrained = [m for m in manifests if m.get("retrain") and m["retrain"].get("site_id") is None]
+    used = dict(db.session.execute(select(Site.model_version, Site.name).where(Site.model_version.is_not(None))).all())
     return render_template(
         "dashboard/admin_models.html", active_nav="admin", admin_tab="models",
-        versions=version_rows(manifests, retraining.shipped_version(_models_dir())), metrics=METRICS,
+        versions=version_rows(manifests, retraining.shipped_version(_models_dir()), used), metrics=METRICS,
         form=EmptyForm(), models_dir=str(_models_dir()), jobs=retraining.recent_jobs(),
         job=retraining.current_job(), compared=comparison(retrained[-1]) if retrained else None,
         base_data=retraining.has_base_data(current_app.config["DATA_DIR"]),

@@ -217,9 +217,10 @@ def _budgets(version, overrides):
     rows = []
     for site in db.session.scalars(select(Site).order_by(Site.name)):
         state = site.budget_state or {}
+        deciding = scorer.deciding_version(current_app.config["MODELS_DIR"], site.model_version) or version
         rows.append({"site": site, "budget": budget.describe(site), "state": state,
-                     "in_force": bool(budget.in_force(state, version)),
-                     "stale": bool(state) and state.get("version") != version,
+                     "in_force": bool(budget.in_force(state, deciding, budget.budget_of(site))),
+                     "stale": bool(state) and state.get("version") != deciding,
                      "overridden": [key for key in budget.BUDGET_KEYS if key in explicit]})
     return rows
 
@@ -289,12 +290,12 @@ def admin_budget_set(site_id):
     raw = (request.form.get("budget") or "")[:40]
     old = budget.describe(site)
     try:
-        budget.set_budget(site, *budget.parse(raw))
+        changed = budget.set_budget(site, *budget.parse(raw))
     except budget.BudgetError as exc:
         db.session.rollback()
         flash(str(BUDGET_ERRORS[str(exc)]), "error")
         return _thresholds_page(400, budget_posted={site.id: raw})
-    if budget.describe(site) == old:
+    if not changed:
         flash(_("Nothing changed."), "info")
         return redirect(url_for("dashboard.admin_thresholds"))
     record("site_budget", site_id=site.id, name=site.name, old=old, new=budget.describe(site))

@@ -1,4 +1,6 @@
 """Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, complaints, spot checks."""
+from pathlib import Path
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -7,8 +9,8 @@ from sqlalchemy import select
 from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, posted, record
 from moderation.db import db
-from moderation.models import Comment, Site, WordEntry
-from moderation.services import decisions, sites, wordlists
+from moderation.models import RETRAIN_DONE, Comment, Site, WordEntry
+from moderation.services import decisions, learning, scorer, sites, wordlists
 from moderation.services.rules import PREMODERATION_MODES
 
 MODE_LABELS = {
@@ -24,6 +26,19 @@ RULE_ERRORS = {
     "complaints_hide_after": _l("Complaints: hide after 0 to 1000 readers."),
     "complaints_overdue_hours": _l("Complaints: answer within 1 to 720 hours."),
     "spot_check_percent": _l("Spot checks: a percentage from 0 to 20."),
+    "auto_retrain_after": _l("Retrain after 0 (never) or 20 to 100,000 new decisions."),
+    "version": _l("That model version does not load."),
+    "base": _l("That version adapts another base model than the active one: the site would not use it."),
+}
+# Why an automatic retrain's version was kept as a candidate (services/learning.promotion_refusals).
+REFUSALS = {
+    "not_better": _l("no better on the site's latest decisions"),
+    "base_dev": _l("worse on the base development data"),
+    "recent": _l("it would move more recent decisions away from the moderators than toward them"),
+    "auto_promote_off": _l("automatic use is off for this site"),
+    "held_out": _l("measurably worse on one kind of the site's decisions"),
+    "changed": _l("an admin changed the site's model while it was trained"),
+    "site_gone": _l("the site was deleted"),
 }
 SETTINGS = ("max_links", "premoderation", "shadow_mode", "flood_seconds", "complaints_hide_after",
             "complaints_overdue_hours", "spot_check_percent")
@@ -64,12 +79,23 @@ def admin_rules():
     return redirect(url_for("dashboard.admin_site_rules", site_id=first.id))
 
 
+def _learning(site):
+    """What the page shows of the site's learning: its model, the latest retrain and what came of it."""
+    job = learning.latest_job(site.id)
+    promotion = ((job.metrics or {}).get("promotion") if job else None) or {}
+    candidate = (job is not None and job.status == RETRAIN_DONE and job.version
+                 and job.version != site.model_version)
+    return {"job": job, "promotion": promotion, "candidate": job.version if candidate else None,
+            "new_decisions": learning.new_decisions(site), "why": REFUSALS,
+            "deciding": scorer.deciding_version(current_app.config["MODELS_DIR"], site.model_version)}
+
+
 def _page(site, verdict=None, sample=None, status=200):
     all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
         "dashboard/admin_rules.html", active_nav="admin", admin_tab="rules", site=site, sites=all_sites,
         entries=wordlists.list_entries(site.id), modes=PREMODERATION_MODES, mode_labels=MODE_LABELS,
-        verdict=verdict, sample=sample or {},
+        verdict=verdict, sample=sample or {}, learning=_learning(site),
     ), status
 
 
@@ -151,3 +177,31 @@ def admin_rules_test(site_id):
     verdict = decisions.assess(probe, site, current_app.config)
     db.session.rollback()  # the probe is never added to the session; make sure nothing of it is written
     return _page(site, verdict=verdict, sample=sample)
+
+
+@bp.post("/admin/rules/<int(max=2147483647):site_id>/learning")
+@admin_required
+def admin_site_learning(site_id):
+    """Change when the site retrains on its own, or which version decides its comments."""
+    check_csrf()
+    site = _site(site_id)
+    action = request.form.get("action", "settings")
+    old = {"auto_retrain_after": site.auto_retrain_after, "auto_promote": site.auto_promote,
+           "model_version": site.model_version}
+    try:
+        if action == "settings":
+            learning.set_settings(site, _number("auto_retrain_after"), bool(request.form.get("auto_promote")))
+        elif action in ("use", "reset"):
+            version = posted("version", 64) if action == "use" else None
+            learning.use_version(site, Path(current_app.config["MODELS_DIR"]), version)
+        else:
+            abort(400)
+    except learning.LearningError as exc:
+        db.session.rollback()
+        flash(str(RULE_ERRORS[str(exc)]), "error")
+        return _page(site, status=400)
+    new = {name: getattr(site, name) for name in old}
+    record("site_model" if action != "settings" else "site_learning", site_id=site.id, name=site.name, old=old,
+           new=new)
+    flash(_("Saved for %(name)s.", name=site.name), "success")
+    return redirect(url_for("dashboard.admin_site_rules", site_id=site.id, _anchor="learning"))

@@ -45,11 +45,18 @@ ACTION_LABELS = {
     "campaign_hold": _l("Held as part of a campaign"),
     "reports_hold": _l("Held after readers' complaints"),
     "site_budget": _l("Changed a site's hold budget"),
+    "site_learning": _l("Changed how a site learns"),
+    "site_model": _l("Changed a site's model"),
+    "model_retrain": _l("Retrained a model"),
+    "model_delete": _l("Deleted a model"),
+    "model_auto_promote": _l("Made a site's new model its own"),
+    "model_auto_keep": _l("Kept a site's new model as a candidate"),
 }
 STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
 }
-VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line"), "worker": _l("filter")}
+VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line"), "worker": _l("filter"),
+              "auto": _l("automatically")}
 # Bottom to top in the stacked bars: the good news first, the work and the waste on top.
 CHART_ORDER = (APPROVED, PENDING, HELD, REJECTED, SPAM)
 CHART_COLOURS = {APPROVED: "#1a7f37", PENDING: "#98a2b3", HELD: "#e0a100", REJECTED: "#c62828", SPAM: "#8e44ad"}
@@ -126,9 +133,15 @@ def stats():
         hold_rate=_percent(summary.hold_rate), spam_rate=_percent(summary.spam_rate),
         median=duration_text(summary.median_decision), day_label=day_label,
         agreement=stats_service.shadow_agreement(days, site),
-        spot_weeks=spot_checks.weekly([site.id] if site else [s.id for s in sites], ZoneInfo(summary.zone)),
+        spot_groups=_spot_groups([site] if site else sites),
         share_text=_share_text,
     )
+
+
+def _spot_groups(sites):
+    """Per site with reviewed spot checks (sites draw different shares, so they are never pooled): its weeks."""
+    groups = [(site, spot_checks.weekly([site.id], ZoneInfo(stats_service.zone_for(site)))) for site in sites]
+    return [(site, weeks) for site, weeks in groups if weeks]
 
 
 def _share_text(estimate):

@@ -75,9 +75,10 @@ class Verdict:
 def assess(comment, site, config):
     """Decide on a comment, stored or not (the admins' «test a comment» box passes an unsaved one).
 
-    Order: bans (spam, unscored), word lists, models (a spam verdict that rests on the links alone is a
-    hold; the site's hold budget sets the thresholds), then the site's rules (links, campaigns, pre-moderation, trusted authors; trust overrides the
-    models' hold, never a word list's).
+    Order: bans (spam, unscored), word lists, models (the site's own version if it has one; a spam verdict
+    that rests on the links alone is a hold; the site's hold budget sets the thresholds), then the site's
+    rules (links, campaigns, pre-moderation, trusted authors; trust overrides the models' hold, never a
+    word list's).
     Ends the session's transaction before scoring.
     """
     lang, signature = guess_language(comment.text), fingerprint.signature(comment.text)
@@ -89,10 +90,11 @@ def assess(comment, site, config):
     listed = wordlists.hits_in(wordlists.entries_of(site.id),
                                {"name": name, "email": comment.email, "url": comment.url, "text": text})
     facts = rules.gather(comment, site.id, signature, config)
-    overrides, budget_state = settings.threshold_overrides(), site.budget_state
+    overrides, site_version = settings.threshold_overrides(), site.model_version
+    budget_state, site_budget = site.budget_state, budget.budget_of(site)
     db.session.rollback()  # hold no transaction (and no lock) while the model works
-    bundle = scorer.active_bundle(config["MODELS_DIR"])
-    limits = scorer.thresholds(bundle, config, overrides, budget.in_force(budget_state, bundle.version))
+    bundle = scorer.bundle_for(config["MODELS_DIR"], site_version)
+    limits = scorer.thresholds(bundle, config, overrides, budget.in_force(budget_state, bundle.version, site_budget))
     score = bundle.score([text], [name])[0]
     risk = float(max(score.spam, score.toxicity))
     status, spam_without_links = links_alone(decide(score.spam, score.toxicity, limits), bundle, text, name,

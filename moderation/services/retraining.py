@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from moderation import broker, heartbeat, scoring
 from moderation.db import db, utcnow
 from moderation.models import (RETRAIN_DONE, RETRAIN_FAILED, RETRAIN_QUEUED, RETRAIN_RUNNING, AuditEvent, Comment,
-                               Label, RetrainJob)
+                               Label, RetrainJob, Site)
 from moderation.scoring import adapt, registry
 from moderation.services import scorer, settings
 
@@ -61,9 +61,12 @@ def shipped_version(models_dir):
 
 
 def delete_version(models_dir, version):
-    """Delete an old version; refuses the active and the shipped one (RetrainError)."""
+    """Delete an old version; refuses the active and the shipped one, and a site's own (RetrainError)."""
     if version == shipped_version(models_dir):
         raise RetrainError(f"{version} is the shipped model version; it is never deleted")
+    user = db.session.scalar(select(Site.name).where(Site.model_version == version).limit(1))
+    if user is not None:
+        raise RetrainError(f"{version} decides the comments of site {user!r}; give it the shared model first")
     try:
         scoring.remove_version(Path(models_dir), version)
     except (ValueError, OSError, scoring.ModelLoadError) as exc:
@@ -102,10 +105,13 @@ def recent_jobs(limit=5):
     return db.session.scalars(select(RetrainJob).order_by(RetrainJob.id.desc()).limit(limit)).all()
 
 
-def queue_job(app, user_id=None, strategy="adapter", via="dashboard"):
-    """Create a job and send it to the workers; RetrainError when one is under way already."""
-    if strategy not in STRATEGIES:
-        raise RetrainError(f"unknown strategy {strategy!r}")
+def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=None):
+    """Create a job and send it to the workers; RetrainError when one is under way already.
+
+    With `site_id`, the job learns from that site's decisions only, and its version is for that site alone.
+    """
+    if strategy not in STRATEGIES or (site_id is not None and strategy != "adapter"):
+        raise RetrainError(f"unknown strategy {strategy!r}" + (" for a site" if site_id is not None else ""))
     expire_stale(app.config)
     if current_job() is not None:
         raise RetrainError("a retrain is under way already")
@@ -114,7 +120,7 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard"):
     except broker.BrokerUnavailable as exc:
         raise RetrainError(str(exc)) from exc
     job = RetrainJob(status=RETRAIN_QUEUED, strategy=strategy, created_by_id=user_id, message="queued",
-                     active_slot=1)
+                     active_slot=1, site_id=site_id)
     db.session.add(job)
     try:
         db.session.flush()
@@ -123,7 +129,7 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard"):
         raise RetrainError("a retrain is under way already") from exc
     if via != "dashboard":  # the dashboard records its own audit event (admin.record)
         db.session.add(AuditEvent(user_id=user_id, action="model_retrain", via=via,
-                                  detail={"job": job.id, "strategy": strategy}))
+                                  detail={"job": job.id, "strategy": strategy, "site_id": site_id}))
     db.session.commit()
     if not broker.enqueue(app, "moderation.retrain", job.id):
         _finish(job.id, RETRAIN_FAILED, error="The broker is unreachable; nothing was started.", only_from=None)
@@ -167,7 +173,7 @@ def _keep_alive(job_id, every=30):
     return stop
 
 
-def _finish(job_id, status, only_from=RETRAIN_RUNNING, **values):
+def _finish(job_id, status, only_from=RETRAIN_RUNNING, commit=True, **values):
     query = update(RetrainJob).where(RetrainJob.id == job_id)
     if only_from:
         query = query.where(RetrainJob.status == only_from)
@@ -175,7 +181,8 @@ def _finish(job_id, status, only_from=RETRAIN_RUNNING, **values):
     if status == RETRAIN_DONE:
         values["progress"] = 100
     done = db.session.execute(query.values(**values)).rowcount == 1
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return done
 
 
@@ -189,10 +196,12 @@ def run_job(job_id, config):
     if not claimed:  # a duplicate delivery, or a job failed meanwhile: never run twice
         log.warning("retrain job %s is not queued; not run", job_id)
         return None
-    strategy = db.session.get(RetrainJob, job_id).strategy
+    job = db.session.get(RetrainJob, job_id)
+    strategy, site_id = job.strategy, job.site_id
     alive = _keep_alive(job_id)
     try:
-        version, metrics = retrain(config, strategy, progress=lambda pct, msg=None: _heartbeat(job_id, pct, msg))
+        version, metrics = retrain(config, strategy, progress=lambda pct, msg=None: _heartbeat(job_id, pct, msg),
+                                   site_id=site_id)
     except Exception as exc:  # shown to the admins; the active model is untouched in every case
         db.session.rollback()
         log.exception("retrain job %s failed", job_id)
@@ -201,17 +210,31 @@ def run_job(job_id, config):
         return None
     finally:
         alive.set()
-    if not _finish(job_id, RETRAIN_DONE, version=version, metrics=metrics, message=f"wrote {version}"):
+    # A site's job switches its site in the transaction that records it done, and only if it is done.
+    finished = _finish(job_id, RETRAIN_DONE, commit=site_id is None, version=version, metrics=metrics,
+                       message=f"wrote {version}")
+    if finished and site_id is not None:
+        from moderation.services import learning  # it builds on this module
+
+        promotion = learning.promote_for_site(site_id, job_id, version, metrics)
+        message = f"wrote {version}" + ("; the site's model now" if promotion["promoted"] else
+                                        "; kept as a candidate: " + ", ".join(w["code"] for w in promotion["why"]))
+        db.session.execute(update(RetrainJob).where(RetrainJob.id == job_id)
+                           .values(metrics={**metrics, "promotion": promotion}, message=message))
+    db.session.commit()
+    if not finished:
         log.warning("retrain job %s was failed meanwhile; version %s is written all the same", job_id, version)
     return version
 
 
 # --- the retrain itself --------------------------------------------------------------------------------
 
-def load_labels():
-    """Every moderator's label with its comment's text, oldest decision first."""
-    rows = db.session.execute(select(Comment.text, Label.spam, Label.toxic).join(Comment, Comment.id == Label.comment_id)
-                              .order_by(Label.created_at, Label.id)).all()
+def load_labels(site_id=None):
+    """Every moderator's label (on one site's comments, when given) with its comment's text, oldest first."""
+    query = select(Comment.text, Label.spam, Label.toxic).join(Comment, Comment.id == Label.comment_id)
+    if site_id is not None:
+        query = query.where(Comment.site_id == site_id)
+    rows = db.session.execute(query.order_by(Label.created_at, Label.id)).all()
     db.session.rollback()  # hold no transaction while training
     return [adapt.SiteLabel(text or "", bool(spam), toxic) for text, spam, toxic in rows]
 
@@ -224,16 +247,22 @@ def split_labels(labels):
     return labels[:-held], labels[-held:]
 
 
-def retrain(config, strategy="adapter", labels=None, progress=lambda pct, msg=None: None):
-    """Train a new version from the labels, compare it with the active one, write it; return (version, metrics)."""
+def retrain(config, strategy="adapter", labels=None, progress=lambda pct, msg=None: None, site_id=None):
+    """Train a new version from the labels, compare it with the one in force, write it; return (version, metrics).
+
+    With `site_id`: from that site's labels, compared with the version deciding that site's comments now.
+    """
     models_dir, data_dir = Path(config["MODELS_DIR"]), Path(config["DATA_DIR"])
-    labels = load_labels() if labels is None else labels
+    labels = load_labels(site_id) if labels is None else labels
     train, held_out = split_labels(labels)
     progress(5, f"{len(labels)} decisions: {len(train)} to learn from, the latest {len(held_out)} held out")
     base_data = has_base_data(data_dir)
     if strategy in ("full", "best") and not base_data:
         raise RetrainError(f"no base data in {data_dir}: only the site adapter can be trained")
     active = scoring.load_active(models_dir)
+    site_version = None if site_id is None else _site_version_of(site_id)
+    db.session.rollback()  # no transaction open while the models load
+    current = active if site_id is None else scorer.bundle_for(models_dir, site_version)
     overrides = settings.threshold_overrides()
     db.session.rollback()
     candidates = {}
@@ -242,23 +271,23 @@ def retrain(config, strategy="adapter", labels=None, progress=lambda pct, msg=No
     if strategy in ("adapter", "best"):
         candidates["adapter"] = _adapter_candidate(models_dir, active, train, progress)
     progress(70, "scoring the held-out decisions")
-    limits = {"active": scorer.thresholds(active, config, overrides)}
+    limits = {"active": scorer.thresholds(current, config, overrides)}
     compared = {}
     for name, bundle in candidates.items():
         limits["new"] = scorer.thresholds(bundle, config, overrides)
         # "Would change" counts only decisions the new version never learnt from.
-        compared[name] = adapt.compare_on_labels({"active": active, "new": bundle}, limits, held_out,
+        compared[name] = adapt.compare_on_labels({"active": current, "new": bundle}, limits, held_out,
                                                  held_out[-RECENT_DECISIONS:])
     # The full retrain must beat the adapter by a measurable margin: the adapter is cheaper and moves less.
-    chosen = max(candidates, key=lambda name: _held_out_score(compared[name]) + (WORSE_AUC if name == "adapter" else 0))
+    chosen = max(candidates, key=lambda name: held_out_score(compared[name]) + (WORSE_AUC if name == "adapter" else 0))
     bundle, metrics = candidates[chosen], compared[chosen]
-    metrics.update(strategy=chosen, tried={n: _held_out_score(c) for n, c in compared.items()},
-                   active_version=active.version, labels={"train": len(train), "held_out": len(held_out),
-                                                          "split": "latest decisions held out"})
+    metrics.update(strategy=chosen, tried={n: held_out_score(c) for n, c in compared.items()},
+                   active_version=current.version, site_id=site_id, site_version=site_version,
+                   labels={"train": len(train), "held_out": len(held_out), "split": "latest decisions held out"})
     manifest = dict(bundle.manifest)
     if base_data:
         progress(80, "scoring the base dev split")
-        dev = adapt.dev_comparison({"active": active, "new": bundle}, data_dir)
+        dev = adapt.dev_comparison({"active": current, "new": bundle}, data_dir)
         metrics["base_dev"] = {name: _dev_summary(result) for name, result in dev.items()}
         manifest["dev_metrics"] = {task: dev["new"][task] for task in ("spam", "toxicity")}
     metrics["warnings"] = warnings(metrics)
@@ -306,9 +335,9 @@ def _full_candidate(data_dir, train, progress):
     return adapt.bundle_of(version, models, manifest)
 
 
-def _held_out_score(compared):
-    """Mean held-out ROC-AUC of the new version over the tasks that have both classes held out."""
-    aucs = [compared["held_out"][task]["new"]["roc_auc"] for task in ("spam", "toxicity")]
+def held_out_score(compared, side="new"):
+    """Mean held-out ROC-AUC of one side over the tasks that have both classes held out."""
+    aucs = [compared["held_out"][task][side]["roc_auc"] for task in ("spam", "toxicity")]
     aucs = [a for a in aucs if a is not None]
     return sum(aucs) / len(aucs) if aucs else 0.0
 
@@ -340,3 +369,10 @@ def _dev_summary(result):
             "toxicity": {k: result["toxicity"]["overall"][k] for k in pick},
             "toxicity_forum": {k: forum.get(k) for k in pick},
             "ordinary_ru_flagged": result["summary"].get("ordinary_ru_flagged_at_spam")}
+
+
+def _site_version_of(site_id):
+    site = db.session.get(Site, site_id)
+    if site is None:
+        raise RetrainError(f"site {site_id} is gone")
+    return site.model_version

@@ -82,7 +82,7 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         comment.status = ACTIONS[action]
         comment.reject_reason = reason.code if reason else None
         comment.moderated_by_id, comment.moderated_at = user.id, now
-        if comment.spot_check and comment.spot_verdict is None:
+        if comment.spot_check:  # the latest decision is the verdict, as it is the training label
             comment.spot_verdict = spot_checks.verdict_for(action, reason)
         _set_label(comment, user, action, reason)
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.

@@ -8,13 +8,13 @@ decisions like any other, become training labels for the site's adapter.
 """
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from scipy.stats import binomtest
 from sqlalchemy import func, select
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, Comment
+from moderation.models import Comment
 
 OK, TOXIC, SPAM, OTHER = "ok", "toxic", "spam", "other"
 WEEKS = 12  # the statistics page's estimates reach back this far
@@ -36,10 +36,14 @@ def verdict_for(action, reason):
 
 
 def waiting(site_ids, limit=100):
-    """Spot checks nobody has reviewed yet on these sites, oldest first."""
+    """Spot checks nobody has reviewed yet on these sites, oldest first.
+
+    Also those held since (readers' complaints, a campaign): leaving them out would bias the sample
+    toward the harmless ones.
+    """
     return db.session.scalars(
         select(Comment).where(Comment.spot_check.is_(True), Comment.spot_verdict.is_(None),
-                              Comment.status == APPROVED, Comment.site_id.in_(site_ids))
+                              Comment.site_id.in_(site_ids))
         .order_by(Comment.id).limit(limit)
     ).all()
 
@@ -47,7 +51,7 @@ def waiting(site_ids, limit=100):
 def waiting_count():
     """Spot checks waiting on every site (the navigation's badge)."""
     return db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.spot_check.is_(True), Comment.spot_verdict.is_(None), Comment.status == APPROVED))
+        Comment.spot_check.is_(True), Comment.spot_verdict.is_(None)))
 
 
 def interval(k, n, confidence=CONFIDENCE):
@@ -73,17 +77,24 @@ class Week:
 
     @property
     def toxic_share(self):
+        """(share, low, high) of toxic comments among the filter's approvals that week."""
         return self.estimate(self.toxic)
 
     @property
     def spam_share(self):
+        """(share, low, high) of spam among the filter's approvals that week."""
         return self.estimate(self.spam)
 
 
 def weekly(site_ids, zone, weeks=WEEKS, now=None):
-    """Per week (Monday, in `zone`) of the filter's decision, newest first: the reviewed spot checks' verdicts."""
+    """Per week (Monday, in `zone`) of the filter's decision, newest first: the reviewed spot checks' verdicts.
+
+    Pool sites only when they draw the same share: a site that checks more would weigh more.
+    """
     now = now or utcnow()
-    since = now - timedelta(weeks=weeks)
+    today = now.replace(tzinfo=UTC).astimezone(zone).date()
+    first = today - timedelta(days=today.weekday(), weeks=weeks - 1)  # the Monday `weeks` weeks back
+    since = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
     rows = db.session.execute(
         select(Comment.decided_at, Comment.spot_verdict)
         .where(Comment.spot_check.is_(True), Comment.spot_verdict.is_not(None), Comment.site_id.in_(site_ids),

@@ -20,7 +20,7 @@ TOXIC_ONE_IN_TWO = "50% (9,5%–90,5%)"
 SPAM_NONE_IN_TWO = "0% (0%–65,8%)"
 BUDGET_SAVED = "Бюджет модерации сайта Караганда сегодня сохранён; пороги пересчитаются в течение нескольких минут."
 BUDGET_REMOVED = "У сайта Караганда сегодня больше нет бюджета модерации: действуют пороги модели."
-BUDGET_INVALID = "Бюджет — это процент (5 или 5%), число комментариев в день (40/day) или пусто, если бюджета нет."
+BUDGET_INVALID = "Бюджет — это процент (5 или 5%), число комментариев в день (40/день) или пусто, если бюджета нет."
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_spot_checks_page_and_weekly_estimate(page, live_server, site, moderator
     section = page.locator("section.spot-estimates")
     assert section.locator("h2").inner_text() == "Выборочная проверка: что опубликовал фильтр"
     headers = section.locator(".spot-weeks thead th").all_inner_texts()
-    assert headers == ["Неделя с", "Проверено", "Токсичных среди опубликованных", "Спам среди опубликованных"]
+    assert headers == ["Неделя с", "Проверено", "Токсичных среди одобренных фильтром", "Спам среди одобренных фильтром"]
     rows = section.locator(".spot-weeks tbody tr")
     assert rows.count() == 1
     # The week of the filter's decision, in the site's zone (Almaty), as the page writes it.

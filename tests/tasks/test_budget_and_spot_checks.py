@@ -69,7 +69,7 @@ def test_a_hold_budget_moves_the_thresholds_so_the_held_share_follows_it(app, cl
     wait_for_decisions(app, warm_up, timeout=240)
     # No threshold was in force before the site had enough decided comments: the model's decided them (the
     # beat may set the budget's while the last few are decided).
-    assert min(toxicity_held(decided(app, warm_up[:budget.MIN_COMMENTS]))) >= model["toxicity_hold"]
+    assert min(toxicity_held(decided(app, warm_up[:budget.MIN_COMMENTS])), default=1.0) >= model["toxicity_hold"]
 
     def state():
         with app.app_context():
@@ -84,7 +84,7 @@ def test_a_hold_budget_moves_the_thresholds_so_the_held_share_follows_it(app, cl
     later = decided(app, list(wait_for_decisions(app, post_all(client, auth, texts[400:650]), timeout=240)))
     held = sum(c.status == HELD for c in later) / len(later)
     assert 0.20 <= held <= 0.40, held
-    assert min(toxicity_held(later)) < model["toxicity_hold"]  # held by the budget's threshold, not the model's
+    assert min(toxicity_held(later), default=1.0) < model["toxicity_hold"]  # the budget's threshold, not the model's
 
     with app.app_context():
         budget.set_budget(db.session.get(Site, site_id))  # off: the model's thresholds at once
@@ -107,5 +107,4 @@ def test_spot_checks_draw_the_sites_share_of_the_filters_approvals(app, client, 
     assert {c.status for c in drawn} == {APPROVED}  # only the filter's approvals are checked
     low, high = binom.interval(0.9999, len(approved), 0.25)
     assert low <= len(drawn) <= high, (len(drawn), len(approved))
-    assert all(c.spot_verdict is None for c in drawn)
     assert not [c for c in comments if c.site_id == never_id and c.spot_check]

@@ -59,9 +59,28 @@ def test_a_tiny_budget_never_lets_blatant_comments_through():
     assert budget.held_share(spam, toxicity, limits) >= 0.05  # more than asked: the blatant ones stay held
 
 
-def test_a_state_applies_only_to_the_model_version_it_was_computed_for():
-    state = {"status": "active", "version": "v1", "toxicity_hold": 0.6, "spam_hold": 0.4}
-    assert budget.in_force(state, "v1") == {"toxicity_hold": 0.6, "spam_hold": 0.4}
-    assert budget.in_force(state, "v2") == {}
-    assert budget.in_force({**state, "status": "learning"}, "v1") == {}
-    assert budget.in_force(None, "v1") == {}
+def test_a_state_applies_only_to_the_model_version_and_budget_it_was_computed_for():
+    five = {"percent": 5.0, "per_day": None}
+    state = {"status": "active", "version": "v1", "toxicity_hold": 0.6, "spam_hold": 0.4, "budget": five}
+    assert budget.in_force(state, "v1", five) == {"toxicity_hold": 0.6, "spam_hold": 0.4}
+    assert budget.in_force(state, "v2", five) == {}
+    assert budget.in_force(state, "v1", {"percent": None, "per_day": 40}) == {}
+    assert budget.in_force({**state, "status": "learning"}, "v1", five) == {}
+    assert budget.in_force(None, "v1", five) == {}
+
+
+def test_what_the_rules_hold_counts_once_and_spam_is_never_held():
+    spam = np.array([0.0, 0.0, 0.95, 0.0])
+    toxicity = np.array([0.9, 0.1, 0.99, 0.1])
+    ruled = np.array([True, True, False, False])
+    # The toxic one the rules hold too counts once; the spam one goes to spam, not to the moderators.
+    assert budget.held_share(spam, toxicity, MODEL, ruled) == 0.5
+    assert budget.held_share(spam, toxicity, MODEL) == 0.25
+
+
+def test_a_threshold_set_explicitly_stays_and_the_other_one_moves():
+    spam, toxicity = scores()
+    fixed = {"spam_hold"}
+    limits = budget.thresholds_for(budget.solve(spam, toxicity, MODEL, 0.2, fixed=fixed), MODEL, fixed)
+    assert limits["spam_hold"] == MODEL["spam_hold"] and limits["toxicity_hold"] < MODEL["toxicity_hold"]
+    assert budget.held_share(spam, toxicity, {**MODEL, **limits}) == pytest.approx(0.2, abs=0.002)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.cli import main
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Site
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Site
 from moderation.services import budget, scorer, spot_checks
 from tests.web.dashboard_support import (FETCH, comment_ids_on, label_of, make_site, page_token, seed_comment,
                                          signed_in_client)
@@ -47,13 +47,13 @@ def test_the_page_lists_spot_checks_waiting_oldest_first(app, site_id):
     client, _login = signed_in_client(app)
     first, second = spot_check(app, site_id, age_minutes=30), spot_check(app, site_id, age_minutes=10)
     seed_comment(app, site_id, status=APPROVED)  # published, not drawn
-    checked = spot_check(app, site_id, spot_verdict="ok")
-    assert checked
+    spot_check(app, site_id, spot_verdict="ok")  # checked already
+    later_held = seed_comment(app, site_id, status=HELD, spot_check=True, age_minutes=5)  # reported since
     page = client.get(PAGE)
     assert page.status_code == 200
-    assert comment_ids_on(page.data) == [first, second]
+    assert comment_ids_on(page.data) == [first, second, later_held]
     text = page.get_data(as_text=True)
-    assert "Выборочная проверка" in text and '<span class="badge">2</span>' in text
+    assert "Выборочная проверка" in text and '<span class="badge">3</span>' in text
 
 
 def test_each_decision_is_the_verdict_and_a_training_label(app, site_id):
@@ -70,6 +70,17 @@ def test_each_decision_is_the_verdict_and_a_training_label(app, site_id):
     with app.app_context():
         statuses = [db.session.get(Comment, c).status for c in (fine, insult, offtopic, spam)]
     assert statuses == [APPROVED, REJECTED, REJECTED, SPAM]
+
+
+def test_the_latest_decision_is_the_verdict(app, site_id):
+    client, _login = signed_in_client(app)
+    comment_id = spot_check(app, site_id)
+    decide(client, comment_id, "approve")
+    token = page_token(client, PAGE)
+    response = client.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
+        "csrf_token": token, "action": "reject", "reason": "insult", "next": PAGE})
+    assert response.json["ok"] is True
+    assert verdict(app, comment_id) == "toxic" and label_of(app, comment_id) == (False, True)
 
 
 def test_undo_puts_the_spot_check_back(app, site_id):
@@ -142,9 +153,9 @@ def test_site_budget_command_sets_computes_and_removes(app, runner, site_id):
     site = site_of(app, site_id)
     assert (site.hold_budget_percent, site.hold_budget_per_day) == (None, 40)
     state = site.budget_state
-    # 300 comments over four days: 75 a day, so 40 a day is a budget of 53%.
+    # 300 comments over four days: 75 a day, so 40 a day would be 53%: a budget a day holds at most 50%.
     assert state["status"] == "active" and state["per_day"] == pytest.approx(75, abs=1)
-    assert state["target"] == pytest.approx(40 / state["per_day"], abs=1e-3)
+    assert state["target"] == budget.MAX_PERCENT / 100
     assert f"toxicity_hold {state['toxicity_hold']:.4f}" in result.output
 
     result = runner.invoke(main, ["site", "budget", "almaty-news", "off"])
@@ -198,8 +209,11 @@ def test_moderators_cannot_set_a_budget(app, site_id):
 def test_explicit_thresholds_win_over_the_budget(app, site_id):
     with app.app_context():
         bundle = scorer.active_bundle(app.config["MODELS_DIR"])
-        state = {"status": "active", "version": bundle.version, "toxicity_hold": 0.2, "spam_hold": 0.1}
-        budgeted = budget.in_force(state, bundle.version)
+        chosen = {"percent": 5.0, "per_day": None}
+        state = {"status": "active", "version": bundle.version, "toxicity_hold": 0.2, "spam_hold": 0.1,
+                 "budget": chosen}
+        assert budget.in_force(state, bundle.version, {"percent": 20.0, "per_day": None}) == {}  # changed since
+        budgeted = budget.in_force(state, bundle.version, chosen)
         assert scorer.thresholds(bundle, app.config, {}, budgeted)["toxicity_hold"] == 0.2
         assert scorer.thresholds(bundle, app.config, {"toxicity_hold": 0.7}, budgeted)["toxicity_hold"] == 0.7
         assert scorer.thresholds(bundle, {"TOXICITY_HOLD": 0.6}, {}, budgeted)["toxicity_hold"] == 0.6

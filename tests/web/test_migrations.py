@@ -61,3 +61,26 @@ def test_the_migrations_build_what_the_models_describe(app):
     with app.app_context(), db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
+
+
+def test_learning_revision_leaves_existing_sites_off_and_new_ones_on_and_goes_down_and_up_again(tmp_path, redis_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "REDIS_URL": redis_url,
+                      "SECRET_KEY": "test"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="4f2a9c7e1d3b")
+        db.session.execute(text("INSERT INTO site (name, key_prefix, key_hash, created_at) "
+                                "VALUES ('old', 'mk_', 'h1', '2026-01-01')"))
+        db.session.commit()
+        upgrade(directory=directory, revision="9b1e5d2c7a64")
+        db.session.execute(text("INSERT INTO site (name, key_prefix, key_hash, created_at) "
+                                "VALUES ('new', 'mk_', 'h2', '2026-01-01')"))
+        db.session.commit()
+        learning = db.session.execute(text("SELECT name, auto_retrain_after, auto_promote, model_version FROM site "
+                                           "ORDER BY id")).all()
+        downgrade(directory=directory, revision="4f2a9c7e1d3b")
+        columns = [c["name"] for c in inspect(db.engine).get_columns("site")]
+        upgrade(directory=directory)
+        db.engine.dispose()
+    assert [tuple(r) for r in learning] == [("old", 0, 1, None), ("new", 200, 1, None)]
+    assert "auto_retrain_after" not in columns and "spot_check_percent" in columns
