@@ -13,11 +13,12 @@ from sqlalchemy import delete, select
 from moderation.db import db
 from moderation.models import APPROVED, HELD, AuditEvent, RetrainJob, Site
 from moderation.services import learning, sites, users
-from tests.model.test_behaviour import PAIRS, TOXIC
+from tests.model.test_behaviour import TOXIC
 from tests.tasks.test_retrain import decided, post_comments
-from tests.unit.test_adapt import INSULT_NEW, NEUTRAL_NEW, ORDINARY, site_decisions
+from tests.unit.test_adapt import INSULT_NEW, NEUTRAL_NEW, site_decisions
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
+LATER_NEUTRAL = ["Спасибо, что написали про остановку на Абая", "Интересно, когда закончат ремонт моста"]
 pytestmark = pytest.mark.worker
 
 
@@ -107,18 +108,20 @@ def test_a_site_learns_its_local_insult_and_no_other_site_does(fresh_install, st
         assert learning.latest_job(other) is None  # no retrain for a site without enough decisions
 
 
-def test_a_version_no_better_for_the_site_is_kept_as_a_candidate(fresh_install, start_worker):
-    """The site's latest decisions are ones the shipped model already ranks perfectly: nothing to gain."""
+def test_a_version_worse_for_the_site_is_kept_as_a_candidate(fresh_install, start_worker):
+    """The moderators changed their minds: first they rejected the local word, lately they let it stand and
+    reject only plain insults. Learnt from the earlier decisions, the new version ranks the latest ones worse
+    than the shipped model, which ranks them perfectly: it is not used."""
     app, settings = fresh_install
-    site_id, key = new_site(app, "karaganda-news", auto_retrain_after=40)
+    earlier = site_decisions()
+    latest = ([(text, False) for text in INSULT_NEW] + [(text, True) for text in TOXIC]
+              + [(text, False) for text in NEUTRAL_NEW + LATER_NEUTRAL])
+    rows = earlier + latest  # 84: the latest 20 are held out
+    site_id, key = new_site(app, "karaganda-news", auto_retrain_after=len(rows))
     with app.app_context():
         token = users.issue_token(users.create_user("moderator-2", "correct horse battery", "moderator"))
     start_worker(**settings)
     client = app.test_client()
-    earlier = [(toxic, True) for toxic, _neutral in PAIRS] + [(neutral, False) for _toxic, neutral in PAIRS]
-    earlier += [(text, False) for text in NEUTRAL_NEW[:4]]
-    latest = [(text, True) for text in TOXIC] + [(text, False) for text in ORDINARY[:14]]
-    rows = earlier + latest  # 40: the latest 20 are held out
     ids = post_comments(client, key, [text for text, _toxic in rows], "news-1")
     decided(app, ids)
     moderate_in_order(client, token, ids, [toxic for _text, toxic in rows])
@@ -126,10 +129,12 @@ def test_a_version_no_better_for_the_site_is_kept_as_a_candidate(fresh_install, 
     job = site_job(app, site_id)
     assert job.status == "done", job.error
     promotion = job.metrics["promotion"]
-    assert promotion["promoted"] is False and [w["code"] for w in promotion["why"]] == ["not_better"]
-    assert promotion["why"][0]["active"] == 1.0
-    assert "kept as a candidate: not_better" in job.message
+    why = [w["code"] for w in promotion["why"]]
+    assert promotion["promoted"] is False and why[:2] == ["not_better", "held_out"], why  # measurably worse
+    worse = promotion["why"][0]
+    assert worse["active"] == 1.0 and worse["new"] < worse["active"], worse
+    assert "kept as a candidate: not_better, held_out" in job.message
     with app.app_context():
         assert db.session.get(Site, site_id).model_version is None
     [kept] = audit_of(app, "model_auto_keep")
-    assert (kept["site_id"], kept["new"], kept["why"]) == (site_id, job.version, ["not_better"])
+    assert (kept["site_id"], kept["new"], kept["why"]) == (site_id, job.version, why)
