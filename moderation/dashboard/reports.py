@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "words_remove": _l("Removed from a word list"),
     "campaign_hold": _l("Held as part of a campaign"),
     "reports_hold": _l("Held after readers' complaints"),
+    "complaint": _l("A reader complained"),
     "site_budget": _l("Changed a site's hold budget"),
     "site_learning": _l("Changed how a site learns"),
     "site_model": _l("Changed a site's model"),

@@ -16,6 +16,7 @@ from moderation.models import APPROVED, HELD, AuditEvent, Comment, Complaint
 
 REASONS = ("insult", "spam", "threat", "hate", "illegal", "other")
 REPORTER_MAX, TEXT_MAX = 200, 2000
+COMPLAINT_ACTION = "complaint"  # the audit action of a reader's complaint
 HOLD_ACTION = "reports_hold"  # the audit log's action when readers' complaints hold a comment
 REASON_CODE = "reports"
 
@@ -96,6 +97,9 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
         db.session.rollback()
         return receipt
     receipt = _receipt(complaint, created=True)
+    # In the comment's history and the audit log; the reader stays unnamed there too.
+    db.session.add(AuditEvent(action=COMPLAINT_ACTION, comment_id=comment_id, via="api",
+                              detail={"complaint": complaint.id, "reason": reason, "reports": receipt.reports}))
     _hold_if_reported(comment, site)
     db.session.commit()
     return receipt

@@ -154,7 +154,7 @@ def test_an_approved_comment_is_held_when_the_third_reader_reports_it(app, clien
     for n in (1, 2):
         assert report(client, auth, comment_id, reporter=f"reader-{n}").status_code == 201
         assert client.get(f"/api/v1/comments/{comment_id}", headers=auth).json["status"] == "approved"
-    assert audit_events(app, comment_id=comment_id) == []
+    assert audit_events(app, comment_id=comment_id, action="reports_hold") == []
     third = report(client, auth, comment_id, reporter="reader-3", reason="hate")
     assert (third.status_code, third.json["reports"]) == (201, 3)
     status, reasons, codes = comment_row(app, comment_id)
@@ -162,15 +162,20 @@ def test_an_approved_comment_is_held_when_the_third_reader_reports_it(app, clien
     assert reasons[-1] == {"code": "reports", "score": None, "spans": [], "count": 3}
     assert reasons[0]["code"] == "trusted"  # appended, not replaced
     assert codes == " trusted reports "
-    [event] = audit_events(app, comment_id=comment_id)
+    [event] = audit_events(app, comment_id=comment_id, action="reports_hold")
     assert (event["action"], event["from"], event["to"], event["user_id"]) == ("reports_hold", "approved", "held",
                                                                                None)
+    # Each complaint is in the comment's history, with its reason and count, never the reader.
+    filed = audit_events(app, comment_id=comment_id, action="complaint")
+    assert [(e["via"], e["detail"]["reason"], e["detail"]["reports"]) for e in filed] == [
+        ("api", "insult", 1), ("api", "insult", 2), ("api", "hate", 3)]
+    assert not any("reader" in str(e["detail"]) for e in filed)
     shown = client.get(f"/api/v1/comments/{comment_id}", headers=auth).json
     assert shown["status"] == "held"
     assert {"code": "reports", "score": None, "spans": [], "count": 3} in shown["reasons"]
     # A fourth reader is counted, and nothing more happens to the held comment.
     assert report(client, auth, comment_id, reporter="reader-4").json["reports"] == 4
-    assert len(audit_events(app, comment_id=comment_id)) == 1
+    assert len(audit_events(app, comment_id=comment_id, action="reports_hold")) == 1
 
 
 def test_the_moderators_see_the_reason_in_the_queue(app, client, auth, site_id):
@@ -192,7 +197,7 @@ def test_a_comment_not_approved_is_not_changed(app, client, auth, site_id, statu
     for n in range(4):
         assert report(client, auth, comment_id, reporter=f"reader-{n}").status_code == 201
     assert comment_row(app, comment_id) == (status, reasons, " toxicity ")
-    assert audit_events(app, comment_id=comment_id) == []
+    assert [e["action"] for e in audit_events(app, comment_id=comment_id)] == ["complaint"] * 4
 
 
 def configure_site(app, site_id, **columns):
@@ -355,7 +360,8 @@ def test_readers_reporting_at_once_are_all_counted_and_hold_the_comment_once(app
     assert sorted(r.status_code for r in responses) == [201] * 4
     assert sorted(r.json["reports"] for r in responses) == [1, 2, 3, 4]
     assert comment_row(app, comment_id)[0] == HELD
-    assert [e["action"] for e in audit_events(app, comment_id=comment_id)] == ["reports_hold"]
+    assert [e["action"] for e in audit_events(app, comment_id=comment_id, action="reports_hold")] == ["reports_hold"]
+    assert len(audit_events(app, comment_id=comment_id, action="complaint")) == 4
 
 
 def test_complaints_are_rate_limited_per_reader(make_app):
