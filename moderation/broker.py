@@ -75,6 +75,7 @@ def celery_settings(config):
             "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
             "hold-budgets": {"task": "moderation.budgets", "schedule": float(config["BUDGET_INTERVAL"])},
             "auto-retrain": {"task": "moderation.auto_retrain", "schedule": float(config["AUTO_RETRAIN_INTERVAL"])},
+            "webhooks": {"task": "moderation.webhooks", "schedule": float(config["WEBHOOK_INTERVAL"])},
         },
     }
 

@@ -162,6 +162,41 @@ def site_budget(site_name, budget_text):
                    f"about {state['expected_per_day']:g} a day")
 
 
+@site_group.command("webhook")
+@click.argument("site_name", metavar="SITE")
+@click.argument("url")
+@with_appcontext
+def site_webhook(site_name, url):
+    """Send the site's events to URL (http or https); its new signing secret is printed alone on the last line.
+
+    Nothing is sent now: the first event is the next decision. `off` as the URL stops the webhook.
+    """
+    from moderation.db import db
+    from moderation.models import AuditEvent
+    from moderation.services import sites, webhooks
+
+    site = sites.find_site(site_name)
+    if site is None:
+        raise click.ClickException(f"no site {site_name!r}")
+    old = site.webhook_url
+    if url == "off":
+        webhooks.remove_webhook(site)
+        secret = None
+    else:
+        try:
+            secret = webhooks.set_webhook(site, url)
+        except webhooks.WebhookError as exc:
+            raise click.ClickException(f"a webhook URL is http:// or https:// with a host, not {url!r}") from exc
+    db.session.add(AuditEvent(action="site_webhook", via="cli", detail={"site_id": site.id, "name": site.name,
+                                                                         "old": old, "new": site.webhook_url}))
+    db.session.commit()
+    if secret is None:
+        click.echo(f"{site.name!r}: no webhook")
+        return
+    click.echo(f"{site.name!r}: events go to {site.webhook_url}; verify X-Moderation-Signature with this secret:")
+    click.echo(secret)
+
+
 @main.group("words")
 def words_group():
     """Word lists of a site: block (to spam) and watch (held for a moderator)."""

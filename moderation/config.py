@@ -24,6 +24,8 @@ DEFAULTS = {
     "SWEEP_INTERVAL": 60,  # seconds between sweeps
     "BUDGET_INTERVAL": 300,  # seconds between recomputations of the sites' hold budget thresholds
     "AUTO_RETRAIN_INTERVAL": 600,  # seconds between checks for a site with enough new decisions to retrain
+    "WEBHOOK_INTERVAL": 15,  # seconds between sweeps of webhook deliveries due (retries, missed ones)
+    "WEBHOOK_RETRY_SECONDS": 30,  # the first retry of a failed delivery; each next one waits twice as long
     "BROKER_TIMEOUT": 2.0,  # seconds to reach the broker before giving up (the comment stays stored)
     "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503 (at least 2, libpq's minimum)
     "VISIBILITY_TIMEOUT": 3600,  # seconds before Redis redelivers an unacknowledged task

@@ -60,6 +60,10 @@ class Site(db.Model):
     auto_promote: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     model_version: Mapped[Optional[str]] = mapped_column(String(64))  # None: the active version decides
     retrained_at: Mapped[Optional[datetime]]
+    # Signed webhooks (services/webhooks.py): where the site hears of decisions, and the key that signs them
+    # (the site must verify signatures with it, so it is kept as it is, like the app's own secret key).
+    webhook_url: Mapped[Optional[str]] = mapped_column(String(2000))
+    webhook_secret: Mapped[Optional[str]] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -352,3 +356,35 @@ class RetrainJob(db.Model):
 
     def __repr__(self):
         return f"<RetrainJob {self.id} {self.status} {self.progress}%>"
+
+
+DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED = "pending", "delivered", "failed"
+
+
+class WebhookDelivery(db.Model):
+    """An event for a site's webhook: written in the transaction of the change it tells of (the outbox),
+    then delivered, retried with backoff for up to a day, and kept as the site's delivery log."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),  # what the beat sends next
+        Index("ix_webhook_delivery_site", "site_id", "id"),  # a site's delivery log, newest first
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    comment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
+    event: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(32), unique=True)  # X-Moderation-Delivery: the same on retries
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=DELIVERY_PENDING)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[Optional[datetime]]
+    last_code: Mapped[Optional[int]]  # the endpoint's HTTP status, None when it could not be reached
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    delivered_at: Mapped[Optional[datetime]]
+
+    def __repr__(self):
+        return f"<WebhookDelivery {self.id} {self.event} {self.status}>"

@@ -6,8 +6,9 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
+from moderation import broker
 from moderation.scoring import ModelLoadError
-from moderation.services import budget, decisions, intake, learning, retraining, scorer, settings
+from moderation.services import budget, decisions, intake, learning, retraining, scorer, settings, webhooks
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -44,6 +45,21 @@ def auto_retrain():
     """Queue the retrain of a site that has gathered enough new decisions (one at a time)."""
     job = learning.retrain_due(current_app._get_current_object())
     return job.id if job is not None else None
+
+
+@shared_task(name="moderation.webhook")
+def webhook(delivery_pk):
+    """Send one pending webhook delivery once; a failure is retried later by the sweep, with backoff."""
+    return webhooks.deliver(delivery_pk, first_retry=current_app.config["WEBHOOK_RETRY_SECONDS"])
+
+
+@shared_task(name="moderation.webhooks")
+def webhooks_due():
+    """Hand the webhook deliveries whose time has come to the workers (retries, and those the broker missed)."""
+    ids = webhooks.claim_due()
+    for delivery_pk in ids:
+        broker.enqueue(current_app, "moderation.webhook", delivery_pk)
+    return len(ids)
 
 
 # Acknowledged on receipt, unlike scoring: a retrain that kills its worker (out of memory) must not be

@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "reports_hold": _l("Held after readers' complaints"),
     "complaint": _l("A reader complained"),
     "site_budget": _l("Changed a site's hold budget"),
+    "site_webhook": _l("Changed a site's webhook"),
+    "webhook_redeliver": _l("Sent a webhook event again"),
     "site_learning": _l("Changed how a site learns"),
     "site_model": _l("Changed a site's model"),
     "model_retrain": _l("Retrained a model"),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, AuditEvent, Comment, Complaint
+from moderation.services import webhooks
 
 REASONS = ("insult", "spam", "threat", "hate", "illegal", "other")
 REPORTER_MAX, TEXT_MAX = 200, 2000
@@ -100,23 +101,24 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
     # In the comment's history and the audit log; the reader stays unnamed there too.
     db.session.add(AuditEvent(action=COMPLAINT_ACTION, comment_id=comment_id, via="api",
                               detail={"complaint": complaint.id, "reason": reason, "reports": receipt.reports}))
-    _hold_if_reported(comment, site)
+    event = _hold_if_reported(comment, site)
     db.session.commit()
+    webhooks.send_soon([event])
     return receipt
 
 
 def _hold_if_reported(comment, site):
-    """Hold an approved comment once enough readers complain; return whether it was held.
+    """Hold an approved comment once enough readers complain; return the site's webhook event, if any.
 
     Only open complaints count: readers who reported it before a moderator approved it were answered by
     that decision. The UPDATE is conditional, so a moderator's decision taken meanwhile wins.
     """
     threshold = site.complaints_hide_after
     if threshold <= 0 or comment.status != APPROVED:
-        return False
+        return None
     count = reporters(comment.id, only_open=True)
     if count < threshold:
-        return False
+        return None
     reason = {"code": REASON_CODE, "score": None, "spans": [], "count": count}
     reasons = [r for r in comment.reasons or [] if r.get("code") != REASON_CODE] + [reason]
     codes = comment.reason_codes or " "
@@ -130,7 +132,10 @@ def _hold_if_reported(comment, site):
     if held:
         db.session.add(AuditEvent(action=HOLD_ACTION, comment_id=comment.id, from_status=APPROVED, to_status=HELD,
                                   via="api", detail={"reports": count}))
-    return bool(held)
+        state = {**webhooks.comment_state(comment), "status": HELD, "reasons": reasons}
+        return webhooks.record(comment.site_id, comment.id, webhooks.MODERATED, state, previous_status=APPROVED,
+                               by="readers")
+    return None
 
 
 def close_open(comment_ids, user, decision, now=None):

@@ -3,14 +3,14 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
-from moderation.services import bans, budget, complaints, rules, scorer, settings, spot_checks, wordlists
+from moderation.services import bans, budget, complaints, rules, scorer, settings, spot_checks, webhooks, wordlists
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,23 @@ def codes_of(reasons):
 
 
 def _store_if_pending(comment_id, **values):
-    """Write a decision only if the comment is still pending: duplicates and moderators win races."""
+    """Write a decision only if the comment is still pending: duplicates and moderators win races.
+
+    The site's `comment.decided` event is written in the same transaction, and handed to a worker after it.
+    """
     values["reason_codes"] = codes_of(values.get("reasons"))
     result = db.session.execute(
         update(Comment).where(Comment.id == comment_id, Comment.status == PENDING).values(decided_at=utcnow(), **values)
     )
-    db.session.commit()
     if result.rowcount != 1:
+        db.session.commit()
         return False
+    site_id, article_id = db.session.execute(select(Comment.site_id, Comment.article_id)
+                                             .where(Comment.id == comment_id)).one()
+    event = webhooks.record(site_id, comment_id, webhooks.DECIDED, {**values, "article_id": article_id})
+    db.session.commit()
     log.info("comment %s decided: %s", comment_id, values["status"])  # one line per decision, to count them
+    webhooks.send_soon([event])
     return True
 
 

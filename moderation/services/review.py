@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Label
-from moderation.services import bans, complaints, reasons, spot_checks
+from moderation.services import bans, complaints, reasons, spot_checks, webhooks
 
 APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "undo"
 ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
@@ -72,8 +72,9 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
             raise ReviewError("reason")
     batch = batch or uuid.uuid4().hex
     comments = [c for c in _lock(comment_ids) if expected is None or c.status == expected]
-    now = utcnow()
+    now, events = utcnow(), []
     for comment in comments:
+        previous = comment.status
         db.session.add(AuditEvent(
             user_id=user.id, action=action, comment_id=comment.id, from_status=comment.status,
             to_status=ACTIONS[action], reason=reason.code if reason else None, batch=batch, via=via,
@@ -85,9 +86,11 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         if comment.spot_check:  # the latest decision is the verdict, as it is the training label
             comment.spot_verdict = spot_checks.verdict_for(action, reason)
         _set_label(comment, user, action, reason)
+        events.append(webhooks.record_moderated(comment, previous, by="moderator", reason=comment.reject_reason))
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
     complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
     db.session.commit()
+    webhooks.send_soon(events)
     return batch, comments
 
 
@@ -136,7 +139,7 @@ def undo_last(user, via="dashboard"):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.batch == last.batch)
                                 .order_by(AuditEvent.id.desc())).all()
     comments = {c.id: c for c in _lock([e.comment_id for e in events if e.comment_id])}
-    restored = []
+    restored, sent = [], []
     for event in events:
         event.undone = True
         if event.action == BAN:
@@ -147,6 +150,7 @@ def undo_last(user, via="dashboard"):
         if comment is None or comment.status != event.to_status or _decided_since(event):
             continue
         previous = event.detail.get("previous") or {}
+        undone_status = comment.status
         comment.status = event.from_status
         comment.reject_reason = previous.get("reject_reason")
         comment.moderated_by_id = previous.get("moderated_by_id")
@@ -154,9 +158,11 @@ def undo_last(user, via="dashboard"):
         comment.spot_verdict = previous.get("spot_verdict")
         _restore_label(comment, event)
         restored.append(comment.id)
+        sent.append(webhooks.record_moderated(comment, undone_status, by="moderator", undo=True))
     db.session.add(AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch,
                                                                              "comments": restored}))
     db.session.commit()
+    webhooks.send_soon(sent)
     return restored
 
 

@@ -12,6 +12,7 @@ from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
 from moderation.scoring.fingerprint import SIMILAR, similarities
 from moderation.scoring.normalise import URL_RE, URL_TOKEN
+from moderation.services import webhooks
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
@@ -137,7 +138,7 @@ def hold_campaign(members, campaign_id, size):
     comment taken back from the site is written to the audit log.
     """
     reason = {"code": "campaign", "score": None, "spans": [], "campaign_id": campaign_id, "size": size}
-    ids = [member.id for member in members]
+    ids, events = [member.id for member in members], []
     db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
                        .values(campaign_id=campaign_id))
     for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
@@ -151,4 +152,8 @@ def hold_campaign(members, campaign_id, size):
         if held:
             db.session.add(AuditEvent(action="campaign_hold", comment_id=comment.id, from_status=APPROVED,
                                       to_status=HELD, via="worker", detail={"campaign_id": campaign_id}))
+            state = {**webhooks.comment_state(comment), "status": HELD, "reasons": [*(comment.reasons or []), reason]}
+            events.append(webhooks.record(comment.site_id, comment.id, webhooks.MODERATED, state,
+                                          previous_status=APPROVED, by="filter"))
     db.session.commit()
+    webhooks.send_soon(events)
