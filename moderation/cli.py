@@ -225,6 +225,25 @@ def _models_dir():
     return Path(current_app.config["MODELS_DIR"])
 
 
+def _active_or_none():
+    from moderation.scoring import ModelLoadError
+    from moderation.scoring.registry import active_version
+
+    try:
+        return active_version(_models_dir())
+    except ModelLoadError:
+        return None
+
+
+def _audit(action, **detail):
+    """Write an admin's change made from the command line to the audit log, as the dashboard does."""
+    from moderation.db import db
+    from moderation.models import AuditEvent
+
+    db.session.add(AuditEvent(action=action, via="cli", detail=detail))
+    db.session.commit()
+
+
 @main.command("train")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with spam.csv and toxicity.csv (default: MODERATION_DATA_DIR).")
@@ -348,7 +367,9 @@ def models_promote(version):
         scoring.load_version(_models_dir(), version)  # refuse a damaged or unknown version before switching
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
+    previous = _active_or_none()
     scoring.set_active(_models_dir(), version)
+    _audit("model_promote", old=previous, new=version)
     click.echo(f"active model: {version}")
 
 
@@ -358,10 +379,12 @@ def models_rollback():
     """Go back to the previously active model."""
     from moderation import scoring
 
+    previous = _active_or_none()
     try:
         version = scoring.rollback(_models_dir())
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
+    _audit("model_rollback", old=previous, new=version)
     click.echo(f"active model: {version}")
 
 

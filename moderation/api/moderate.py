@@ -1,14 +1,16 @@
-"""The moderators' API: the dashboard's actions for bots and tools, with a moderator's token."""
-from flask import g, jsonify, request
+"""The moderators' API: the dashboard's actions for bots and tools, with a moderator's token; and the site's own
+moderation, with its key."""
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from moderation.api import bp
-from moderation.api.auth import bearer_required
+from moderation.api.auth import bearer_required, site_required
 from moderation.db import db
 from moderation.errors import error_response
+from moderation.extensions import limit_key, limiter
 from moderation.models import Comment
-from moderation.services import review, users
+from moderation.services import intake, review, users
 
 FIELD_MESSAGES = {
     "action": _l("The action must be approve, reject or spam."),
@@ -44,3 +46,33 @@ def moderate_comment(comment_id):
     comment = changed[0]
     return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason,
                     "moderated_by": g.user.login})
+
+
+SITE_STATUS_MESSAGE = _l("The status must be approved, held, spam or rejected.")
+
+
+@bp.post("/comments/<int(max=2147483647):comment_id>/status")
+@site_required
+@limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
+def site_status(comment_id):
+    """The site's own moderation of one of its comments (approved, held, spam, rejected in its admin): the same
+    status change, audit entry, training label and webhook event as a moderator's, recorded as the site's."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("Malformed JSON: expected an object."))
+    status, reason = body.get("status"), body.get("reason")
+    if not isinstance(status, str) or status not in review.SITE_ACTIONS:
+        return error_response(400, _("Please correct the errors in the form."), {"status": str(SITE_STATUS_MESSAGE)})
+    if reason is not None and not isinstance(reason, str):
+        return error_response(400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])})
+    if intake.get_comment(g.site, comment_id) is None:
+        return error_response(404, _("Comment not found."))
+    try:
+        _batch, changed = review.moderate([comment_id], None, review.SITE_ACTIONS[status], reason, via="site")
+    except review.ReviewError as exc:
+        return error_response(400, _("Please correct the errors in the form."),
+                              {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
+    if not changed:
+        return error_response(404, _("Comment not found."))
+    comment = changed[0]
+    return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason})

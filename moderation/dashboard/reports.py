@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "spam": _l("Marked as spam"),
     "ban": _l("Banned the author"),
     "undo": _l("Undid"),
+    "hold": _l("Put back on hold"),
     "site_add": _l("Added a site"),
     "site_key_rotate": _l("Rotated a site key"),
     "site_timezone": _l("Changed a site's time zone"),
@@ -59,7 +60,7 @@ STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
 }
 VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line"), "worker": _l("filter"),
-              "auto": _l("automatically")}
+              "auto": _l("automatically"), "site": _l("the site")}
 # Bottom to top in the stacked bars: the good news first, the work and the waste on top.
 CHART_ORDER = (APPROVED, PENDING, HELD, REJECTED, SPAM)
 CHART_COLOURS = {APPROVED: "#1a7f37", PENDING: "#98a2b3", HELD: "#e0a100", REJECTED: "#c62828", SPAM: "#8e44ad"}

@@ -139,12 +139,13 @@ def _hold_if_reported(comment, site):
 
 
 def close_open(comment_ids, user, decision, now=None):
-    """Close the open complaints about these comments with a moderator's decision; the caller commits."""
+    """Close the open complaints about these comments with a moderator's (or the site's) decision; the caller
+    commits."""
     if not comment_ids:
         return
     db.session.execute(
         update(Complaint).where(Complaint.comment_id.in_(comment_ids), Complaint.closed_at.is_(None))
-        .values(closed_at=now or utcnow(), closed_by_id=user.id, decision=decision)
+        .values(closed_at=now or utcnow(), closed_by_id=user.id if user else None, decision=decision)
         .execution_options(synchronize_session=False)
     )
 

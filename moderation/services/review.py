@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, REJECTED, SPAM, AuditEvent, Comment, Label
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
 from moderation.services import bans, complaints, reasons, spot_checks, webhooks
 
-APPROVE, REJECT, MARK_SPAM, BAN, UNDO = "approve", "reject", "spam", "ban", "undo"
-ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM}
-DECISIONS = (APPROVE, REJECT, MARK_SPAM)
+APPROVE, REJECT, MARK_SPAM, HOLD, BAN, UNDO = "approve", "reject", "spam", "hold", "ban", "undo"
+ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM, HOLD: HELD}
+DECISIONS = (APPROVE, REJECT, MARK_SPAM)  # what moderators decide; the site may also put a comment back on hold
+# The site's own moderation (WordPress: approve, spam, trash, unapprove), by the status it gives a comment.
+SITE_ACTIONS = {APPROVED: APPROVE, SPAM: MARK_SPAM, REJECTED: REJECT, HELD: HOLD}
 MAX_BULK = 500
 IP_BAN_DAYS = 7
 UNDO_MINUTES = 60  # an undo reaches back this far, no further
@@ -30,6 +32,8 @@ class ReviewError(ValueError):
 
 def _label_for(action, reason):
     """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity."""
+    if action == HOLD:
+        return None  # putting a comment back on hold judges nothing
     if action == APPROVE:
         return False, False
     if action == MARK_SPAM:
@@ -38,12 +42,15 @@ def _label_for(action, reason):
 
 
 def _set_label(comment, user, action, reason):
-    spam, toxic = _label_for(action, reason)
+    judged = _label_for(action, reason)
+    if judged is None:
+        return
+    spam, toxic = judged
     label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
     if label is None:
         label = Label(comment_id=comment.id)
         db.session.add(label)
-    label.user_id, label.spam, label.toxic, label.created_at = user.id, spam, toxic, utcnow()
+    label.user_id, label.spam, label.toxic, label.created_at = user.id if user else None, spam, toxic, utcnow()
 
 
 def _lock(comment_ids):
@@ -56,7 +63,8 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
     """Apply one decision to comments; return (batch id, the comments changed). One undo reverts the batch.
 
     With `expected` (the status the moderator saw), a comment whose status has changed since, because a
-    colleague decided it meanwhile, is left alone rather than overwritten.
+    colleague decided it meanwhile, is left alone rather than overwritten. Without a user, the decision is
+    the site's own (via "site"): a rejection then needs no reason.
     """
     if action not in ACTIONS:
         raise ReviewError("action")
@@ -66,7 +74,7 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
     if len(comment_ids) > MAX_BULK:
         raise ReviewError("ids", f"at most {MAX_BULK} comments at once")
     reason = None
-    if action == REJECT:
+    if action == REJECT and (user is not None or reason_code):
         reason = reasons.find(reason_code)
         if reason is None:
             raise ReviewError("reason")
@@ -76,19 +84,21 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
     for comment in comments:
         previous = comment.status
         db.session.add(AuditEvent(
-            user_id=user.id, action=action, comment_id=comment.id, from_status=comment.status,
+            user_id=user.id if user else None, action=action, comment_id=comment.id, from_status=comment.status,
             to_status=ACTIONS[action], reason=reason.code if reason else None, batch=batch, via=via,
             detail={"previous": _moderation_state(comment)},
         ))
         comment.status = ACTIONS[action]
         comment.reject_reason = reason.code if reason else None
-        comment.moderated_by_id, comment.moderated_at = user.id, now
-        if comment.spot_check:  # the latest decision is the verdict, as it is the training label
+        comment.moderated_by_id, comment.moderated_at = (user.id if user else None), now
+        if comment.spot_check and action != HOLD:  # the latest decision is the verdict, like the training label
             comment.spot_verdict = spot_checks.verdict_for(action, reason)
         _set_label(comment, user, action, reason)
-        events.append(webhooks.record_moderated(comment, previous, by="moderator", reason=comment.reject_reason))
+        events.append(webhooks.record_moderated(comment, previous, by="moderator" if user else "site",
+                                                reason=comment.reject_reason))
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
-    complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
+    if action != HOLD:
+        complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
     db.session.commit()
     webhooks.send_soon(events)
     return batch, comments

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import select
+
 from moderation.cli import main
+from moderation.db import db
+from moderation.models import AuditEvent
 from moderation.services import sites
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -70,7 +74,8 @@ def copy_version(models_dir, new_version):
 
 def test_models_promote_and_rollback(make_app, models_copy):
     active = copy_version(models_copy, "v-copy")
-    runner = make_app(MODELS_DIR=str(models_copy)).test_cli_runner()
+    app = make_app(MODELS_DIR=str(models_copy))
+    runner = app.test_cli_runner()
 
     listed = runner.invoke(main, ["models", "list"]).output
     assert f"* {active}" in listed and "  v-copy" in listed
@@ -79,6 +84,11 @@ def test_models_promote_and_rollback(make_app, models_copy):
     assert (models_copy / "ACTIVE").read_text().strip() == "v-copy"
     assert runner.invoke(main, ["models", "rollback"]).exit_code == 0
     assert (models_copy / "ACTIVE").read_text().strip() == active
+    with app.app_context():  # audited as the dashboard's buttons are
+        events = db.session.execute(select(AuditEvent.action, AuditEvent.via, AuditEvent.detail)
+                                    .where(AuditEvent.action.like("model_%")).order_by(AuditEvent.id)).all()
+    assert [tuple(e) for e in events] == [("model_promote", "cli", {"old": active, "new": "v-copy"}),
+                                          ("model_rollback", "cli", {"old": "v-copy", "new": active})]
 
 
 def test_promote_refuses_a_damaged_version(make_app, models_copy):
