@@ -47,7 +47,8 @@ def auto_retrain():
     return job.id if job is not None else None
 
 
-@shared_task(name="moderation.webhook")
+# A time limit: a site's endpoint that trickles bytes must not hold a worker that scores comments.
+@shared_task(name="moderation.webhook", soft_time_limit=60, time_limit=90)
 def webhook(delivery_pk):
     """Send one pending webhook delivery once; a failure is retried later by the sweep, with backoff."""
     return webhooks.deliver(delivery_pk, first_retry=current_app.config["WEBHOOK_RETRY_SECONDS"])
@@ -56,7 +57,7 @@ def webhook(delivery_pk):
 @shared_task(name="moderation.webhooks")
 def webhooks_due():
     """Hand the webhook deliveries whose time has come to the workers (retries, and those the broker missed)."""
-    ids = webhooks.claim_due()
+    ids = webhooks.due()
     for delivery_pk in ids:
         broker.enqueue(current_app, "moderation.webhook", delivery_pk)
     return len(ids)

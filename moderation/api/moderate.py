@@ -72,7 +72,7 @@ def site_status(comment_id):
     except review.ReviewError as exc:
         return error_response(400, _("Please correct the errors in the form."),
                               {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
-    if not changed:
+    comment = changed[0] if changed else intake.get_comment(g.site, comment_id)  # unchanged: it had that status
+    if comment is None:
         return error_response(404, _("Comment not found."))
-    comment = changed[0]
     return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason})

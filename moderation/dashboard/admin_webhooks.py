@@ -9,7 +9,8 @@ from moderation.db import db
 from moderation.models import Site, WebhookDelivery
 from moderation.services import webhooks
 
-DELIVERY_STATES = {"pending": _l("retrying"), "delivered": _l("delivered"), "failed": _l("failed")}
+DELIVERY_STATES = {"pending": _l("retrying"), "delivered": _l("delivered"), "failed": _l("failed"),
+                   "superseded": _l("replaced by a newer event")}
 
 
 def _site(site_id):
@@ -61,7 +62,9 @@ def admin_webhook_redeliver(delivery_pk):
     """Send a delivery again, with the same delivery id (the site may have lost it, or been down a day)."""
     check_csrf()
     delivery = db.session.get(WebhookDelivery, delivery_pk) or abort(404)
-    webhooks.redeliver(delivery)
+    if not webhooks.redeliver(delivery):
+        flash(_("A newer event of this comment replaced this one; it is not sent again."), "error")
+        return redirect(url_for("dashboard.admin_webhook", site_id=delivery.site_id))
     webhooks.send_soon([delivery])
     record("webhook_redeliver", site_id=delivery.site_id, delivery=delivery.delivery_id, event=delivery.event)
     flash(_("Sent again: %(event)s.", event=delivery.event), "success")

@@ -98,6 +98,8 @@ def _apply(ids):
     if not form.validate_on_submit():
         abort(400)
     expected = form.expected.data if form.expected.data in STATUSES else None
+    if form.action.data not in review.DECISIONS:  # putting a comment back on hold is the site's own action
+        return _refused("action")
     try:
         batch, changed = review.moderate(ids, current_user, form.action.data, form.reason.data or None,
                                          expected=expected)

@@ -95,7 +95,7 @@ def window(site_id, now=None):
     """The site's latest decided comments in the window, newest first: text, name, status, reasons, who, when."""
     since = (now or utcnow()) - timedelta(days=WINDOW_DAYS)
     rows = db.session.execute(
-        select(Comment.text, Comment.name, Comment.status, Comment.reason_codes, Comment.moderated_by_id,
+        select(Comment.text, Comment.name, Comment.status, Comment.reason_codes, Comment.moderated_at,
                Comment.created_at)
         .where(Comment.site_id == site_id, Comment.created_at >= since, Comment.status != PENDING)
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(WINDOW_MAX)
@@ -106,7 +106,7 @@ def window(site_id, now=None):
 
 def held_by_rules(row):
     """Whether a rule held the comment, whatever its scores (not one the filter itself sent to spam)."""
-    filter_spam = row.status == SPAM and row.moderated_by_id is None
+    filter_spam = row.status == SPAM and row.moderated_at is None
     return bool(RULE_HOLDS & set((row.reason_codes or "").split())) and not filter_spam
 
 

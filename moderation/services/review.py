@@ -30,10 +30,14 @@ class ReviewError(ValueError):
         self.field = field
 
 
-def _label_for(action, reason):
-    """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity."""
-    if action == HOLD:
-        return None  # putting a comment back on hold judges nothing
+def _label_for(action, reason, by_site=False):
+    """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity.
+
+    None: no label at all (putting a comment back on hold; the site trashing one without a reason, which
+    may be housekeeping).
+    """
+    if action == HOLD or (by_site and action == REJECT and reason is None):
+        return None
     if action == APPROVE:
         return False, False
     if action == MARK_SPAM:
@@ -41,8 +45,8 @@ def _label_for(action, reason):
     return False, (True if reason is not None and reason.toxic else None)
 
 
-def _set_label(comment, user, action, reason):
-    judged = _label_for(action, reason)
+def _set_label(comment, user, action, reason, by_site=False):
+    judged = _label_for(action, reason, by_site)
     if judged is None:
         return
     spam, toxic = judged
@@ -79,7 +83,10 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         if reason is None:
             raise ReviewError("reason")
     batch = batch or uuid.uuid4().hex
+    by_site = user is None
     comments = [c for c in _lock(comment_ids) if expected is None or c.status == expected]
+    if by_site:  # the site repeating a status it already shows (its own echo of our event) changes nothing
+        comments = [c for c in comments if c.status != ACTIONS[action]]
     now, events = utcnow(), []
     for comment in comments:
         previous = comment.status
@@ -91,9 +98,10 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
         comment.status = ACTIONS[action]
         comment.reject_reason = reason.code if reason else None
         comment.moderated_by_id, comment.moderated_at = (user.id if user else None), now
-        if comment.spot_check and action != HOLD:  # the latest decision is the verdict, like the training label
+        # The moderators' latest decision is the verdict, like the training label; the site's is not a check.
+        if comment.spot_check and action != HOLD and not by_site:
             comment.spot_verdict = spot_checks.verdict_for(action, reason)
-        _set_label(comment, user, action, reason)
+        _set_label(comment, user, action, reason, by_site)
         events.append(webhooks.record_moderated(comment, previous, by="moderator" if user else "site",
                                                 reason=comment.reject_reason))
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
@@ -192,11 +200,11 @@ def _restore_label(comment, undone_event):
         .order_by(AuditEvent.id.desc()).limit(1)
     )
     label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
-    if standing is None or standing.user is None:
+    if standing is None or (standing.user is None and standing.via != "site"):
         if label is not None:
             db.session.delete(label)
         return
-    _set_label(comment, standing.user, standing.action, reasons.get(standing.reason))
+    _set_label(comment, standing.user, standing.action, reasons.get(standing.reason), by_site=standing.user is None)
 
 
 def _parse_time(value):

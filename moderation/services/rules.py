@@ -132,7 +132,8 @@ def apply(status, risk, facts, site, config, spam_without_links=None):
 
 
 def hold_campaign(members, campaign_id, size):
-    """Group the campaign's earlier comments and hold those the filter approved; a moderator's approval stands.
+    """Group the campaign's earlier comments and hold those the filter approved; a moderator's (or the site's)
+    approval stands.
 
     Each change is a conditional UPDATE, so a moderator deciding a member meanwhile wins, and each
     comment taken back from the site is written to the audit log.
@@ -142,10 +143,10 @@ def hold_campaign(members, campaign_id, size):
     db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
                        .values(campaign_id=campaign_id))
     for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
-                                                            Comment.moderated_by_id.is_(None))):
+                                                            Comment.moderated_at.is_(None))):
         held = db.session.execute(
             update(Comment).where(Comment.id == comment.id, Comment.status == APPROVED,
-                                  Comment.moderated_by_id.is_(None))
+                                  Comment.moderated_at.is_(None))
             .values(status=HELD, reasons=[*(comment.reasons or []), reason],
                     reason_codes=f"{comment.reason_codes or ' '}campaign ")
         ).rowcount

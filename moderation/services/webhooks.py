@@ -6,6 +6,9 @@ by a worker: at once when the broker takes the task, else by the beat's sweep of
 Each POST carries `X-Moderation-Event`, `X-Moderation-Delivery` (the same id on every retry, for the
 site's idempotency) and `X-Moderation-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 Any 2xx is success; anything else is retried with exponential backoff until the event is a day old.
+Each event carries the comment's whole state and a `sequence` that grows with every event of the
+comment: a newer event replaces the older ones still waiting (marked superseded, never sent after
+it), and a site applies an event only if its sequence is above the last it applied for that comment.
 
 Events: `comment.decided` (the filter's decision, with scores and reasons) and `comment.moderated`
 (any later change: a moderator's decision or undo, the site's own, a hide after readers' complaints,
@@ -13,6 +16,7 @@ a campaign hold), saying who changed it.
 """
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
@@ -37,6 +41,8 @@ FIRST_RETRY, LONGEST_RETRY = 30, 3600  # seconds: 30 s, 1 min, 2 min, ... at mos
 TIMEOUT = 10  # seconds the site's endpoint has to answer
 FAILING_AFTER = 3  # a delivery this many attempts old and not delivered: the site's endpoint keeps failing
 SECRET_PREFIX = "whsec_"
+LEASE = 120  # seconds a worker holds a delivery it is sending: longer than the task's time limit
+SUPERSEDED = "superseded"  # a newer event of the same comment replaced it before it was delivered
 
 
 class WebhookError(ValueError):
@@ -73,10 +79,14 @@ def sign(secret, timestamp, body):
 
 
 def comment_payload(comment_id, values):
-    """What an event says of the comment: its id, the site's own ids, status, scores and reasons."""
+    """What an event says of the comment: its id, the site's own ids, status, scores and reasons.
+
+    A reason's internal detail (a scoring error's message) stays in the service.
+    """
+    reasons = [{k: v for k, v in r.items() if k != "message"} for r in values.get("reasons") or []]
     return {"id": comment_id, "article_id": values.get("article_id"), "status": values["status"],
             "scores": {"spam": values.get("spam_score"), "toxicity": values.get("toxicity_score")},
-            "reasons": values.get("reasons") or [], "model_version": values.get("model_version")}
+            "reasons": reasons, "model_version": values.get("model_version")}
 
 
 def record(site_id, comment_id, event, comment, **extra):
@@ -89,7 +99,11 @@ def record(site_id, comment_id, event, comment, **extra):
     delivery_id = uuid.uuid4().hex
     now = utcnow()
     payload = {"event": event, "delivery": delivery_id, "created_at": now.isoformat(timespec="seconds") + "Z",
-               "comment": comment_payload(comment_id, comment), **extra}
+               "sequence": time.time_ns() // 1000, "comment": comment_payload(comment_id, comment), **extra}
+    # The comment's older events still waiting would arrive after this one: this one tells all they did.
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.comment_id == comment_id,
+                                                     WebhookDelivery.status == DELIVERY_PENDING)
+                       .values(status=SUPERSEDED))
     delivery = WebhookDelivery(site_id=site_id, comment_id=comment_id, event=event, delivery_id=delivery_id,
                                payload=payload, status=DELIVERY_PENDING, created_at=now, next_attempt_at=now)
     db.session.add(delivery)
@@ -113,7 +127,8 @@ def _no_redirects():
         def redirect_request(self, *args, **kwargs):  # a redirect is an answer that is not 2xx
             return None
 
-    return urllib.request.build_opener(Refuse)
+    # No proxy from the environment: the site's URL is reached as the admin wrote it.
+    return urllib.request.build_opener(Refuse, urllib.request.ProxyHandler({}))
 
 
 def post(url, secret, event, delivery_id, body, timeout=TIMEOUT):
@@ -127,15 +142,27 @@ def post(url, secret, event, delivery_id, body, timeout=TIMEOUT):
             return response.status, None
     except urllib.error.HTTPError as exc:
         return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:500]
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        # Not HTTP at all (another service on that port), refused, timed out: a failed attempt like any other.
+        return None, (str(getattr(exc, "reason", exc)) or type(exc).__name__)[:500]
 
 
 def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
-    """Try one pending delivery once; return its status afterwards (None when it is not pending)."""
-    delivery = db.session.get(WebhookDelivery, delivery_pk)
-    if delivery is None or delivery.status != DELIVERY_PENDING:
+    """Try one pending delivery once, if its time has come; return its status afterwards (None if not tried).
+
+    The delivery is claimed first (its next attempt put off by LEASE), so two workers handed the same
+    delivery send it once.
+    """
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_pk, WebhookDelivery.status == DELIVERY_PENDING,
+                                      WebhookDelivery.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=LEASE))
+    ).rowcount
+    db.session.commit()
+    if not claimed:
         return None
+    delivery = db.session.get(WebhookDelivery, delivery_pk)
     site = db.session.get(Site, delivery.site_id)
     event, delivery_id, payload = delivery.event, delivery.delivery_id, delivery.payload
     attempts, created, site_id = delivery.attempts + 1, delivery.created_at, delivery.site_id
@@ -143,7 +170,7 @@ def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
     db.session.rollback()  # no transaction open while the site's endpoint answers
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     code, error = post(url, secret, event, delivery_id, body) if url else (None, "the site has no webhook now")
-    now = now or utcnow()
+    now = utcnow()
     values = {"attempts": attempts, "last_attempt_at": now, "last_code": code, "last_error": error}
     if code is not None and 200 <= code < 300:
         values.update(status=DELIVERY_DELIVERED, delivered_at=now)
@@ -159,31 +186,30 @@ def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
     return values["status"]
 
 
-def claim_due(now=None, limit=100):
-    """Ids of the pending deliveries whose time has come, oldest first, each put off for a while (a lease), so
-    that the next sweep does not send it again while a worker still has it."""
-    now = now or utcnow()
+def due(now=None, limit=100):
+    """Ids of the pending deliveries whose time has come, oldest first (a worker claims each as it sends it)."""
     ids = db.session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.status == DELIVERY_PENDING,
-                                                              WebhookDelivery.next_attempt_at <= now)
+                                                              WebhookDelivery.next_attempt_at <= (now or utcnow()))
                              .order_by(WebhookDelivery.next_attempt_at).limit(limit)).all()
-    if ids:
-        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                           .values(next_attempt_at=now + timedelta(seconds=3 * TIMEOUT)))
-    db.session.commit()
+    db.session.rollback()
     return ids
 
 
 def send_soon(deliveries):
     """Hand committed deliveries to the workers now; any the broker does not take, the beat's sweep sends."""
     for delivery in deliveries:
-        if delivery is not None:
-            broker.enqueue(current_app, "moderation.webhook", delivery.id)
+        if delivery is not None and not broker.enqueue(current_app, "moderation.webhook", delivery.id):
+            return  # the broker is down: the others would wait for it too, and the sweep sends them all
 
 
 def redeliver(delivery):
-    """Send a delivery again (an admin's «Повторить»): pending now, with the same delivery id."""
-    delivery.status, delivery.next_attempt_at = DELIVERY_PENDING, utcnow()
+    """Send a delivery again (an admin's «Повторить»): pending now, with the same delivery id and sequence, and
+    a day of retries from now. False for one a newer event replaced (it would undo what that one told)."""
+    if delivery.status == SUPERSEDED:
+        return False
+    delivery.status, delivery.next_attempt_at, delivery.created_at = DELIVERY_PENDING, utcnow(), utcnow()
     db.session.commit()
+    return True
 
 
 def log_of(site_id, limit=50):
@@ -193,11 +219,18 @@ def log_of(site_id, limit=50):
 
 
 def keeps_failing(site_id):
-    """Whether the site's endpoint keeps failing: its latest delivery failed, or is pending after retries."""
-    latest = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.site_id == site_id)
-                               .order_by(WebhookDelivery.id.desc()).limit(1))
-    return latest is not None and (latest.status == DELIVERY_FAILED
-                                   or (latest.status == DELIVERY_PENDING and latest.attempts >= FAILING_AFTER))
+    """Whether the site's endpoint keeps failing: its latest attempt failed, and a delivery has failed since
+    FAILING_AFTER times or for good."""
+    latest = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.site_id == site_id,
+                                                             WebhookDelivery.last_attempt_at.is_not(None))
+                               .order_by(WebhookDelivery.last_attempt_at.desc()).limit(1))
+    if latest is None or latest.status == DELIVERY_DELIVERED:
+        return False
+    stuck = select(WebhookDelivery.id).where(
+        WebhookDelivery.site_id == site_id,
+        (WebhookDelivery.status == DELIVERY_FAILED)
+        | ((WebhookDelivery.status == DELIVERY_PENDING) & (WebhookDelivery.attempts >= FAILING_AFTER)))
+    return db.session.scalar(stuck.limit(1)) is not None
 
 
 def comment_state(comment):

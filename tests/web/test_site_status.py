@@ -22,7 +22,7 @@ def set_status(client, auth, comment_id, status, **extra):
 @pytest.mark.parametrize("start, status, label", [
     (HELD, APPROVED, (False, False)),
     (APPROVED, SPAM, (True, None)),
-    (APPROVED, REJECTED, (False, None)),  # trashed: not a judgement of toxicity
+    (APPROVED, REJECTED, None),  # trashed without a reason: maybe housekeeping, no label
     (APPROVED, HELD, None),  # unapproved: no label at all
 ])
 def test_the_sites_decision_changes_the_status_and_teaches_as_a_moderators(app, client, auth, site_id, start, status,
@@ -73,3 +73,33 @@ def test_only_the_sites_own_comments_and_only_with_its_key(app, client, auth):
     assert set_status(client, auth, 999999, APPROVED).status_code == 404
     assert client.post(f"/api/v1/comments/{other}/status", json={"status": "approved"}).status_code == 401
     assert comment_state(app, other)[0] == HELD
+
+
+def test_the_sites_echo_of_a_moderators_decision_changes_nothing(app, client, auth, site_id):
+    """WordPress reports back the status our webhook just gave it: the moderator's reason, label and the
+    spot check's verdict stay, and nothing is logged."""
+    from moderation.services import review, users
+
+    comment_id = seed_comment(app, site_id, status=HELD, spot_check=True)
+    with app.app_context():
+        moderator = users.create_user("olga", "correct horse battery", "moderator")
+        review.moderate([comment_id], moderator, "reject", "insult")
+    before = audit_events(app, comment_id=comment_id)
+    response = set_status(client, auth, comment_id, REJECTED)
+    assert response.status_code == 200 and response.json["reason"] == "insult"
+    assert label_of(app, comment_id) == (False, True)
+    assert audit_events(app, comment_id=comment_id) == before
+    with app.app_context():
+        from moderation.models import Comment
+        assert db.session.get(Comment, comment_id).spot_verdict == "toxic"
+
+
+def test_the_dashboard_refuses_the_sites_own_hold_action(app, site_id):
+    from tests.web.dashboard_support import FETCH, page_token, signed_in_client
+
+    moderator, _login = signed_in_client(app)
+    comment_id = seed_comment(app, site_id, status=APPROVED)
+    token = page_token(moderator)
+    response = moderator.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH,
+                              data={"csrf_token": token, "action": "hold"})
+    assert response.status_code == 400 and comment_state(app, comment_id)[0] == APPROVED

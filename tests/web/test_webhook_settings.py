@@ -83,3 +83,8 @@ def test_a_signature_is_the_documented_hmac():
     """The value `openssl dgst -sha256 -hmac whsec_test` gives for "1767225600." and the body."""
     assert webhooks.sign("whsec_test", 1767225600, b'{"event":"comment.decided"}') == (
         "t=1767225600,v1=5347e32661af9539e70f74898c797b1fad24897bfc2a1a88062288a33056a275")
+
+
+def test_retries_back_off_from_the_first_wait_to_an_hour():
+    waits = [webhooks._backoff(n, 30).total_seconds() for n in range(1, 10)]
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
