@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment
+from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment, Site
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
@@ -36,10 +36,11 @@ def codes_of(reasons):
     return f" {' '.join(r['code'] for r in reasons)} " if reasons else ""
 
 
-def _store_if_pending(comment_id, **values):
+def _store_if_pending(comment_id, target=None, **values):
     """Write a decision only if the comment is still pending: duplicates and moderators win races.
 
     The site's `comment.decided` event is written in the same transaction, and handed to a worker after it.
+    `target` is (site id, article id, webhook URL) when the caller has them; else they are looked up.
     """
     values["reason_codes"] = codes_of(values.get("reasons"))
     result = db.session.execute(
@@ -48,9 +49,12 @@ def _store_if_pending(comment_id, **values):
     if result.rowcount != 1:
         db.session.commit()
         return False
-    site_id, article_id = db.session.execute(select(Comment.site_id, Comment.article_id)
-                                             .where(Comment.id == comment_id)).one()
-    event = webhooks.record(site_id, comment_id, webhooks.DECIDED, {**values, "article_id": article_id})
+    if target is None:
+        target = db.session.execute(select(Comment.site_id, Comment.article_id, Site.webhook_url)
+                                    .join(Site, Site.id == Comment.site_id).where(Comment.id == comment_id)).one()
+    site_id, article_id, webhook_url = target
+    event = webhooks.record(site_id, comment_id, webhooks.DECIDED, {**values, "article_id": article_id},
+                            has_webhook=webhook_url is not None)
     db.session.commit()
     log.info("comment %s decided: %s", comment_id, values["status"])  # one line per decision, to count them
     webhooks.send_soon([event])
@@ -123,10 +127,10 @@ def score_comment(comment_id):
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.status != PENDING:
         return None
-    site = comment.site
+    site, article_id = comment.site, comment.article_id
     verdict = assess(comment, site, current_app.config)
     held_for_reports(comment_id, site, verdict)
-    stored = _decide(comment_id, site, verdict.status, **verdict.values)
+    stored = _decide(comment_id, site, article_id, verdict.status, **verdict.values)
     if stored and verdict.campaign:
         reason = next(r for r in verdict.values["reasons"] if r["code"] == "campaign")
         rules.hold_campaign(verdict.campaign, reason["campaign_id"], reason["size"])
@@ -150,7 +154,7 @@ def held_for_reports(comment_id, site, verdict):
     return True
 
 
-def _decide(comment_id, site, status, **values):
+def _decide(comment_id, site, article_id, status, **values):
     """Store the decision; in shadow mode hold it, keeping what the filter decided. Return the stored status.
 
     An approval may be drawn for a spot check (services/spot_checks.py).
@@ -162,7 +166,8 @@ def _decide(comment_id, site, status, **values):
         values["reasons"] = [*values.get("reasons", []), {"code": "shadow", "score": None, "spans": [],
                                                           "decision": status}]
         status = HELD
-    return status if _store_if_pending(comment_id, status=status, **values) else None
+    target = (site.id, article_id, site.webhook_url)  # the site's row is loaded already: no lookups
+    return status if _store_if_pending(comment_id, target, status=status, **values) else None
 
 
 def hold_after_error(comment_id, error):

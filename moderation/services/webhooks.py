@@ -89,12 +89,15 @@ def comment_payload(comment_id, values):
             "reasons": reasons, "model_version": values.get("model_version")}
 
 
-def record(site_id, comment_id, event, comment, **extra):
+def record(site_id, comment_id, event, comment, has_webhook=None, **extra):
     """Add an event to the outbox in the caller's transaction (the caller commits); None if the site has no webhook.
 
-    `comment` is the comment's state after the change (comment_payload's fields).
+    `comment` is the comment's state after the change (comment_payload's fields); `has_webhook`, when the
+    caller knows it, saves looking the site up.
     """
-    if db.session.scalar(select(Site.webhook_url).where(Site.id == site_id)) is None:
+    if has_webhook is None:
+        has_webhook = db.session.scalar(select(Site.webhook_url).where(Site.id == site_id)) is not None
+    if not has_webhook:
         return None
     delivery_id = uuid.uuid4().hex
     now = utcnow()
