@@ -18,9 +18,9 @@ JSON_PREFIXES = ("/api/", "/healthz")
 DATABASE_RETRY_AFTER = 30
 
 
-def error_response(status, message, fields=None):
-    """Build the contract's error body {"error", "fields"} with a status code."""
-    response = jsonify({"error": str(message), "fields": fields or {}})
+def error_response(status, message, fields=None, **extra):
+    """Build the contract's error body {"error", "fields"} (and any `extra` keys) with a status code."""
+    response = jsonify({"error": str(message), "fields": fields or {}, **extra})
     response.status_code = status
     return response
 

@@ -54,8 +54,11 @@ def create_comment():
     if error is not None:
         return error
     fields = form.cleaned()
-    if intake.is_duplicate(g.site, fields):
-        return error_response(409, _("Duplicate comment detected; it looks as though you have already said that!"))
+    duplicate = intake.duplicate_of(g.site, fields)
+    if duplicate is not None:
+        # With the id of the comment already taken: a retry whose first answer was lost needs it.
+        return error_response(409, _("Duplicate comment detected; it looks as though you have already said that!"),
+                              id=duplicate)
     wait = intake.flood_wait(g.site, fields)
     if wait:
         response = error_response(429, _("You are posting comments too quickly. Slow down."))

@@ -23,14 +23,17 @@ def accept_comment(site, fields):
     return comment_id
 
 
-def is_duplicate(site, fields):
-    """Whether the same author already sent this text to this article (WordPress checks this before flood)."""
+def duplicate_of(site, fields):
+    """The id of the comment with which the same author already sent this text to this article, or None.
+
+    WordPress checks this before flood; its plugin, retrying a comment whose first answer was lost, learns the id.
+    """
     author = (Comment.email == fields["email"]) if fields.get("email") else and_(
         Comment.name == fields["name"],
         Comment.author_ip == fields["author_ip"] if fields.get("author_ip") else Comment.author_ip.is_(None))
     article = (Comment.article_id == fields["article_id"]) if fields.get("article_id") else Comment.article_id.is_(None)
     query = select(Comment.id).where(Comment.site_id == site.id, article, author, Comment.text == fields["text"])
-    return db.session.scalar(query.limit(1)) is not None
+    return db.session.scalar(query.order_by(Comment.id).limit(1))
 
 
 def flood_wait(site, fields):

@@ -47,10 +47,12 @@ def new_site(app, **columns):
 
 def test_the_same_text_again_from_the_same_email_is_a_duplicate_before_it_is_a_flood(app, client, auth):
     author = {"email": "aigul@example.kz", "author_ip": "192.0.2.10"}
-    assert post(client, auth, **author).status_code == 202
-    # Within the flood window: the duplicate answers first, as WordPress does.
+    first = post(client, auth, **author)
+    assert first.status_code == 202
+    # Within the flood window: the duplicate answers first, as WordPress does, naming the comment already taken.
     again = post(client, auth, **author)
     assert again.status_code == 409, again.json
+    assert again.json["id"] == first.json["id"]
     assert again.json["error"] == DUPLICATE_RU
     english = post(client, auth, headers={"Accept-Language": "en-US,en;q=0.9"}, **author)
     assert (english.status_code, english.json["error"]) == (409, DUPLICATE_EN)
