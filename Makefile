@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench translations lock clean
+.PHONY: install run test bench translations wordpress-plugin lock clean
 
 # constraints.txt pins every package we ship and test with (`make lock` writes it anew).
 $(STAMP): pyproject.toml constraints.txt
@@ -34,6 +34,10 @@ translations: install
 	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations
 	$(BIN)/pybabel compile -d moderation/translations --statistics
 
+# The WordPress plugin as an installable zip (dist/moderation.zip), its translations compiled first.
+wordpress-plugin: install
+	$(BIN)/python integrations/build_wordpress.py
+
 # Resolve the dependencies afresh in a scratch virtualenv and pin the result (then review the diff).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
@@ -45,4 +49,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache dist
