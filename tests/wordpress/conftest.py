@@ -26,8 +26,8 @@ def cli(service, *args):
     return done.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def database(request, tmp_path_factory):
+@pytest.fixture(scope="session", params=BACKENDS)
+def service_database(request, tmp_path_factory):
     """An empty database of each backend, for the service alone (`moderation run` migrates it)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('wp-sqlite') / 'moderation.db'}"
@@ -38,22 +38,23 @@ def database(request, tmp_path_factory):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="module")
-def stack(database, tmp_path_factory):
-    """The service and WordPress wired together as the README tells a site's admin to do it."""
+@pytest.fixture(scope="session")
+def stack(service_database, tmp_path_factory):
+    """The service and WordPress wired together as the README tells a site's admin to do it; one pair per database
+    for all the WordPress tests (each test makes its own comments)."""
     for tool in ("php", "mariadb"):
         if shutil.which(tool) is None:
             unavailable(f"{tool} is missing (apt-get install wordpress php-cli php-mysql php-curl)")
     if not (DEBIAN_WORDPRESS / "wp-comments-post.php").exists():
         unavailable(f"{DEBIAN_WORDPRESS} is missing (apt-get install wordpress wordpress-theme-twentytwentyone)")
     tmp = tmp_path_factory.mktemp("wordpress")
-    service = Service(tmp, database).start()
+    service = Service(tmp, service_database).start()
     wordpress = WordPress(tmp / "site").install().start()
     try:
         key = cli(service, "site", "add", SITE)
         secret = cli(service, "site", "webhook", SITE, f"{wordpress.base}/wp-json/moderation/v1/webhook")
         cli(service, "user", "add", MODERATOR[0], "--role", "moderator")
-        engine = create_engine(database)
+        engine = create_engine(service_database)
         with engine.begin() as conn:  # every reader of the tests writes from 127.0.0.1: no flood wait
             conn.execute(text("UPDATE site SET flood_seconds = 0 WHERE name = :name"), {"name": SITE})
         wordpress.set_options(moderation_service_url=service.base, moderation_site_key=key,

@@ -3,6 +3,7 @@ import os
 import re
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import ROOT
 from tests.e2e.support import VIEWPORT
@@ -55,6 +56,32 @@ def test_the_comments_list_shows_the_decision_scores_and_reasons(stack, wp_admin
     assert "Сервис модерации" in wp_admin.locator("thead").inner_text()
     cell = wp_admin.locator(f"#comment-{comment} td.column-moderation").inner_text()
     assert "Отложен для модератора" in cell and "токсичность" in cell and "Причины: toxicity" in cell, cell
+
+
+def test_spam_and_restore_clicked_in_wp_admin_reach_the_service_as_the_sites_labels(stack, wp_admin):
+    comment = stack.wordpress.comment("Отличный репортаж, спасибо корреспонденту за честный рассказ.")
+    shown_as(stack, comment, "approved")
+    service_id = service_row(stack, comment).id
+    wp_admin.goto(f"{stack.wordpress.base}/wp-admin/edit-comments.php")
+    row = wp_admin.locator(f"#comment-{comment}")
+    row.hover()
+    row.locator(".row-actions .spam a").click()  # wp-admin's «Спам» link (admin-ajax, as an editor clicks it)
+    wait_until(lambda: service_row(stack, comment).status == "spam", what="the site's spam in the service")
+    assert label(stack, service_id) == (True, None)
+
+    wp_admin.goto(f"{stack.wordpress.base}/wp-admin/edit-comments.php?comment_status=spam")
+    row = wp_admin.locator(f"#comment-{comment}")
+    row.hover()
+    row.locator(".row-actions .unspam a").click()  # «Не спам»: back to where it was, approved
+    wait_until(lambda: service_row(stack, comment).status == "approved", what="the site's restore in the service")
+    assert label(stack, service_id) == (False, False)
+    assert stack.wordpress.status(comment) == "approved"
+
+
+def label(stack, service_id):
+    with stack.engine.connect() as conn:
+        row = conn.execute(text("SELECT spam, toxic FROM label WHERE comment_id = :id"), {"id": service_id}).one()
+    return (bool(row.spam), None if row.toxic is None else bool(row.toxic))
 
 
 @pytest.mark.parametrize(("locale", "expected"), [("ru_RU", "Модерация комментариев"), ("kk", "Пікірлер модерациясы")])
