@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from moderation.dashboard import bp
 from moderation.db import db
 from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Site, User, parse_id
-from moderation.services import reasons, spot_checks
+from moderation.services import reasons, spot_checks, status
 from moderation.services import stats as stats_service
 
 ACTION_LABELS = {
@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "site_rules": _l("Changed a site's rules"),
     "words_add": _l("Added to a word list"),
     "words_remove": _l("Removed from a word list"),
+    status.FILTER: _l("Decided by the filter"),
     "campaign_hold": _l("Held as part of a campaign"),
     "reports_hold": _l("Held after readers' complaints"),
     "complaint": _l("A reader complained"),
@@ -103,6 +104,9 @@ def audit():
         query = query.where(AuditEvent.user_id == user_id)
     if action:
         query = query.where(AuditEvent.action == action)
+    elif not comment_id:
+        # One filter decision per comment would bury what people did; asked for by action or comment, it shows.
+        query = query.where(AuditEvent.action != status.FILTER)
     if comment_id:
         query = query.where(AuditEvent.comment_id == comment_id)
     if before:

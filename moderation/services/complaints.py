@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, AuditEvent, Comment, Complaint
-from moderation.services import webhooks
+from moderation.services import status, webhooks
 
 REASONS = ("insult", "spam", "threat", "hate", "illegal", "other")
 REPORTER_MAX, TEXT_MAX = 200, 2000
@@ -111,7 +111,7 @@ def _hold_if_reported(comment, site):
     """Hold an approved comment once enough readers complain; return the site's webhook event, if any.
 
     Only open complaints count: readers who reported it before a moderator approved it were answered by
-    that decision. The UPDATE is conditional, so a moderator's decision taken meanwhile wins.
+    that decision. The change is conditional (status.change), so a moderator's decision taken meanwhile wins.
     """
     threshold = site.complaints_hide_after
     if threshold <= 0 or comment.status != APPROVED:
@@ -124,18 +124,9 @@ def _hold_if_reported(comment, site):
     codes = comment.reason_codes or " "
     if f" {REASON_CODE} " not in codes:
         codes = f"{codes}{REASON_CODE} "
-    held = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == APPROVED)
-        .values(status=HELD, reasons=reasons, reason_codes=codes)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if held:
-        db.session.add(AuditEvent(action=HOLD_ACTION, comment_id=comment.id, from_status=APPROVED, to_status=HELD,
-                                  via="api", detail={"reports": count}))
-        state = {**webhooks.comment_state(comment), "status": HELD, "reasons": reasons}
-        return webhooks.record(comment.site_id, comment.id, webhooks.MODERATED, state, previous_status=APPROVED,
-                               by="readers")
-    return None
+    return status.change(comment, HELD, HOLD_ACTION, via="api", expected=APPROVED,
+                         values={"reasons": reasons, "reason_codes": codes}, detail={"reports": count},
+                         by="readers").delivery
 
 
 def close_open(comment_ids, user, decision, now=None):

@@ -3,14 +3,15 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment, Site
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
 from moderation.scoring.language import guess_language
-from moderation.services import bans, budget, complaints, rules, scorer, settings, spot_checks, webhooks, wordlists
+from moderation.services import (bans, budget, complaints, rules, scorer, settings, spot_checks, status, webhooks,
+                                 wordlists)
 
 log = logging.getLogger(__name__)
 
@@ -39,25 +40,27 @@ def codes_of(reasons):
 def _store_if_pending(comment_id, target=None, **values):
     """Write a decision only if the comment is still pending: duplicates and moderators win races.
 
-    The site's `comment.decided` event is written in the same transaction, and handed to a worker after it.
-    `target` is (site id, article id, webhook URL) when the caller has them; else they are looked up.
+    Its audit entry and the site's `comment.decided` event are written in the same transaction (status.change),
+    the event handed to a worker after it. `target` is (site id, article id, webhook URL) when the caller has
+    them; else they are looked up.
     """
-    values["reason_codes"] = codes_of(values.get("reasons"))
-    result = db.session.execute(
-        update(Comment).where(Comment.id == comment_id, Comment.status == PENDING).values(decided_at=utcnow(), **values)
-    )
-    if result.rowcount != 1:
-        db.session.commit()
-        return False
+    reasons, to = values.get("reasons") or [], values.pop("status")
+    values.update(reason_codes=codes_of(reasons), decided_at=utcnow())
     if target is None:
         target = db.session.execute(select(Comment.site_id, Comment.article_id, Site.webhook_url)
-                                    .join(Site, Site.id == Comment.site_id).where(Comment.id == comment_id)).one()
+                                    .join(Site, Site.id == Comment.site_id).where(Comment.id == comment_id)).first()
+        if target is None:  # deleted meanwhile
+            db.session.rollback()
+            return False
     site_id, article_id, webhook_url = target
-    event = webhooks.record(site_id, comment_id, webhooks.DECIDED, {**values, "article_id": article_id},
-                            has_webhook=webhook_url is not None)
+    result = status.change(status.Ref(comment_id, site_id, article_id, webhook_url is not None), to, status.FILTER,
+                           via="worker", expected=PENDING, values=values,
+                           detail={"reasons": [r["code"] for r in reasons]})
     db.session.commit()
-    log.info("comment %s decided: %s", comment_id, values["status"])  # one line per decision, to count them
-    webhooks.send_soon([event])
+    if not result.changed:
+        return False
+    log.info("comment %s decided: %s", comment_id, to)  # one line per decision, to count them
+    webhooks.send_soon([result.delivery])
     return True
 
 

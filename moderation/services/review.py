@@ -1,7 +1,8 @@
 """Moderators' decisions on comments: approve, reject with a reason, spam, ban, undo.
 
-Every decision is written with an audit event, becomes the comment's training label, closes the
-readers' open complaints about the comment and, on a spot check, records the verdict on the filter's approval.
+Every decision changes the status through status.change (its audit event, training label and webhook event),
+closes the readers' open complaints about the comment and, on a spot check, records the verdict on the filter's
+approval.
 """
 import uuid
 from datetime import datetime, timedelta
@@ -9,12 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
-from moderation.services import bans, complaints, reasons, spot_checks, webhooks
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
+from moderation.services import bans, complaints, reasons, spot_checks, status, webhooks
+from moderation.services.status import ACTIONS, APPROVE, DECISIONS, HOLD, MARK_SPAM, REJECT
 
-APPROVE, REJECT, MARK_SPAM, HOLD, BAN, UNDO = "approve", "reject", "spam", "hold", "ban", "undo"
-ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM, HOLD: HELD}
-DECISIONS = (APPROVE, REJECT, MARK_SPAM)  # what moderators decide; the site may also put a comment back on hold
+BAN, UNDO = "ban", "undo"
 # The site's own moderation (WordPress: approve, spam, trash, unapprove), by the status it gives a comment.
 SITE_ACTIONS = {APPROVED: APPROVE, SPAM: MARK_SPAM, REJECTED: REJECT, HELD: HOLD}
 MAX_BULK = 500
@@ -28,33 +28,6 @@ class ReviewError(ValueError):
     def __init__(self, field, message=""):
         super().__init__(message or field)
         self.field = field
-
-
-def _label_for(action, reason, by_site=False):
-    """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity.
-
-    None: no label at all (putting a comment back on hold; the site trashing one without a reason, which
-    may be housekeeping).
-    """
-    if action == HOLD or (by_site and action == REJECT and reason is None):
-        return None
-    if action == APPROVE:
-        return False, False
-    if action == MARK_SPAM:
-        return True, None
-    return False, (True if reason is not None and reason.toxic else None)
-
-
-def _set_label(comment, user, action, reason, by_site=False):
-    judged = _label_for(action, reason, by_site)
-    if judged is None:
-        return
-    spam, toxic = judged
-    label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
-    if label is None:
-        label = Label(comment_id=comment.id)
-        db.session.add(label)
-    label.user_id, label.spam, label.toxic, label.created_at = user.id if user else None, spam, toxic, utcnow()
 
 
 def _lock(comment_ids):
@@ -84,32 +57,27 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
             raise ReviewError("reason")
     batch = batch or uuid.uuid4().hex
     by_site = user is None
+    # The site repeating a status it already shows (its own echo of our event) changes nothing: see status.change.
     comments = [c for c in _lock(comment_ids) if expected is None or c.status == expected]
-    if by_site:  # the site repeating a status it already shows (its own echo of our event) changes nothing
-        comments = [c for c in comments if c.status != ACTIONS[action]]
-    now, events = utcnow(), []
+    now, changed, events = utcnow(), [], []
     for comment in comments:
-        previous = comment.status
-        db.session.add(AuditEvent(
-            user_id=user.id if user else None, action=action, comment_id=comment.id, from_status=comment.status,
-            to_status=ACTIONS[action], reason=reason.code if reason else None, batch=batch, via=via,
-            detail={"previous": _moderation_state(comment)},
-        ))
-        comment.status = ACTIONS[action]
-        comment.reject_reason = reason.code if reason else None
-        comment.moderated_by_id, comment.moderated_at = (user.id if user else None), now
+        values = {"reject_reason": reason.code if reason else None, "moderated_by_id": user.id if user else None,
+                  "moderated_at": now}
         # The moderators' latest decision is the verdict, like the training label; the site's is not a check.
         if comment.spot_check and action != HOLD and not by_site:
-            comment.spot_verdict = spot_checks.verdict_for(action, reason)
-        _set_label(comment, user, action, reason, by_site)
-        events.append(webhooks.record_moderated(comment, previous, by="moderator" if user else "site",
-                                                reason=comment.reject_reason))
+            values["spot_verdict"] = spot_checks.verdict_for(action, reason)
+        result = status.change(comment, ACTIONS[action], action, via=via, values=values, user=user, reason=reason,
+                               batch=batch, detail={"previous": _moderation_state(comment)},
+                               by="site" if by_site else "moderator")
+        if result.changed:
+            changed.append(comment)
+            events.append(result.delivery)
     # The decision answers the readers who complained; in the same transaction, so none stays open behind it.
     if action != HOLD:
-        complaints.close_open([c.id for c in comments], user, ACTIONS[action], now)
+        complaints.close_open([c.id for c in changed], user, ACTIONS[action], now)
     db.session.commit()
     webhooks.send_soon(events)
-    return batch, comments
+    return batch, changed
 
 
 def ban_author(comment_id, user, kind, via="dashboard"):
@@ -168,15 +136,13 @@ def undo_last(user, via="dashboard"):
         if comment is None or comment.status != event.to_status or _decided_since(event):
             continue
         previous = event.detail.get("previous") or {}
-        undone_status = comment.status
-        comment.status = event.from_status
-        comment.reject_reason = previous.get("reject_reason")
-        comment.moderated_by_id = previous.get("moderated_by_id")
-        comment.moderated_at = _parse_time(previous.get("moderated_at"))
-        comment.spot_verdict = previous.get("spot_verdict")
-        _restore_label(comment, event)
-        restored.append(comment.id)
-        sent.append(webhooks.record_moderated(comment, undone_status, by="moderator", undo=True))
+        values = {key: previous.get(key) for key in ("reject_reason", "moderated_by_id", "spot_verdict")}
+        values["moderated_at"] = _parse_time(previous.get("moderated_at"))
+        result = status.change(comment, event.from_status, UNDO, via=via, values=values, user=user, by="moderator",
+                               undoes=event)
+        if result.changed:
+            restored.append(comment.id)
+            sent.append(result.delivery)
     db.session.add(AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch,
                                                                              "comments": restored}))
     db.session.commit()
@@ -190,21 +156,6 @@ def _decided_since(event):
         select(AuditEvent.id).where(AuditEvent.comment_id == event.comment_id, AuditEvent.id > event.id,
                                     AuditEvent.action.in_(DECISIONS), AuditEvent.undone.is_(False)).limit(1)
     ) is not None
-
-
-def _restore_label(comment, undone_event):
-    """The label of the latest decision still standing on the comment, or none."""
-    standing = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.comment_id == comment.id, AuditEvent.action.in_(DECISIONS),
-                                 AuditEvent.undone.is_(False), AuditEvent.id != undone_event.id)
-        .order_by(AuditEvent.id.desc()).limit(1)
-    )
-    label = db.session.scalar(select(Label).where(Label.comment_id == comment.id))
-    if standing is None or (standing.user is None and standing.via != "site"):
-        if label is not None:
-            db.session.delete(label)
-        return
-    _set_label(comment, standing.user, standing.action, reasons.get(standing.reason), by_site=standing.user is None)
 
 
 def _parse_time(value):

@@ -9,14 +9,15 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment
 from moderation.scoring.fingerprint import SIMILAR, similarities
 from moderation.scoring.normalise import URL_RE, URL_TOKEN
-from moderation.services import webhooks
+from moderation.services import status, webhooks
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
 CAMPAIGN_SCAN = 5000  # recent comments compared against a new one, at most
+CAMPAIGN_HOLD = "campaign_hold"  # the audit action of a campaign's earlier comment held
 
 
 @dataclass
@@ -135,7 +136,7 @@ def hold_campaign(members, campaign_id, size):
     """Group the campaign's earlier comments and hold those the filter approved; a moderator's (or the site's)
     approval stands.
 
-    Each change is a conditional UPDATE, so a moderator deciding a member meanwhile wins, and each
+    Each change is conditional (status.change), so a moderator deciding a member meanwhile wins, and each
     comment taken back from the site is written to the audit log.
     """
     reason = {"code": "campaign", "score": None, "spans": [], "campaign_id": campaign_id, "size": size}
@@ -143,18 +144,11 @@ def hold_campaign(members, campaign_id, size):
     db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
                        .values(campaign_id=campaign_id))
     for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
-                                                            Comment.moderated_at.is_(None))):
-        held = db.session.execute(
-            update(Comment).where(Comment.id == comment.id, Comment.status == APPROVED,
-                                  Comment.moderated_at.is_(None))
-            .values(status=HELD, reasons=[*(comment.reasons or []), reason],
-                    reason_codes=f"{comment.reason_codes or ' '}campaign ")
-        ).rowcount
-        if held:
-            db.session.add(AuditEvent(action="campaign_hold", comment_id=comment.id, from_status=APPROVED,
-                                      to_status=HELD, via="worker", detail={"campaign_id": campaign_id}))
-            state = {**webhooks.comment_state(comment), "status": HELD, "reasons": [*(comment.reasons or []), reason]}
-            events.append(webhooks.record(comment.site_id, comment.id, webhooks.MODERATED, state,
-                                          previous_status=APPROVED, by="filter"))
+                                                            Comment.moderated_at.is_(None))).all():
+        values = {"reasons": [*(comment.reasons or []), reason],
+                  "reason_codes": f"{comment.reason_codes or ' '}campaign "}
+        events.append(status.change(comment, HELD, CAMPAIGN_HOLD, via="worker", expected=APPROVED,
+                                    when=(Comment.moderated_at.is_(None),), values=values,
+                                    detail={"campaign_id": campaign_id}, by="filter").delivery)
     db.session.commit()
     webhooks.send_soon(events)

@@ -113,14 +113,6 @@ def record(site_id, comment_id, event, comment, has_webhook=None, **extra):
     return delivery
 
 
-def record_moderated(comment, previous, by, **extra):
-    """A `comment.moderated` event for a change the caller made to `comment` (a loaded row), if it changed."""
-    if previous == comment.status:
-        return None
-    return record(comment.site_id, comment.id, MODERATED, comment_state(comment), previous_status=previous, by=by,
-                  **extra)
-
-
 def _backoff(attempts, first_retry=FIRST_RETRY):
     return timedelta(seconds=min(first_retry * 2 ** max(attempts - 1, 0), LONGEST_RETRY))
 
