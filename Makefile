@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python bench/unseen_sites.py
 	$(BIN)/python bench/budget_replay.py
 	$(BIN)/python bench/learning_curve.py
+	$(BIN)/python bench/compat_latency.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .

@@ -31,7 +31,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from moderation import dashboard, errors, health
+    from moderation import compat, dashboard, errors, health
     from moderation.api import bp as api_bp
 
     errors.init_app(app)
@@ -39,6 +39,7 @@ def create_app(config=None):
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
     dashboard.init_app(app)
+    compat.init_app(app)
 
     @app.get("/")
     def index():

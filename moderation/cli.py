@@ -197,6 +197,34 @@ def site_webhook(site_name, url):
     click.echo(secret)
 
 
+@site_group.command("coral")
+@click.argument("site_name", metavar="SITE")
+@click.argument("secret")
+@with_appcontext
+def site_coral(site_name, secret):
+    """Accept Coral Talk's external moderation phase for the site, signed with SECRET (Coral shows it); `off` stops.
+
+    Coral's phase URL is then <service>/coral/sites/<SITE>/phase.
+    """
+    from moderation.db import db
+    from moderation.models import AuditEvent
+    from moderation.services import sites
+
+    site = sites.find_site(site_name)
+    if site is None:
+        raise click.ClickException(f"no site {site_name!r}")
+    if secret != "off" and not 8 <= len(secret) <= 200:
+        raise click.ClickException("Coral's signing secret is the empsec_… value its phase page shows")
+    site.coral_secret = None if secret == "off" else secret
+    db.session.add(AuditEvent(action="site_coral", via="cli", detail={"site_id": site.id, "name": site.name,
+                                                                       "on": site.coral_secret is not None}))
+    db.session.commit()
+    if site.coral_secret is None:
+        click.echo(f"{site.name!r}: no Coral moderation phase")
+    else:
+        click.echo(f"{site.name!r}: Coral's phase URL is /coral/sites/{site.name}/phase on this service")
+
+
 @main.group("words")
 def words_group():
     """Word lists of a site: block (to spam) and watch (held for a moderator)."""

@@ -28,3 +28,11 @@ forwarder_headers = ""
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def post_worker_init(worker):
+    """Load the model before the first request: the synchronous APIs (Perspective, Akismet, Coral) answer within
+    their clients' timeouts from the first call on."""
+    from moderation.services import instant
+
+    instant.warm_up(worker.wsgi)

@@ -36,6 +36,8 @@ class Site(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key's hash in lower case: older Akismet clients send the key as a host name, which arrives lowered.
+    key_host_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     # IANA zone the newsroom reads times in; Kazakhstan is one zone (UTC+5) since 2024.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Almaty", server_default="Asia/Almaty")
     # Rules admins set per site (see services/rules.py).
@@ -64,6 +66,9 @@ class Site(db.Model):
     # (the site must verify signatures with it, so it is kept as it is, like the app's own secret key).
     webhook_url: Mapped[Optional[str]] = mapped_column(String(2000))
     webhook_secret: Mapped[Optional[str]] = mapped_column(String(100))
+    # Coral Talk's external moderation phase (compat/coral.py): the signing secret Coral made for the phase,
+    # kept as it is because each request's signature is checked with it.
+    coral_secret: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")

@@ -131,8 +131,15 @@ def score_comment(comment_id):
     if comment is None or comment.status != PENDING:
         return None
     site, article_id = comment.site, comment.article_id
-    verdict = assess(comment, site, current_app.config)
-    held_for_reports(comment_id, site, verdict)
+    return store_verdict(comment_id, site, article_id, assess(comment, site, current_app.config))
+
+
+def store_verdict(comment_id, site, article_id, verdict, fresh=False):
+    """Store the filter's verdict on a pending comment (and hold its campaign); return the status, or None if a
+    moderator or another worker decided it first. Commits. A `fresh` comment (stored in this very transaction)
+    has no readers' complaints to count."""
+    if not fresh:
+        held_for_reports(comment_id, site, verdict)
     stored = _decide(comment_id, site, article_id, verdict.status, **verdict.values)
     if stored and verdict.campaign:
         reason = next(r for r in verdict.values["reasons"] if r["code"] == "campaign")

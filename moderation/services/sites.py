@@ -20,10 +20,15 @@ def hash_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def host_hash(key):
+    """The hash of a key as a host name carries it (KEY.rest.akismet.com): host names arrive in lower case."""
+    return hash_key(key.lower())
+
+
 def create_site(name):
     """Create a site and return it with its new API key (shown once, never stored)."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    site = Site(name=name, key_prefix=key[:10], key_hash=hash_key(key))
+    site = Site(name=name, key_prefix=key[:10], key_hash=hash_key(key), key_host_hash=host_hash(key))
     db.session.add(site)
     db.session.commit()
     return site, key
@@ -34,6 +39,23 @@ def authenticate(key):
     if not key or len(key) > 200:
         return None
     return db.session.scalar(select(Site).where(Site.key_hash == hash_key(key)))
+
+
+def authenticate_host_label(label):
+    """The site whose key, in lower case, is this host label (older Akismet clients send KEY.host), or None.
+
+    Sites made before this existed learn their host hash when the key is first used in full (remember_host_key).
+    """
+    if not label or len(label) > 200:
+        return None
+    return db.session.scalar(select(Site).where(Site.key_host_hash == host_hash(label)))
+
+
+def remember_host_key(site, key):
+    """Record the host-name form of a site's key the first time it is used in full, for clients that send it so."""
+    if site.key_host_hash is None:
+        site.key_host_hash = host_hash(key)
+        db.session.commit()
 
 
 class SiteError(ValueError):
@@ -76,7 +98,7 @@ def add_site(name, zone_name):
 def rotate_key(site):
     """Give the site a new API key at once (the old one stops working); return the new key."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    site.key_prefix, site.key_hash = key[:10], hash_key(key)
+    site.key_prefix, site.key_hash, site.key_host_hash = key[:10], hash_key(key), host_hash(key)
     db.session.commit()
     return key
 

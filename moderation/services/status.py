@@ -85,6 +85,12 @@ def _event(comment, previous, values, action, by, undo):
                            previous_status=previous, by=by, **told)
 
 
+def confirm(comment_id, action, reason=None):
+    """The site's verdict agreeing with the status a comment already has (Akismet's submit-ham on an approval,
+    Coral's approval of one): no change, but the label it teaches; the caller commits."""
+    _set_label(comment_id, None, action, reason, by_site=True)
+
+
 def _label_for(action, reason, by_site=False):
     """The training label a decision teaches: (spam, toxic); toxic None teaches nothing about toxicity.
 
