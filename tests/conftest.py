@@ -155,3 +155,20 @@ def site_key(app):
 def auth(site_key):
     """The Authorization header of that site."""
     return {"Authorization": f"Bearer {site_key}"}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (the dashboard's and WordPress's browser tests); each test opens
+    its own context or page."""
+    from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
+    playwright.stop()

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from moderation.services import sites, users
-from tests.conftest import BACKENDS, unavailable
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, PASSWORD, VIEWPORT, LiveServer, sign_in
+from tests.conftest import BACKENDS
+from tests.e2e.support import PASSWORD, VIEWPORT, LiveServer, sign_in
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,20 +24,6 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run; each test gets its own context (cookies, storage)."""
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import browser  # noqa: F401  (one Chromium for the session, shared with tests/e2e)
 from tests.conftest import BACKENDS, ROOT, _create_postgres_database, _libpq, unavailable
 from tests.tasks.service import Service
 from tests.wordpress.support import DEBIAN_WORDPRESS, WordPress
