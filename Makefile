@@ -18,8 +18,10 @@ install: $(STAMP)
 run: install
 	$(BIN)/moderation run
 
+# Two processes: most tests wait on workers, browsers and services rather than on the CPU. The WordPress and
+# client-library tests each share one running service, so each group stays in one process.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: install
 	$(BIN)/python bench/bench.py

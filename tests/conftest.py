@@ -172,3 +172,14 @@ def browser():
     yield chromium
     chromium.close()
     playwright.stop()
+
+
+SHARED_STACKS = ("wordpress", "compat")  # folders whose tests share one running service per database
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`make test`), keep each folder that shares a running service in one process."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in SHARED_STACKS and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.xdist_group(folder))
