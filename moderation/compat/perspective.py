@@ -82,9 +82,13 @@ def read_comment(body):
     return text, None
 
 
-def json_body():
+def read_request():
+    """(body, comment text, error response) of an analyze or suggestscore request."""
     body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None, None, perspective_error("Invalid JSON payload received.")
+    text, error = read_comment(body)
+    return body, text, error
 
 
 @bp.post("/v1alpha1/comments:analyze")
@@ -92,10 +96,7 @@ def json_body():
 @limiter.limit(_site_limit, key_func=_site_key)
 def analyze():
     """Score a comment's TOXICITY and SPAM; unless doNotStore, store it, decided, in the moderators' queue."""
-    body = json_body()
-    if body is None:
-        return perspective_error("Invalid JSON payload received.")
-    text, error = read_comment(body)
+    body, text, error = read_request()
     if error:
         return error
     requested = body.get("requestedAttributes")
@@ -132,10 +133,7 @@ def analyze():
 @limiter.limit(_site_limit, key_func=_site_key)
 def suggest_score():
     """A client's verdict on a comment (Coral sends one when its moderators approve or reject): the site's label."""
-    body = json_body()
-    if body is None:
-        return perspective_error("Invalid JSON payload received.")
-    text, error = read_comment(body)
+    body, text, error = read_request()
     if error:
         return error
     scores = body.get("attributeScores")
