@@ -183,15 +183,3 @@ def pytest_collection_modifyitems(config, items):
         folder = item.path.parent.name
         if folder in SHARED_STACKS and item.path.parent.parent.name == "tests":
             item.add_marker(pytest.mark.xdist_group(folder))
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def service_database(request, tmp_path_factory):
-    """An empty database of each backend for a `moderation run` of the tests' own (which migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('service-sqlite') / 'moderation.db'}"
-        return
-    base, name = _create_postgres_database()
-    yield _libpq(base.set(database=name))
-    with psycopg.connect(_libpq(base), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

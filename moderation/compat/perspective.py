@@ -82,13 +82,9 @@ def read_comment(body):
     return text, None
 
 
-def read_request():
-    """(body, comment text, error response) of an analyze or suggestscore request."""
+def json_body():
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return None, None, perspective_error("Invalid JSON payload received.")
-    text, error = read_comment(body)
-    return body, text, error
+    return body if isinstance(body, dict) else None
 
 
 @bp.post("/v1alpha1/comments:analyze")
@@ -96,7 +92,10 @@ def read_request():
 @limiter.limit(_site_limit, key_func=_site_key)
 def analyze():
     """Score a comment's TOXICITY and SPAM; unless doNotStore, store it, decided, in the moderators' queue."""
-    body, text, error = read_request()
+    body = json_body()
+    if body is None:
+        return perspective_error("Invalid JSON payload received.")
+    text, error = read_comment(body)
     if error:
         return error
     requested = body.get("requestedAttributes")
@@ -133,7 +132,10 @@ def analyze():
 @limiter.limit(_site_limit, key_func=_site_key)
 def suggest_score():
     """A client's verdict on a comment (Coral sends one when its moderators approve or reject): the site's label."""
-    body, text, error = read_request()
+    body = json_body()
+    if body is None:
+        return perspective_error("Invalid JSON payload received.")
+    text, error = read_comment(body)
     if error:
         return error
     scores = body.get("attributeScores")

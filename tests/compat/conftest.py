@@ -5,15 +5,19 @@ its site has a key, a Coral signing secret and a moderator, and the tests read t
 the APIs stored.
 """
 import secrets
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from types import SimpleNamespace
 from typing import NamedTuple
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.tasks.service import Service, cli
+from tests.conftest import BACKENDS, ROOT, _create_postgres_database, _libpq
+from tests.tasks.service import Service
 
 SITE = "news.example.kz"
 SITE_URL = "https://news.example.kz/"
@@ -102,6 +106,15 @@ def send(method, url, body=None, headers=None, timeout=15):
         return error.code, error.headers, error.read()
 
 
+def cli(service, *args):
+    """`moderation ...` against the service's database; its stdout's last line."""
+    env = {**service.env, "MODERATION_PASSWORD": MODERATOR[1]}
+    done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
 def rows(engine, sql, **params):
     """The rows of one query on the service's database."""
     with engine.connect() as conn:
@@ -124,6 +137,18 @@ def label_of(compat, comment_text):
     return (bool(found[0].spam), None if found[0].toxic is None else bool(found[0].toxic)) if found else None
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def service_database(request, tmp_path_factory):
+    """An empty database of each backend, for the service alone (`moderation run` migrates it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('compat-sqlite') / 'moderation.db'}"
+        return
+    base, name = _create_postgres_database()
+    yield _libpq(base.set(database=name))
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def compat(service_database, tmp_path_factory):
     """The running service with a site set up as a newsroom sets it up for its Perspective, Akismet and Coral
@@ -131,10 +156,10 @@ def compat(service_database, tmp_path_factory):
     service = Service(tmp_path_factory.mktemp("compat"), service_database).start()
     engine = None
     try:
-        key = cli(service, "site", "add", SITE, password=MODERATOR[1])
+        key = cli(service, "site", "add", SITE)
         coral_secret = "empsec_" + secrets.token_hex(32)  # the form Coral generates
-        cli(service, "site", "coral", SITE, coral_secret, password=MODERATOR[1])
-        cli(service, "user", "add", MODERATOR[0], "--role", "moderator", password=MODERATOR[1])
+        cli(service, "site", "coral", SITE, coral_secret)
+        cli(service, "user", "add", MODERATOR[0], "--role", "moderator")
         engine = create_engine(service_database)
         with engine.begin() as conn:  # every client here writes from 127.0.0.1: no flood wait
             conn.execute(text("UPDATE site SET flood_seconds = 0 WHERE name = :name"), {"name": SITE})

@@ -65,15 +65,6 @@ def process_tree(pid):
     return found
 
 
-def cli(service, *args, password=None):
-    """`moderation ...` against a running service's database (and MODERATION_PASSWORD); its stdout's last line."""
-    env = {**service.env, **({"MODERATION_PASSWORD": password} if password else {})}
-    done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.strip().splitlines()[-1]
-
-
 class Service:
     """`python -m moderation.cli run` in the foreground with its own port, log and settings."""
 

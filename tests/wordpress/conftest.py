@@ -1,16 +1,40 @@
 """A real WordPress with the project's plugin, and `moderation run` (web, real worker, embedded Redis) beside it."""
 import shutil
+import subprocess
+import sys
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import unavailable
-from tests.tasks.service import Service, cli
+from tests.conftest import BACKENDS, ROOT, _create_postgres_database, _libpq, unavailable
+from tests.tasks.service import Service
 from tests.wordpress.support import DEBIAN_WORDPRESS, WordPress
 
 SITE = "news.example.kz"
 MODERATOR = ("olga", "moderator-password-1")
+
+
+def cli(service, *args):
+    """`moderation ...` against the service's database; its stdout's last line."""
+    env = {**service.env, "MODERATION_PASSWORD": MODERATOR[1]}
+    done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def service_database(request, tmp_path_factory):
+    """An empty database of each backend, for the service alone (`moderation run` migrates it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('wp-sqlite') / 'moderation.db'}"
+        return
+    base, name = _create_postgres_database()
+    yield _libpq(base.set(database=name))
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +50,9 @@ def stack(service_database, tmp_path_factory):
     service = Service(tmp, service_database).start()
     wordpress = WordPress(tmp / "site").install().start()
     try:
-        key = cli(service, "site", "add", SITE, password=MODERATOR[1])
-        secret = cli(service, "site", "webhook", SITE, f"{wordpress.base}/wp-json/moderation/v1/webhook",
-                     password=MODERATOR[1])
-        cli(service, "user", "add", MODERATOR[0], "--role", "moderator", password=MODERATOR[1])
+        key = cli(service, "site", "add", SITE)
+        secret = cli(service, "site", "webhook", SITE, f"{wordpress.base}/wp-json/moderation/v1/webhook")
+        cli(service, "user", "add", MODERATOR[0], "--role", "moderator")
         engine = create_engine(service_database)
         with engine.begin() as conn:  # every reader of the tests writes from 127.0.0.1: no flood wait
             conn.execute(text("UPDATE site SET flood_seconds = 0 WHERE name = :name"), {"name": SITE})
