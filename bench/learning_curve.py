@@ -49,17 +49,19 @@ from sklearn.metrics import roc_auc_score
 from moderation.scoring import adapt, load_active, train_version
 from moderation.scoring.data import Example, read_csv, split_of
 from moderation.scoring.evaluate import IN_DOMAIN_LABELS, UNLABELLED_FILE, caught_at_held
+from moderation.scoring.train import NEWS_TRAIN_LABELS
 from moderation.services import budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILES = ("spam.csv", "toxicity.csv", UNLABELLED_FILE)
 MODEL_KEYS = ("toxicity_hold", "spam_hold", "spam")  # the thresholds budget.solve shifts and bounds by
 SEED = 7
+LABEL_FILES = (IN_DOMAIN_LABELS, NEWS_TRAIN_LABELS)  # the hand-labelled news comments (evaluation, training)
 
 def cache_key(data_dir: Path, source: str) -> str:
     """A digest of everything the base model depends on: the source left out, the data, the labels, the code."""
     digest = hashlib.sha256(source.encode())
-    paths = [data_dir / name for name in DATA_FILES] + [ROOT / "models" / IN_DOMAIN_LABELS]
+    paths = [data_dir / name for name in DATA_FILES] + [ROOT / "models" / name for name in LABEL_FILES]
     for path in paths + sorted((ROOT / "moderation" / "scoring").glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
@@ -90,9 +92,10 @@ def base_model(data_dir: Path, source: str, cache: Path, retrain: bool):
         with tempfile.TemporaryDirectory(prefix="bench-learning-curve-") as scratch:
             data, models = Path(scratch) / "data", Path(scratch) / "models"
             write_data_without(data_dir, source, data)
-            # train_version chooses toxicity_hold on the hand-labelled news comments it finds in models_dir.
-            (models / IN_DOMAIN_LABELS).parent.mkdir(parents=True)
-            shutil.copy(ROOT / "models" / IN_DOMAIN_LABELS, models / IN_DOMAIN_LABELS)
+            # train_version trains on, and chooses toxicity_hold on, the hand-labelled news comments it finds there.
+            for name in LABEL_FILES:
+                (models / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / "models" / name, models / name)
             train_version(data, models, activate=True, log=lambda msg: print(f"  {msg}"))
             cache.mkdir(parents=True, exist_ok=True)
             shutil.move(str(models), target)  # only a finished training lands in the cache

@@ -27,10 +27,11 @@ HELD_OUT = ("ru_2ch_pikabu", "ru_detox_2022")
 TARGET_AUC = 0.90
 
 
-def training_rows(parts: dict, excluded: str | None) -> tuple[list[Example], list[Example]]:
-    """Train rows (plus debias sentences) and calibration rows without `excluded`, as train_version picks them."""
+def training_rows(parts: dict, excluded: str | None, news: list[Example]) -> tuple[list[Example], list[Example]]:
+    """Train rows (plus debias sentences and the hand-labelled news comments `news`) and calibration rows
+    without `excluded`, as train_version picks them."""
     rows = [ex for ex in parts["train"] if ex.source != excluded]
-    rows += train.debias_examples("toxicity")
+    rows += train.debias_examples("toxicity") + news
     dev = [ex for ex in parts["dev"] if ex.source != excluded]
     return rows, train.calibration_rows("toxicity", dev) or dev
 
@@ -83,15 +84,17 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip the in-domain reference rows")
     args = parser.parse_args()
     print("Leave one source out: both models train on the train split of the other toxicity sources + debias "
-          "sentences, ours calibrates on their dev split, both score the held-out source's test split.")
+          "sentences + hand-labelled news comments, ours calibrates on their dev split, both score the held-out "
+          "source's test split.")
     started = time.perf_counter()
     parts = load_corpus(args.data).toxicity
+    news = train.news_training_rows(args.data, ROOT / "models")
     sources = sorted({ex.source for ex in parts["train"]})
     print(f"toxicity sources: {', '.join(sources)}; target ROC-AUC >= {TARGET_AUC} on unseen sources")
     settings = train.CLASSIFIER_SETTINGS["toxicity"]
     results = []
     for held in HELD_OUT:
-        rows, calibration = training_rows(parts, held)
+        rows, calibration = training_rows(parts, held, news)
         test = [ex for ex in parts["test"] if ex.source == held]
         if held == settings["default_domain"]:
             print(f"note: default domain {held} is held out; its head learns from the debias sentences only "
@@ -100,7 +103,7 @@ def main() -> None:
         print(f"held out {held}: train {len(rows)} rows, calibration {len(calibration)} dev rows ({', '.join(cal_sources)})")
         results.append((f"unseen {held}", evaluate(rows, calibration, test)))
     if not args.no_reference:
-        rows, calibration = training_rows(parts, None)
+        rows, calibration = training_rows(parts, None, news)
         fit_started = time.perf_counter()
         # One fit on every source serves both test splits.
         shared = {"ours": fit_ours(rows, calibration), "base": fit_baseline(rows)}

@@ -12,6 +12,7 @@ from moderation.scoring.data import Example, split_of
 from moderation.scoring.evaluate import (ORDINARY_RU, SPAM_RU, LabelJoinError, binary_metrics, caught_at_held,
                                          evaluate, evaluate_bundle, format_report, grouped_metrics, spam_summary)
 
+from ..conftest import unavailable
 from .test_scoring_registry import models_dir  # noqa: F401  (fixture)
 
 
@@ -276,3 +277,36 @@ def test_evaluate_with_the_shipped_model(stub_data):
     assert dom["held_ordinary"] == np.mean([d != "approved" for t, d in zip(texts, decisions) if t != toxic])
     assert results["in_domain"]["spam"]["spam"]["positives"] == 1
     assert "spam labels:" in format_report(results)
+
+
+def test_news_training_rows_join_by_sha1_and_never_overlap_the_evaluation_set(stub_data, tmp_path_factory):
+    from moderation.scoring.evaluate import IN_DOMAIN_LABELS
+    from moderation.scoring.train import NEWS_TRAIN_LABELS, news_training_rows
+    data_dir, labels, _ = stub_data
+    models = tmp_path_factory.mktemp("models")
+    assert news_training_rows(data_dir, models) == []  # no label file: nothing to add
+    (models / IN_DOMAIN_LABELS).parent.mkdir()
+    (models / IN_DOMAIN_LABELS).write_bytes(labels.read_bytes())  # evaluation rows 0-5
+    (models / NEWS_TRAIN_LABELS).parent.mkdir()
+    header = ["row", "sha1", "lang", "toxic", "uncertain", "note"]
+    write_csv(models / NEWS_TRAIN_LABELS, header,
+              [[6, sha1("n6 ad"), "ru", 0, 0, ""], [7, sha1("n7 fine"), "ru", 1, 1, "hm"],
+               [8, sha1("n8 emoji"), "other", 1, 0, ""]])
+    rows = news_training_rows(data_dir, models)  # the uncertain row 7 is left out
+    assert [(ex.text, ex.label, ex.source, ex.lang) for ex in rows] == [
+        ("n6 ad", 0, "news_labelled", "ru"), ("n8 emoji", 1, "news_labelled", "other")]
+    write_csv(models / NEWS_TRAIN_LABELS, header, [[5, sha1("n5 fine"), "kk", 0, 0, ""]])
+    with pytest.raises(ValueError, match=r"share 1 row\(s\), e.g. \[5\]"):
+        news_training_rows(data_dir, models)
+    write_csv(models / NEWS_TRAIN_LABELS, header, [[6, sha1("n6 edited"), "ru", 0, 0, ""]])
+    with pytest.raises(LabelJoinError, match="row 6 has sha1"):
+        news_training_rows(data_dir, models)
+
+
+def test_the_shipped_training_labels_match_the_data_and_stay_out_of_the_evaluation_set():
+    from moderation.scoring.train import news_training_rows
+    data_dir = ROOT.parent / "shared" / "data"
+    if not (data_dir / "unlabelled_comments.csv").exists():
+        unavailable("../shared/data is not beside the checkout")
+    rows = news_training_rows(data_dir, ROOT / "models")
+    assert len(rows) == 2677 - 376 and sum(ex.label for ex in rows) == 383 - 153  # the uncertain ones left out
