@@ -3,6 +3,8 @@
 The retrain runs here in-process (`retraining.run_job`); tests/tasks/test_site_learning.py runs it in a
 real worker and its beat.
 """
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -14,7 +16,8 @@ from tests.unit.test_adapt import site_decisions
 from tests.web.dashboard_support import page_token, signed_in_client
 from tests.web.test_retraining import decide, models_dir, retrain_app  # noqa: F401  (fixtures)
 
-OLD_BASE = "v20261201-203037"  # the previous shipped version, kept for rollback: another base
+# The previous shipped version, kept for rollback (the last line of models/HISTORY): another base.
+OLD_BASE = (Path(__file__).resolve().parents[2] / "models" / "HISTORY").read_text(encoding="utf-8").split()[-1]
 
 
 def metrics(active, new, warnings=()):
