@@ -31,6 +31,8 @@ bench: install
 	$(BIN)/python bench/budget_replay.py
 	$(BIN)/python bench/learning_curve.py
 	$(BIN)/python bench/compat_latency.py
+	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
+	$(BIN)/python bench/intake.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .
