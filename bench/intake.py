@@ -19,6 +19,7 @@ server), timing them, then as many again under cProfile, and prints the mean cos
 goes: the share of each part of the intake path and the calls that take the most time, cumulative.
 """
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -141,19 +142,32 @@ def stop(process):
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def bench_service(database, seconds, connections, scratch):
-    """This service's intake on a scratch database: {figures}."""
+@contextlib.contextmanager
+def service_settings(database, scratch):
+    """The service's MODERATION_* settings on a scratch database and queue, both removed afterwards."""
     pg_name = None
     if database == "postgresql":
         pg_name = f"moderation_bench_{uuid.uuid4().hex[:8]}"
         subprocess.run(PG_ADMIN + [f'CREATE DATABASE "{pg_name}"'], check=True)
         url = f"postgresql://postgres@127.0.0.1:5432/{pg_name}"
     else:
-        url = f"sqlite:///{scratch / 'intake.db'}"
+        url = f"sqlite:///{scratch / f'{uuid.uuid4().hex[:8]}.db'}"
     queue = f"bench-intake-{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "MODERATION_DATABASE_URL": url, "MODERATION_REDIS_URL": REDIS_URL, "MODERATION_QUEUE": queue,
-           "MODERATION_SECRET_KEY": "bench", "MODERATION_API_KEY_LIMIT": "1000000 per second"}
     try:
+        yield {"MODERATION_DATABASE_URL": url, "MODERATION_REDIS_URL": REDIS_URL, "MODERATION_QUEUE": queue,
+               "MODERATION_SECRET_KEY": "bench", "MODERATION_API_KEY_LIMIT": "1000000 per second"}
+    finally:
+        subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])",
+                        REDIS_URL, queue], check=False)
+        if pg_name:
+            subprocess.run(PG_ADMIN + [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=False)
+
+
+def bench_service(database, seconds, connections, scratch):
+    """This service's intake on a scratch database: {figures}."""
+    with service_settings(database, scratch) as settings:
+        env = {**os.environ, **settings}
+
         def cli(*args):
             done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, check=True)
@@ -172,11 +186,6 @@ def bench_service(database, seconds, connections, scratch):
                         body, seconds, connections, scratch)
         finally:
             stop(process)
-    finally:
-        subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])",
-                        REDIS_URL, queue], check=False)
-        if pg_name:
-            subprocess.run(PG_ADMIN + [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=False)
 
 
 def bench_bare_flask(seconds, connections, scratch):
@@ -238,21 +247,12 @@ def profile(database, requests, scratch):
     import cProfile
     import pstats
 
-    pg_name = None
-    if database == "postgresql":
-        pg_name = f"moderation_bench_{uuid.uuid4().hex[:8]}"
-        subprocess.run(PG_ADMIN + [f'CREATE DATABASE "{pg_name}"'], check=True)
-        url = f"postgresql://postgres@127.0.0.1:5432/{pg_name}"
-    else:
-        url = f"sqlite:///{scratch / 'profile.db'}"
-    queue = f"bench-intake-{uuid.uuid4().hex[:6]}"
-    os.environ.update(MODERATION_DATABASE_URL=url, MODERATION_REDIS_URL=REDIS_URL, MODERATION_QUEUE=queue,
-                      MODERATION_SECRET_KEY="bench", MODERATION_API_KEY_LIMIT="1000000 per second")
-    from moderation import create_app
-    from moderation.db import db
-    from moderation.services import sites
-    app = create_app()
-    try:
+    with service_settings(database, scratch) as settings:
+        os.environ.update(settings)
+        from moderation import create_app
+        from moderation.db import db
+        from moderation.services import sites
+        app = create_app()
         with app.app_context():
             from flask_migrate import upgrade
             upgrade()
@@ -288,14 +288,8 @@ def profile(database, requests, scratch):
             print(f"  {part:32} {spent:6.2f} ms  {spent / total:5.1%}")
         print("the 15 calls that take the most time, cumulative:")
         stats.sort_stats("cumulative").print_stats(r"(moderation|flask_limiter|wtforms|sqlalchemy|kombu|celery)", 15)
-    finally:
-        subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])",
-                        REDIS_URL, queue], check=False)
-        if pg_name:
-            from moderation.db import db
-            with app.app_context():
-                db.engine.dispose()
-            subprocess.run(PG_ADMIN + [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=False)
+        with app.app_context():
+            db.engine.dispose()  # before the scratch database is dropped
 
 
 def main():
