@@ -50,6 +50,8 @@ DEFAULTS = {
     # A trusted author's comment is approved unless a score reaches this: well above toxicity_hold (0.83 since
     # v20261203-042439, which holds 5% of ordinary news comments), so trust still covers a mildly rude remark.
     "TRUSTED_MAX_SCORE": 0.97,
+    # Seconds a web process trusts the site it found for a key; a rotated key goes on working elsewhere this long.
+    "SITE_CACHE_SECONDS": 10.0,
     "API_KEY_LIMIT": "200 per second",  # comments a site key may post; far above any real site
     "API_AUTHOR_LIMIT": "60 per minute",  # comments per reader's IP (author_ip), flood aside
     "API_REPORTER_LIMIT": "20 per minute",  # complaints per reader (reporter), counted by its keyed hash

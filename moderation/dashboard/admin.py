@@ -87,7 +87,9 @@ def admin_site_add():
 @bp.post("/admin/sites/<int(max=2147483647):site_id>/rotate")
 @admin_required
 def admin_site_rotate(site_id):
-    """Replace a site's API key; the old key stops working at once. The new key is shown once."""
+    """Replace a site's API key; the old key stops working within MODERATION_SITE_CACHE_SECONDS (at once in this
+    process, within that time in the other web workers, which keep the site they found for a key that long). The
+    new key is shown once."""
     check_csrf()
     site = _site_or_404(site_id)
     old_prefix = site.key_prefix

@@ -3,9 +3,12 @@ import functools
 import hashlib
 import math
 import secrets
+import time
 import zoneinfo
 
-from sqlalchemy import case, func, select
+from flask import current_app
+from sqlalchemy import case, event, func, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from moderation.db import db
 from moderation.models import HELD, Comment, Site
@@ -34,11 +37,51 @@ def create_site(name):
     return site, key
 
 
+# Sites found by their keys, per database and key hash: (expiry on the monotonic clock, detached copy). Every
+# request of a site names its key, so intake would otherwise read the site's row each time. A change to a site
+# made in this process empties it at once; other processes (web workers) see a change, a rotated key among
+# them, within SITE_CACHE_SECONDS.
+_by_key = {}
+
+
 def authenticate(key):
     """Return the site that owns this key, or None."""
     if not key or len(key) > 200:
         return None
-    return db.session.scalar(select(Site).where(Site.key_hash == hash_key(key)))
+    cache_key = (current_app.config["SQLALCHEMY_DATABASE_URI"], hash_key(key))
+    cached = _by_key.get(cache_key)
+    if cached is not None and cached[0] > time.monotonic():
+        return db.session.merge(cached[1], load=False)  # attached to this session without a query
+    site = db.session.scalar(select(Site).where(Site.key_hash == cache_key[1]))
+    lifetime = current_app.config["SITE_CACHE_SECONDS"]
+    if site is not None and lifetime > 0:
+        _by_key[cache_key] = (time.monotonic() + lifetime, detached_copy(site))
+    return site
+
+
+def detached_copy(site):
+    """A copy of a site's loaded columns, belonging to no session, to merge into later sessions."""
+    columns = {column.key: getattr(site, column.key) for column in Site.__mapper__.column_attrs}
+    copy = Site(**columns)
+    make_transient_to_detached(copy)
+    return copy
+
+
+def forget_cached_sites():
+    """Drop every cached site: the next request of each site reads its row again."""
+    _by_key.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _site_changed(session, _context):
+    if any(isinstance(obj, Site) for obj in (*session.dirty, *session.deleted)):
+        forget_cached_sites()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _site_bulk_change(state):
+    if (state.is_update or state.is_delete) and state.bind_mapper is Site.__mapper__:
+        forget_cached_sites()
 
 
 def authenticate_host_label(label):
@@ -96,7 +139,8 @@ def add_site(name, zone_name):
 
 
 def rotate_key(site):
-    """Give the site a new API key at once (the old one stops working); return the new key."""
+    """Give the site a new API key; return it. The old key stops working at once in this process and within
+    SITE_CACHE_SECONDS in the others (see authenticate)."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     site.key_prefix, site.key_hash, site.key_host_hash = key[:10], hash_key(key), host_hash(key)
     db.session.commit()
