@@ -36,7 +36,14 @@ def _lower(value):
 
 
 @event.listens_for(Engine, "connect")
-def _unicode_lower_on_sqlite(dbapi_connection, _record):
-    """SQLite's own lower() folds ASCII only; searches must ignore the case of Cyrillic letters too."""
+def _prepare_sqlite(dbapi_connection, _record):
+    """SQLite's own lower() folds ASCII only; searches must ignore the case of Cyrillic letters too.
+
+    The write-ahead log lets readers go on while a web worker or the Celery worker writes, and makes a commit
+    one appended, synced page run instead of a journal written and deleted (synchronous stays FULL: a commit
+    survives a power cut). Writers still take turns, each waiting on the others (the engine's busy timeout)
+    rather than failing.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")

@@ -92,6 +92,8 @@ class Comment(db.Model):
         Index("ix_comment_site_created", "site_id", "created_at"),
         Index("ix_comment_created", "created_at"),  # statistics over every site
         Index("ix_comment_spot_check", "spot_check", "spot_verdict", "id"),  # spot checks waiting, and done
+        # One comment per author, article and text a site posts: the second is a duplicate (409), even at once.
+        Index("ix_comment_site_dedupe", "site_id", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +122,9 @@ class Comment(db.Model):
     lang: Mapped[str] = mapped_column(String(8), default="", server_default="")  # guessed: ru, kk, en
     fingerprint: Mapped[Optional[str]] = mapped_column(String(256))  # MinHash, to find campaigns
     campaign_id: Mapped[Optional[int]] = mapped_column(index=True)  # the first comment of its campaign
+    # SHA-256 of article, author and text (intake.dedupe_key) for comments a site posts; None for those the
+    # drop-in APIs store, whose clients may send a text twice.
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(64))
     # In shadow mode every comment is held; this keeps what the filter would have decided.
     filter_status: Mapped[Optional[str]] = mapped_column(String(16))
     reject_reason: Mapped[Optional[str]] = mapped_column(String(40))

@@ -53,18 +53,16 @@ def create_comment():
     form, error = read_form()
     if error is not None:
         return error
-    fields = form.cleaned()
-    duplicate = intake.duplicate_of(g.site, fields)
-    if duplicate is not None:
+    taken = intake.take(g.site, form.cleaned())
+    if taken.duplicate_of is not None:
         # With the id of the comment already taken: a retry whose first answer was lost needs it.
         return error_response(409, _("Duplicate comment detected; it looks as though you have already said that!"),
-                              id=duplicate)
-    wait = intake.flood_wait(g.site, fields)
-    if wait:
+                              id=taken.duplicate_of)
+    if taken.wait:
         response = error_response(429, _("You are posting comments too quickly. Slow down."))
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(taken.wait)
         return response
-    comment_id = intake.accept_comment(g.site, fields)
+    comment_id = taken.comment_id
     response = jsonify({"id": comment_id, "status": PENDING})
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/comments/{comment_id}"

@@ -1,54 +1,90 @@
 """Taking in a comment: store it first, then hand its id to the broker."""
+import functools
+import hashlib
+import json
 import math
+from collections import namedtuple
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, null, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from moderation import broker, heartbeat
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, PENDING, Comment
 
-SCORE_TASK = "moderation.score_comment"
+# What became of a comment posted to intake: stored with its id; or refused as a duplicate of the comment with
+# that id; or refused for flood, the author having to wait that many seconds.
+Taken = namedtuple("Taken", "comment_id duplicate_of wait")
 
 
-def accept_comment(site, fields):
-    """Commit a validated comment as pending, then queue it; return its id. The commit alone makes it safe."""
-    comment = Comment(site=site, status=PENDING, **fields)
-    db.session.add(comment)
-    db.session.flush()
-    comment_id = comment.id  # read before the commit expires the object, saving a SELECT per comment
-    db.session.commit()
-    broker.enqueue(current_app, SCORE_TASK, comment_id)
-    return comment_id
+def take(site, fields):
+    """Store a validated comment as pending unless it repeats one or comes too soon after the author's last, and
+    queue it once stored. Two statements on a connection of their own, each its own transaction: the insert has
+    committed when it returns, before the comment is queued."""
+    key = dedupe_key(fields)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        duplicate_of, wait = precheck(connection, site, fields, key)
+        if duplicate_of is not None or wait:
+            return Taken(None, duplicate_of, wait)
+        comment_id = insert_comment(connection, site, fields, key)
+        if comment_id is None:  # the same comment, sent at the same moment, was stored first
+            return Taken(None, precheck(connection, site, fields, key)[0], 0)
+    broker.enqueue_score(current_app, comment_id)
+    return Taken(comment_id, None, 0)
 
 
-def duplicate_of(site, fields):
-    """The id of the comment with which the same author already sent this text to this article, or None.
+def dedupe_key(fields):
+    """SHA-256 of what makes a comment a duplicate: its article, its author (the e-mail, else name and address)
+    and its text. WordPress calls the same author's same text on the same post a duplicate."""
+    author = ["email", fields["email"]] if fields.get("email") else ["name", fields["name"], fields.get("author_ip")]
+    identity = json.dumps([fields.get("article_id") or None, *author, fields["text"]], ensure_ascii=False)
+    return hashlib.sha256(identity.encode()).hexdigest()
 
-    WordPress checks this before flood; its plugin, retrying a comment whose first answer was lost, learns the id.
+
+def precheck(connection, site, fields, key):
+    """(the id of the comment this one duplicates or None, seconds the author must still wait or 0): one query.
+
+    WordPress checks duplicates before flood; its plugin, retrying a comment whose first answer was lost,
+    learns the id from the 409.
     """
-    author = (Comment.email == fields["email"]) if fields.get("email") else and_(
-        Comment.name == fields["name"],
-        Comment.author_ip == fields["author_ip"] if fields.get("author_ip") else Comment.author_ip.is_(None))
-    article = (Comment.article_id == fields["article_id"]) if fields.get("article_id") else Comment.article_id.is_(None)
-    query = select(Comment.id).where(Comment.site_id == site.id, article, author, Comment.text == fields["text"])
-    return db.session.scalar(query.order_by(Comment.id).limit(1))
+    flood = site.flood_seconds > 0
+    by_address, by_email = flood and bool(fields.get("author_ip")), flood and bool(fields.get("email"))
+    now = utcnow()
+    duplicate_id, last_at = connection.execute(precheck_statement(by_address, by_email), {
+        "site_id": site.id, "key": key, "author_ip": fields.get("author_ip"), "email": fields.get("email"),
+        "since": now - timedelta(seconds=site.flood_seconds)}).one()
+    wait = max(1, math.ceil(site.flood_seconds - (now - last_at).total_seconds())) if last_at else 0
+    return duplicate_id, wait
 
 
-def flood_wait(site, fields):
-    """Seconds the author must still wait when their last comment came less than the site's flood interval ago."""
-    if site.flood_seconds <= 0 or not (fields.get("author_ip") or fields.get("email")):
-        return 0
-    same_author = [Comment.author_ip == fields["author_ip"]] if fields.get("author_ip") else []
-    if fields.get("email"):
-        same_author.append(Comment.email == fields["email"])
-    since = utcnow() - timedelta(seconds=site.flood_seconds)
-    last = db.session.scalar(select(func.max(Comment.created_at))
-                             .where(Comment.site_id == site.id, or_(*same_author), Comment.created_at > since))
-    if last is None:
-        return 0
-    return max(1, math.ceil(site.flood_seconds - (utcnow() - last).total_seconds()))
+@functools.cache
+def precheck_statement(by_address, by_email):
+    """The query of precheck, built once for each way flood is checked (by the author's address, e-mail, both)."""
+    site_id = bindparam("site_id")
+    duplicate = select(Comment.id).where(Comment.site_id == site_id, Comment.dedupe_key == bindparam("key"))
+    same_author = ([Comment.author_ip == bindparam("author_ip")] if by_address else []) + (
+        [Comment.email == bindparam("email")] if by_email else [])
+    last = (select(func.max(Comment.created_at))
+            .where(Comment.site_id == site_id, or_(*same_author), Comment.created_at > bindparam("since"))
+            .scalar_subquery() if same_author else null())
+    return select(duplicate.scalar_subquery(), last)
+
+
+def insert_comment(connection, site, fields, key):
+    """Insert a comment as pending; return its id, or None when one with the same duplicate key is there (stored
+    at the same moment, the unique index decides)."""
+    return connection.scalar(insert_statement(connection.dialect.name),
+                             {"site_id": site.id, "status": PENDING, "dedupe_key": key, **fields})
+
+
+@functools.cache
+def insert_statement(dialect):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once (PostgreSQL and SQLite both have it)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return (insert(Comment.__table__).on_conflict_do_nothing(index_elements=["site_id", "dedupe_key"])
+            .returning(Comment.__table__.c.id))
 
 
 def get_comment(site, comment_id):
@@ -83,7 +119,7 @@ def requeue_stale(max_age, batch=500):
     stale = db.session.scalars(query).all()
     sent = 0
     for comment in stale:
-        if not broker.enqueue(current_app, SCORE_TASK, comment.id):
+        if not broker.enqueue_score(current_app, comment.id):
             break  # the broker is down again; the next sweep will try
         comment.queued_at = utcnow()
         sent += 1

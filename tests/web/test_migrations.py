@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 
 from moderation import create_app
 from moderation.db import db
+from moderation.services import intake
 
 
 def test_upgrade_from_the_first_release_backfills_reasons_language_and_risk(tmp_path, redis_url):
@@ -84,3 +85,29 @@ def test_learning_revision_leaves_existing_sites_off_and_new_ones_on_and_goes_do
         db.engine.dispose()
     assert [tuple(r) for r in learning] == [("old", 0, 1, None), ("new", 200, 1, None)]
     assert "auto_retrain_after" not in columns and "spot_check_percent" in columns
+
+
+def test_dedupe_revision_keys_the_oldest_of_each_duplicate_and_goes_down_and_up_again(tmp_path, redis_url):
+    """Stored comments get the duplicate key intake would give them; of two identical ones only the oldest does,
+    as the unique index allows one, and a later identical post is a 409 with that oldest id."""
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "REDIS_URL": redis_url,
+                      "SECRET_KEY": "test"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="e4a7c2d9b1f3")
+        db.session.execute(text("INSERT INTO site (name, key_prefix, key_hash, created_at) "
+                                "VALUES ('s', 'mk_', 'h', '2026-01-01')"))
+        for name, body in (("a", "Согласен"), ("a", "Согласен"), ("b", "Согласен")):
+            db.session.execute(text(
+                "INSERT INTO comment (site_id, name, text, article_id, status, reasons, created_at, queued_at) "
+                "VALUES (1, :name, :body, 'news-1', 'approved', '[]', '2026-01-01', '2026-01-01')"),
+                {"name": name, "body": body})
+        db.session.commit()
+        upgrade(directory=directory)
+        keys = db.session.execute(text("SELECT dedupe_key FROM comment ORDER BY id")).scalars().all()
+        expected = [intake.dedupe_key({"name": name, "text": "Согласен", "article_id": "news-1"}) for name in "ab"]
+        assert keys == [expected[0], None, expected[1]]
+        downgrade(directory=directory, revision="e4a7c2d9b1f3")
+        assert "dedupe_key" not in {c["name"] for c in inspect(db.engine).get_columns("comment")}
+        upgrade(directory=directory)
+        db.engine.dispose()
