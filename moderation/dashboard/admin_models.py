@@ -148,7 +148,7 @@ def admin_model_retrain():
     return redirect(url_for("dashboard.admin_models", _anchor="retrain"))
 
 
-@bp.get("/admin/models/jobs/<int:job_id>")
+@bp.get("/admin/models/jobs/<int(max=2147483647):job_id>")
 @admin_required
 def admin_model_job(job_id):
     """A retrain job's status and progress as JSON, for the page's script."""
