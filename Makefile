@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/compat_latency.py
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/decision_latency.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o moderation/translations/messages.pot .

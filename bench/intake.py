@@ -4,7 +4,8 @@ Usage: python bench/intake.py [--database postgresql|sqlite|both] [--seconds 10]
        python bench/intake.py --profile [--database postgresql|sqlite] [--requests 2000]
 
 Each server runs under gunicorn with 2 sync workers on this machine, alone, and `wrk -t2 -c16 -d10s` posts a
-different comment with every request (a wrk Lua script numbers them), so no answer is a duplicate's 409:
+different comment with every request, from a different reader's address (a wrk Lua script numbers them), as
+the WordPress plugin sends a comment, so no answer is a duplicate's 409 or a flood's 429:
 - this service's web process (no worker runs: the queue fills a scratch Redis queue, deleted afterwards), on a
   scratch PostgreSQL database or SQLite file, with the per-site rate limit raised out of the way;
 - the floor: a bare Flask app that parses the JSON body and answers 202;
@@ -20,8 +21,10 @@ goes: the share of each part of the intake path and the calls that take the most
 """
 import argparse
 import contextlib
+import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -74,10 +77,18 @@ function init(args)
 end
 request = function()
   counter = counter + 1
-  local body = string.format(BODY, thread_id .. "-" .. counter)
+  -- a different reader's address too, so that neither flood control nor the per-reader limit answers
+  local address = string.format("10.%d.%d.%d", tonumber(thread_id) % 256, math.floor(counter / 256) % 256,
+                                counter % 256)
+  local body = string.format(BODY, thread_id .. "-" .. counter, address)
   return wrk.format("POST", PATH, HEADERS, body)
 end
 '''
+
+# What the WordPress plugin sends of a comment, as the two %s: a number for the text, and the reader's address.
+SERVICE_BODY = ('{"name": "Читатель", "text": "Комментарий к новости номер %s", "author_ip": "%s", '
+                '"article_id": "news-1", "article_url": "https://news.example.kz/2026/12/news-1/", '
+                '"article_title": "Новость дня", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}')
 
 
 def free_port():
@@ -138,8 +149,11 @@ def stop(process):
     try:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # already gone
 
 
 @contextlib.contextmanager
@@ -157,13 +171,13 @@ def service_settings(database, scratch):
         yield {"MODERATION_DATABASE_URL": url, "MODERATION_REDIS_URL": REDIS_URL, "MODERATION_QUEUE": queue,
                "MODERATION_SECRET_KEY": "bench", "MODERATION_API_KEY_LIMIT": "1000000 per second"}
     finally:
-        subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])",
-                        REDIS_URL, queue], check=False)
+        forget = "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])"
+        subprocess.run([sys.executable, "-c", forget, REDIS_URL, queue], check=False)
         if pg_name:
             subprocess.run(PG_ADMIN + [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'], check=False)
 
 
-def bench_service(database, seconds, connections, scratch):
+def bench_service(database, seconds, connections, scratch, options=()):
     """This service's intake on a scratch database: {figures}."""
     with service_settings(database, scratch) as settings:
         env = {**os.environ, **settings}
@@ -177,10 +191,10 @@ def bench_service(database, seconds, connections, scratch):
         key = cli("site", "add", "bench.example.kz")
         port = free_port()
         process, log = gunicorn(["-c", "python:moderation.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-                                 "moderation:create_app()"], env, scratch, f"service-{database}")
+                                 *options, "moderation:create_app()"], env, scratch, f"service-{database}")
         try:
             wait_for(port, "/healthz", process, log)
-            body = '{"name": "Читатель", "article_id": "news-1", "text": "Комментарий к новости номер %s"}'
+            body = SERVICE_BODY
             return load(port, "/api/v1/comments", {"Authorization": f"Bearer {key}",
                                                    "Content-Type": "application/json"},
                         body, seconds, connections, scratch)
@@ -235,10 +249,10 @@ PARTS = {  # the intake path's parts, by the function that does each (cumulative
     "site key lookup": ("moderation/services/sites.py", "authenticate"),
     "rate limits": ("flask_limiter/_extension.py", "__evaluate_limits"),
     "form parsing and validation": ("moderation/api/comments.py", "read_form"),
-    "duplicate check": ("moderation/services/intake.py", "duplicate_of"),
-    "flood check": ("moderation/services/intake.py", "flood_wait"),
-    "insert and commit": ("moderation/services/intake.py", "accept_comment"),
-    "  of which the queue message": ("moderation/broker.py", "enqueue"),
+    "storing and queueing": ("moderation/services/intake.py", "take"),
+    "  the duplicate and flood query": ("moderation/services/intake.py", "precheck"),
+    "  the insert (it commits itself)": ("moderation/services/intake.py", "insert_comment"),
+    "  the queue message": ("moderation/broker.py", "enqueue"),
 }
 
 
@@ -262,7 +276,7 @@ def profile(database, requests, scratch):
         headers = {"Authorization": f"Bearer {key}"}
 
         def post(n):
-            body = {"name": "Читатель", "article_id": "news-1", "text": f"Комментарий к новости номер {n}"}
+            body = json.loads(SERVICE_BODY % (n, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"))
             response = client.post("/api/v1/comments", json=body, headers=headers)
             assert response.status_code == 202, response.get_data(as_text=True)
 
@@ -299,6 +313,9 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile", action="store_true", help="profile intake in this process instead")
     parser.add_argument("--requests", type=int, default=2000, help="comments posted with --profile")
+    parser.add_argument("--service-options", default="", help="more gunicorn options for this service, to compare "
+                        "configurations, e.g. '--workers 4' or '--threads 4' (the last of an option wins)")
+    parser.add_argument("--no-peers", action="store_true", help="this service alone, without Flask and Isso")
     args = parser.parse_args()
     if args.profile:
         profile("postgresql" if args.database == "both" else args.database, args.requests,
@@ -312,13 +329,17 @@ def main():
           f"wrk -t2 -c{args.connections} -d{args.seconds:g}s, one server at a time")
     results = {}
     for database in databases:
-        results[f"this service, {database}"] = bench_service(database, args.seconds, args.connections, scratch)
-    results["bare Flask endpoint"] = bench_bare_flask(args.seconds, args.connections, scratch)
-    results["Isso (SQLite)"] = bench_isso(args.seconds, args.connections, scratch)
+        results[f"this service, {database}"] = bench_service(database, args.seconds, args.connections, scratch,
+                                                             shlex.split(args.service_options))
+    if not args.no_peers:
+        results["bare Flask endpoint"] = bench_bare_flask(args.seconds, args.connections, scratch)
+        results["Isso (SQLite)"] = bench_isso(args.seconds, args.connections, scratch)
     print(f"{'server':32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>9} {'non-2xx':>8}")
     for name, r in results.items():
         errors = f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
         print(f"{name:32} {r['rps']:8.0f} {r['p50']:7.1f} {r['p99']:7.1f} {r['requests']:9d} {r['non2xx']:8d}{errors}")
+    if args.no_peers:
+        return
     flask, isso = results["bare Flask endpoint"]["rps"], results["Isso (SQLite)"]["rps"]
     for database in databases:
         rps = results[f"this service, {database}"]["rps"]
