@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false, true
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.db import db, utcnow
@@ -145,6 +145,20 @@ class Comment(db.Model):
 
     def __repr__(self):
         return f"<Comment {self.id} {self.status}>"
+
+
+class FingerprintSlot(db.Model):
+    """One position of a decided comment's MinHash fingerprint (scoring/fingerprint.slots), indexed so that the
+    campaign check finds the site's recent comments sharing enough of them without reading every fingerprint."""
+
+    __tablename__ = "fingerprint_slot"
+    __table_args__ = (Index("ix_fingerprint_slot_lookup", "site_id", "slot", "decided_at"),)
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    site_id: Mapped[int]
+    # When the comment was decided, never before it was created: a window on it holds the window on creation.
+    decided_at: Mapped[datetime]
 
 
 class Complaint(db.Model):

@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 
 from moderation import create_app
 from moderation.db import db
-from moderation.models import (ApiToken, AuditEvent, Ban, Comment, Complaint, Label, Reason, RetrainJob, Setting,
-                               Site, User, UserSession, WebhookDelivery, WordEntry)
+from moderation.models import (ApiToken, AuditEvent, Ban, Comment, Complaint, FingerprintSlot, Label, Reason,
+                               RetrainJob, Setting, Site, User, UserSession, WebhookDelivery, WordEntry)
 from moderation.services import sites
 from tests.support import RedisServer
 
@@ -116,8 +116,8 @@ def make_app(database_url, redis_url):
     yield factory
     for app in apps:
         with app.app_context():
-            for table in (AuditEvent, Label, Complaint, WebhookDelivery, Ban, Setting, WordEntry, RetrainJob, Comment,
-                          ApiToken, UserSession, Site, User):
+            for table in (AuditEvent, Label, Complaint, WebhookDelivery, Ban, Setting, WordEntry, RetrainJob,
+                          FingerprintSlot, Comment, ApiToken, UserSession, Site, User):
                 db.session.execute(delete(table))
             db.session.execute(delete(Reason).where(Reason.builtin.is_(False)))
             db.session.execute(update(Reason).values(active=True))

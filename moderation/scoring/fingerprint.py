@@ -6,6 +6,7 @@ share (Jaccard similarity) from 32 numbers, whatever names, case or look-alike l
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from .normalise import normalise
 PERMUTATIONS = 32
 MIN_WORDS = 6  # shorter texts («Спасибо!», «Согласен») repeat innocently; never fingerprint them
 SIMILAR = 0.4  # estimated Jaccard similarity from which two texts count as one message
+# Two signatures are SIMILAR when they agree in at least this many of their positions.
+MIN_SHARED = math.ceil(SIMILAR * PERMUTATIONS - 1e-9)
 _PRIME = (1 << 61) - 1
 _MAX = (1 << 32) - 1
 # Fixed "random" permutations, so signatures stay comparable across processes and releases.
@@ -43,6 +46,14 @@ def similarity(a: str | None, b: str | None) -> float:
         return 0.0
     same = sum(a[i:i + 8] == b[i:i + 8] for i in range(0, len(a), 8))
     return same / (len(a) // 8)
+
+
+def slots(signature_: str | None) -> list[int]:
+    """The signature's positions as numbers unique to (position, value): two signatures share as many slots as
+    they agree in positions, so an index of slots finds the SIMILAR ones without reading every signature."""
+    if not signature_ or len(signature_) != PERMUTATIONS * 8:
+        return []
+    return [(i << 32) | int(signature_[i * 8:i * 8 + 8], 16) for i in range(PERMUTATIONS)]
 
 
 def similarities(signature_: str, others: list[str]) -> np.ndarray:

@@ -56,6 +56,8 @@ def _store_if_pending(comment_id, target=None, **values):
     result = status.change(status.Ref(comment_id, site_id, article_id, webhook_url is not None), to, status.FILTER,
                            via="worker", expected=PENDING, values=values,
                            detail={"reasons": [r["code"] for r in reasons]})
+    if result.changed:
+        rules.index_fingerprint(comment_id, site_id, values.get("fingerprint"), values["decided_at"])
     db.session.commit()
     if not result.changed:
         return False

@@ -6,17 +6,17 @@ combined with the models' decision after it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment
-from moderation.scoring.fingerprint import SIMILAR, similarities
+from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
+from moderation.scoring import fingerprint
 from moderation.scoring.normalise import URL_RE, URL_TOKEN
 from moderation.services import status, webhooks
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
-CAMPAIGN_SCAN = 5000  # recent comments compared against a new one, at most
+CAMPAIGN_SCAN = 5000  # earlier comments of one campaign held with a new one, at most
 CAMPAIGN_HOLD = "campaign_hold"  # the audit action of a campaign's earlier comment held
 
 
@@ -75,21 +75,35 @@ def author_history(comment, site_id):
 
 
 def campaign_members(comment, site_id, signature, config):
-    """Earlier comments on the site within the window that carry the same message, if enough authors sent it."""
-    if signature is None:
+    """Earlier comments on the site within the window that carry the same message, if enough authors sent it.
+
+    The fingerprints' slots find them from the index: the comments sharing at least MIN_SHARED slots with this
+    one are those whose fingerprints are SIMILAR.
+    """
+    slots = fingerprint.slots(signature)
+    if not slots:
         return []
     since = utcnow() - timedelta(hours=config["CAMPAIGN_HOURS"])
-    recent = db.session.execute(
-        select(Comment.id, Comment.fingerprint, Comment.name, Comment.campaign_id)
-        .where(Comment.site_id == site_id, Comment.created_at >= since, Comment.id != (comment.id or 0),
-               Comment.fingerprint.is_not(None))
+    shared = (select(FingerprintSlot.comment_id)
+              .where(FingerprintSlot.site_id == site_id, FingerprintSlot.slot.in_(slots),
+                     FingerprintSlot.decided_at >= since, FingerprintSlot.comment_id != (comment.id or 0))
+              .group_by(FingerprintSlot.comment_id).having(func.count() >= fingerprint.MIN_SHARED))
+    similar = db.session.execute(
+        select(Comment.id, Comment.name, Comment.campaign_id)
+        .where(Comment.id.in_(shared), Comment.created_at >= since)
         .order_by(Comment.id.desc()).limit(CAMPAIGN_SCAN)
     ).all()
-    scores = similarities(signature, [row.fingerprint for row in recent])
-    similar = [row for row, score in zip(recent, scores) if score >= SIMILAR]
     # Different names: one person repeating themselves is a duplicate or a flood, not a campaign.
     names = {(row.name or "").strip().lower() for row in similar} | {(comment.name or "").strip().lower()}
     return similar if len(names) >= config["CAMPAIGN_SIZE"] else []
+
+
+def index_fingerprint(comment_id, site_id, signature, decided_at):
+    """Index a decided comment's fingerprint for later campaign checks, in the caller's transaction."""
+    slots = fingerprint.slots(signature)
+    if slots:
+        db.session.execute(insert(FingerprintSlot), [
+            {"comment_id": comment_id, "slot": slot, "site_id": site_id, "decided_at": decided_at} for slot in slots])
 
 
 def gather(comment, site_id, signature, config):

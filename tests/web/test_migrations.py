@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 
 from moderation import create_app
 from moderation.db import db
+from moderation.scoring import fingerprint
 from moderation.services import intake
 
 
@@ -109,5 +110,33 @@ def test_dedupe_revision_keys_the_oldest_of_each_duplicate_and_goes_down_and_up_
         assert keys == [expected[0], None, expected[1]]
         downgrade(directory=directory, revision="e4a7c2d9b1f3")
         assert "dedupe_key" not in {c["name"] for c in inspect(db.engine).get_columns("comment")}
+        upgrade(directory=directory)
+        db.engine.dispose()
+
+
+def test_fingerprint_slots_revision_indexes_stored_fingerprints_and_goes_down_and_up_again(tmp_path, redis_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "REDIS_URL": redis_url,
+                      "SECRET_KEY": "test"})
+    directory = app.extensions["migrate"].directory
+    signature = fingerprint.signature("Купите дешёвые часы у нас на сайте прямо сейчас со скидкой")
+    with app.app_context():
+        upgrade(directory=directory, revision="f1c3a5e7b9d2")
+        db.session.execute(text("INSERT INTO site (name, key_prefix, key_hash, created_at) "
+                                "VALUES ('s', 'mk_', 'h', '2026-01-01')"))
+        for body, print_, decided in (("a", signature, "2026-01-02 10:00:00.000000"), ("b", None, "2026-01-02 10:00:00.000000"),
+                                      ("c", signature, None)):
+            db.session.execute(text(
+                "INSERT INTO comment (site_id, name, text, status, reasons, fingerprint, created_at, queued_at, "
+                "decided_at) VALUES (1, 'n', :body, 'approved', '[]', :print, '2026-01-01 09:00:00.000000', '2026-01-01', :decided)"),
+                {"body": body, "print": print_, "decided": decided})
+        db.session.commit()
+        upgrade(directory=directory)
+        rows = db.session.execute(text("SELECT comment_id, slot, site_id, decided_at FROM fingerprint_slot "
+                                       "ORDER BY comment_id, slot")).all()
+        assert [r.slot for r in rows] == sorted(fingerprint.slots(signature)) * 2
+        assert {(r.comment_id, r.site_id, str(r.decided_at)[:10]) for r in rows} == {
+            (1, 1, "2026-01-02"), (3, 1, "2026-01-01")}  # the creation time when the decision's is unknown
+        downgrade(directory=directory, revision="f1c3a5e7b9d2")
+        assert "fingerprint_slot" not in inspect(db.engine).get_table_names()
         upgrade(directory=directory)
         db.engine.dispose()
