@@ -31,6 +31,17 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def end_transaction_keeping(*objects):
+    """Roll the session's transaction back (no snapshot or lock held while slow work runs) without expiring
+    these loaded objects: they keep the values they were read with, so reading them again needs no query."""
+    kept = [obj for obj in objects if obj in db.session]
+    for obj in kept:
+        db.session.expunge(obj)
+    db.session.rollback()
+    for obj in kept:
+        db.session.add(obj)
+
+
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
 

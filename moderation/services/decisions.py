@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
-from moderation.db import db, utcnow
+from moderation.db import db, end_transaction_keeping, utcnow
 from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment, Site
 from moderation.scoring import decide
 from moderation.scoring import fingerprint
@@ -109,7 +109,7 @@ def assess(comment, site, config):
     facts = rules.gather(comment, site.id, signature, config)
     overrides, site_version = settings.threshold_overrides(), site.model_version
     budget_state, site_budget = site.budget_state, budget.budget_of(site)
-    db.session.rollback()  # hold no transaction (and no lock) while the model works
+    end_transaction_keeping(site)  # hold no transaction (and no lock) while the model works
     bundle = scorer.bundle_for(config["MODELS_DIR"], site_version)
     limits = scorer.thresholds(bundle, config, overrides, budget.in_force(budget_state, bundle.version, site_budget))
     score = bundle.score([text], [name])[0]
