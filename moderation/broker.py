@@ -87,6 +87,7 @@ def celery_settings(config):
             "hold-budgets": {"task": "moderation.budgets", "schedule": float(config["BUDGET_INTERVAL"])},
             "auto-retrain": {"task": "moderation.auto_retrain", "schedule": float(config["AUTO_RETRAIN_INTERVAL"])},
             "webhooks": {"task": "moderation.webhooks", "schedule": float(config["WEBHOOK_INTERVAL"])},
+            "forget-fingerprints": {"task": "moderation.forget_fingerprints", "schedule": 3600.0},
         },
     }
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from moderation import broker
 from moderation.scoring import ModelLoadError
-from moderation.services import budget, decisions, intake, learning, retraining, scorer, settings, webhooks
+from moderation.services import budget, decisions, intake, learning, retraining, rules, scorer, settings, webhooks
 
 log = logging.getLogger(__name__)
 # Errors worth retrying: the database or broker blinked, or the model files are being replaced.
@@ -38,6 +38,12 @@ def budgets():
     """Recompute the hold thresholds of the sites that have a budget, from their latest comments."""
     explicit = scorer.explicit(current_app.config, settings.threshold_overrides())
     return budget.recompute_all(current_app.config["MODELS_DIR"], explicit)
+
+
+@shared_task(name="moderation.forget_fingerprints")
+def forget_fingerprints():
+    """Keep the campaign check's index to the campaign window."""
+    return rules.forget_fingerprints(current_app.config["CAMPAIGN_HOURS"])
 
 
 @shared_task(name="moderation.auto_retrain")

@@ -6,7 +6,7 @@ combined with the models' decision after it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
@@ -104,6 +104,15 @@ def index_fingerprint(comment_id, site_id, signature, decided_at):
     if slots:
         db.session.execute(insert(FingerprintSlot), [
             {"comment_id": comment_id, "slot": slot, "site_id": site_id, "decided_at": decided_at} for slot in slots])
+
+
+def forget_fingerprints(hours):
+    """Drop the index rows of comments decided before the campaign window, which no check reads again; return
+    how many went."""
+    before = utcnow() - timedelta(hours=hours)
+    gone = db.session.execute(delete(FingerprintSlot).where(FingerprintSlot.decided_at < before))
+    db.session.commit()
+    return gone.rowcount
 
 
 def gather(comment, site_id, signature, config):

@@ -74,3 +74,19 @@ def test_a_decided_comment_indexes_its_fingerprint_once(app):
         short = instant.judge(site, {"name": "Аноним", "text": "Согласен"})  # too short to fingerprint
         assert db.session.scalars(select(rules.FingerprintSlot)
                                   .where(rules.FingerprintSlot.comment_id == short.comment_id)).all() == []
+
+
+def test_rows_older_than_the_window_are_forgotten_and_the_check_still_finds_the_recent_ones(app):
+    rng = random.Random(3)
+    with app.app_context():
+        site, _key = sites.create_site("forget.example.kz")
+        now, hours = utcnow(), app.config["CAMPAIGN_HOURS"]
+        old = [store(site, variant(rng, 1), f"old{n}", now - timedelta(hours=hours + 2)).id for n in range(3)]
+        recent = [store(site, variant(rng, 1), f"new{n}", now - timedelta(hours=1)).id for n in range(3)]
+        db.session.commit()
+        assert rules.forget_fingerprints(hours) == 3 * fingerprint.PERMUTATIONS
+        left = set(db.session.scalars(select(rules.FingerprintSlot.comment_id)).all())
+        assert left == set(recent) and not left & set(old)
+        members = rules.campaign_members(Comment(name="new reader", text=CAMPAIGN), site.id,
+                                         fingerprint.signature(CAMPAIGN), app.config)
+        assert {m.id for m in members} == set(recent)
