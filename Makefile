@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench translations wordpress-plugin lock clean
+.PHONY: install run test screenshots bench translations wordpress-plugin lock clean
 
 # constraints.txt pins every package we ship and test with (`make lock` writes it anew).
 $(STAMP): pyproject.toml constraints.txt
@@ -22,6 +22,10 @@ run: install
 # client-library tests each share one running service, so each group stays in one process.
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The README's pictures (docs/screenshots), from the dashboard and WordPress tests; `make test` leaves them alone.
+screenshots: install
+	MODERATION_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_screenshots.py tests/wordpress/test_wp_admin.py
 
 bench: install
 	$(BIN)/python bench/bench.py
