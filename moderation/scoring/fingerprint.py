@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .normalise import normalise
+from .normalise import Normalised, normalise
 
 PERMUTATIONS = 32
 MIN_WORDS = 6  # shorter texts («Спасибо!», «Согласен») repeat innocently; never fingerprint them
@@ -30,9 +30,12 @@ def shingles(words: list[str]) -> set[str]:
     return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
-def signature(text: str) -> str | None:
-    """The text's MinHash signature as 32 hex words (256 characters), or None when too short to judge."""
-    words = [w for w in normalise(text).words if len(w) > 1]
+def signature(text: str, normalised: Normalised | None = None) -> str | None:
+    """The text's MinHash signature as 32 hex words (256 characters), or None when too short to judge.
+
+    `normalised` is the text's normalise() when the caller has it already.
+    """
+    words = [w for w in (normalised or normalise(text)).words if len(w) > 1]
     if len(words) < MIN_WORDS:
         return None
     hashes = [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles(words)]

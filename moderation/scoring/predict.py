@@ -105,12 +105,16 @@ class ModelBundle:
         """Return 'spam', 'held' or 'approved' by the manifest's thresholds."""
         return decide(score.spam, score.toxicity, self.thresholds)
 
-    def score(self, texts: list[str], names: list[str] | None = None, explain: bool = True) -> list[Score]:
-        """Score a batch of comments; `names` is accepted for the service's sake but not used yet."""
+    def score(self, texts: list[str], names: list[str] | None = None, explain: bool = True,
+              docs: list[Normalised] | None = None) -> list[Score]:
+        """Score a batch of comments; `names` is accepted for the service's sake but not used yet.
+
+        `docs` are the texts' normalise() when the caller has them already.
+        """
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return []
-        docs = [normalise(t) for t in texts]
+        docs = docs or [normalise(t) for t in texts]
         probs = {}
         batch = None
         for name in ("spam", "toxicity"):

@@ -70,12 +70,13 @@ def compile_entry(text: str, tag=None) -> Entry | None:
     return Entry(text.strip(), tuple(_key(w) for w in words), tag)
 
 
-def _tokens(text: str):
+def _tokens(text: str, cyrillic: bool | None = None):
     """The text's normalised words, each as its readings, with the original span it came from, in order.
 
     A Latin word inside a Russian comment is read both ways: «suka» as transliteration, «casino» as itself.
     """
-    cyrillic = normalise(text).cyrillic_text
+    if cyrillic is None:
+        cyrillic = normalise(text).cyrillic_text
     for match in _SPAN_RE.finditer(text):
         span = match.group()
         words = normalise(span, cyrillic_text=cyrillic).words
@@ -101,11 +102,14 @@ def _matches(key: tuple[frozenset, bool], readings: set, stems: dict) -> bool:
     return False
 
 
-def find(entries: list[Entry], text: str) -> list[Hit]:
-    """Every entry found in the text, with its original span; whole words only."""
+def find(entries: list[Entry], text: str, cyrillic: bool | None = None) -> list[Hit]:
+    """Every entry found in the text, with its original span; whole words only.
+
+    `cyrillic` is the text's script guess (Normalised.cyrillic_text) when the caller has it already.
+    """
     if not entries or not text:
         return []
-    tokens = list(_tokens(text))
+    tokens = list(_tokens(text, cyrillic))
     stems: dict[str, str] = {}
     hits = []
     for entry in entries:

@@ -14,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, AuditEvent, Comment, Complaint
 from moderation.services import status, webhooks
+from moderation.services.hold_reasons import REPORTS, Reason, with_code
 
 REASONS = ("insult", "spam", "threat", "hate", "illegal", "other")
 REPORTER_MAX, TEXT_MAX = 200, 2000
 COMPLAINT_ACTION = "complaint"  # the audit action of a reader's complaint
 HOLD_ACTION = "reports_hold"  # the audit log's action when readers' complaints hold a comment
-REASON_CODE = "reports"
 
 
 def normalise_reporter(reporter):
@@ -119,11 +119,9 @@ def _hold_if_reported(comment, site):
     count = reporters(comment.id, only_open=True)
     if count < threshold:
         return None
-    reason = {"code": REASON_CODE, "score": None, "spans": [], "count": count}
-    reasons = [r for r in comment.reasons or [] if r.get("code") != REASON_CODE] + [reason]
-    codes = comment.reason_codes or " "
-    if f" {REASON_CODE} " not in codes:
-        codes = f"{codes}{REASON_CODE} "
+    reason = Reason(REPORTS, facts={"count": count}).as_dict()
+    reasons = [r for r in comment.reasons or [] if r.get("code") != REPORTS] + [reason]
+    codes = with_code(comment.reason_codes, REPORTS)
     return status.change(comment, HELD, HOLD_ACTION, via="api", expected=APPROVED,
                          values={"reasons": reasons, "reason_codes": codes}, detail={"reports": count},
                          by="readers").delivery

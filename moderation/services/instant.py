@@ -54,14 +54,15 @@ def judge(site, fields, store=True):
     before that commit, so a client never hears of a comment the service does not have, and it costs one
     commit instead of the queue's two.
     """
-    verdict = decisions.assess(Comment(site_id=site.id, status=PENDING, **fields), site, current_app.config)
+    verdict = decisions.assess(Comment(site_id=site.id, status=PENDING, **fields), site, current_app.config,
+                               storing=store)
     values, decided, comment_id = verdict.values, verdict.status, None
     if store:
         comment = Comment(site_id=site.id, status=PENDING, **fields)
         db.session.add(comment)
         db.session.flush()
         comment_id = comment.id
-        decided = decisions.store_verdict(comment_id, site, fields.get("article_id"), verdict, fresh=True) or decided
+        decided = decisions.store_verdict(comment_id, site, fields.get("article_id"), verdict) or decided
     return Judgement(decided, values.get("spam_score") or 0.0, values.get("toxicity_score") or 0.0,
                      values.get("reasons") or [], values.get("lang") or "", comment_id)
 

@@ -1,9 +1,7 @@
-"""Rules applied around the models: links, trusted authors, pre-moderation, campaigns, shadow mode.
+"""The facts the site's rules judge by (links, the author's history, campaigns) and the campaigns' index.
 
-Bans and word lists come first (see decisions.py); these facts are gathered before scoring and
-combined with the models' decision after it.
+They are read before scoring (pipeline/context.py); the phases in pipeline/ judge by them.
 """
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, update
@@ -13,21 +11,12 @@ from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, Fingerpri
 from moderation.scoring import fingerprint
 from moderation.scoring.normalise import URL_RE, URL_TOKEN
 from moderation.services import status, webhooks
+from moderation.services.hold_reasons import CAMPAIGN, Reason, with_code
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
 CAMPAIGN_SCAN = 5000  # earlier comments of one campaign held with a new one, at most
 CAMPAIGN_HOLD = "campaign_hold"  # the audit action of a campaign's earlier comment held
-
-
-@dataclass
-class Facts:
-    """What the rules need to know about a comment and its author, gathered before scoring."""
-
-    links: int = 0
-    approved_before: int = 0  # the author's approved comments on this site
-    refused_before: int = 0  # ... and rejected or spam ones
-    campaign: list = field(default_factory=list)  # earlier comments of the same message by other authors
 
 
 def stricter(a, b):
@@ -115,46 +104,6 @@ def forget_fingerprints(hours):
     return gone.rowcount
 
 
-def gather(comment, site_id, signature, config):
-    """The facts the rules need, read before the model runs."""
-    approved, refused = author_history(comment, site_id)
-    return Facts(links=count_links(comment), approved_before=approved, refused_before=refused,
-                 campaign=campaign_members(comment, site_id, signature, config))
-
-
-def apply(status, risk, facts, site, config, spam_without_links=None):
-    """The decision after the rules, and the reasons they add.
-
-    `spam_without_links` is the spam score of the text without its links, given when the models' spam
-    verdict rests on the links alone (see decisions.py); the status passed is then already held.
-    """
-    reasons = []
-    if facts.links > site.max_links or spam_without_links is not None:
-        status = stricter(status, HELD)
-        reason = {"code": "links", "score": None, "spans": [], "count": facts.links}
-        if spam_without_links is not None:
-            reason["spam_without_links"] = round(float(spam_without_links), 4)
-        reasons.append(reason)
-    if facts.campaign:
-        status = stricter(status, HELD)
-        # A group keeps the id it already has, so it does not split as the window moves on.
-        known = [c.campaign_id for c in facts.campaign if c.campaign_id]
-        reasons.append({"code": "campaign", "score": None, "spans": [],
-                        "campaign_id": min(known or [c.id for c in facts.campaign]),
-                        "size": len(facts.campaign) + 1})
-    premoderated = (site.premoderation == "all"
-                    or (site.premoderation == "first" and not facts.approved_before)
-                    or (site.premoderation == "links" and facts.links > 0))
-    if premoderated:
-        status = stricter(status, HELD)
-        reasons.append({"code": "premoderation", "score": None, "spans": [], "mode": site.premoderation})
-    trusted = facts.approved_before > 0 and facts.refused_before == 0
-    if trusted and status == HELD and not reasons and risk < config["TRUSTED_MAX_SCORE"]:
-        status = APPROVED
-        reasons.append({"code": "trusted", "score": None, "spans": [], "approved": facts.approved_before})
-    return status, reasons
-
-
 def hold_campaign(members, campaign_id, size):
     """Group the campaign's earlier comments and hold those the filter approved; a moderator's (or the site's)
     approval stands.
@@ -162,14 +111,14 @@ def hold_campaign(members, campaign_id, size):
     Each change is conditional (status.change), so a moderator deciding a member meanwhile wins, and each
     comment taken back from the site is written to the audit log.
     """
-    reason = {"code": "campaign", "score": None, "spans": [], "campaign_id": campaign_id, "size": size}
+    reason = Reason(CAMPAIGN, facts={"campaign_id": campaign_id, "size": size}).as_dict()
     ids, events = [member.id for member in members], []
     db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
                        .values(campaign_id=campaign_id))
     for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
                                                             Comment.moderated_at.is_(None))).all():
         values = {"reasons": [*(comment.reasons or []), reason],
-                  "reason_codes": f"{comment.reason_codes or ' '}campaign "}
+                  "reason_codes": with_code(comment.reason_codes, CAMPAIGN)}
         events.append(status.change(comment, HELD, CAMPAIGN_HOLD, via="worker", expected=APPROVED,
                                     when=(Comment.moderated_at.is_(None),), values=values,
                                     detail={"campaign_id": campaign_id}, by="filter").delivery)

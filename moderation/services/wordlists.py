@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from moderation.db import db
 from moderation.models import WordEntry
 from moderation.scoring.wordlist import compile_entry, find
+from moderation.services.hold_reasons import BLOCKLIST, WATCHLIST, Reason
 
 BLOCK, WATCH = "block", "watch"
 KINDS = (BLOCK, WATCH)
@@ -70,13 +71,15 @@ def entries_of(site_id):
     return entries
 
 
-def hits_in(entries, fields):
-    """Reasons for every entry found in the comment's fields: {"code": "blocklist"|"watchlist", ...}."""
+def hits_in(entries, fields, cyrillic=None):
+    """Reasons (blocklist or watchlist) for every entry found in the comment's fields.
+
+    `cyrillic` is the comment text's script guess when the caller has normalised it already.
+    """
     reasons = []
-    for field in FIELDS:
-        value = fields.get(field)
-        for hit in find(entries, value or ""):
-            code = "blocklist" if hit.entry.tag == BLOCK else "watchlist"
-            reasons.append({"code": code, "score": None, "entry": hit.entry.text, "field": field,
-                            "spans": [hit.span]})
+    for name in FIELDS:
+        value = fields.get(name)
+        for hit in find(entries, value or "", cyrillic if name == "text" else None):
+            code = BLOCKLIST if hit.entry.tag == BLOCK else WATCHLIST
+            reasons.append(Reason(code, spans=(hit.span,), facts={"entry": hit.entry.text, "field": name}))
     return reasons

@@ -1,7 +1,7 @@
 """The decision rule: approved below both thresholds, spam above the high one, held otherwise."""
 import pytest
 
-from moderation.services.decisions import decide
+from moderation.scoring import decide
 
 LIMITS = {"spam_hold": 0.5, "spam": 0.9, "toxicity_hold": 0.6}
 

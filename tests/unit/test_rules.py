@@ -1,11 +1,34 @@
-"""The site rules after the models (services/rules.py): links, campaigns, pre-moderation, trusted authors."""
+"""The site rules after the models (services/pipeline/): links, campaigns, pre-moderation, trusted authors."""
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
 
-from moderation.services.rules import Facts, apply, count_links, stricter, without_links
+from moderation.services.pipeline import PHASES, Context, Outcome, Phase, run
+from moderation.services.rules import count_links, stricter, without_links
 
 CONFIG = {"TRUSTED_MAX_SCORE": 0.9}
+RULES = ("links", "campaigns", "premoderation", "trust")
+
+
+@dataclass
+class Facts:
+    """What the rules know of a comment and its author (pipeline.Context's facts)."""
+
+    links: int = 0
+    approved_before: int = 0
+    refused_before: int = 0
+    campaign: list = field(default_factory=list)
+
+
+def apply(status, risk, facts, site, config, spam_without_links=None):
+    """(status, reasons) after the rule phases, the models having decided `status` with `risk`."""
+    ctx = Context(SimpleNamespace(text=""), site, config, links=facts.links, approved_before=facts.approved_before,
+                  refused_before=facts.refused_before, campaign=facts.campaign, risk=risk,
+                  spam_without_links=spam_without_links)
+    models = Phase("models", lambda _ctx: Outcome(status))
+    verdict = run(ctx, [models, *(phase for phase in PHASES if phase.name in RULES)])
+    return verdict.status, verdict.values["reasons"]
 
 
 def site(max_links=2, premoderation="none"):

@@ -1,0 +1,78 @@
+"""The filter's decision on a comment as an ordered list of phases, folded by one rule of precedence.
+
+Each phase is a small function of one shared Context (the comment, its site, the facts read from the
+database and the text normalised once) that returns an Outcome or None. The rule: the decision is the
+strictest status any phase holds the comment to (approved < held < spam), and a phase may withdraw the
+status of earlier ones (trust withdraws the models' hold, shadow mode withdraws them all). A ban ends the
+judging: only the phases every stored decision passes through (`always`) run after it.
+
+The order is the order of the reasons a moderator reads.
+"""
+from typing import NamedTuple
+
+from moderation.models import APPROVED
+from moderation.services.rules import SEVERITY
+from moderation.services.hold_reasons import as_dicts
+
+from . import bans, campaigns, links, models, premoderation, reports, shadow, spot_checks, trust, word_lists
+from .context import ALL, Context, Outcome, read
+
+
+class Phase(NamedTuple):
+    """A named step of the decision; `always` ones run even after a ban has ended the judging."""
+
+    name: str
+    run: object
+    always: bool = False
+
+
+PHASES = (
+    Phase("bans", bans.check),
+    Phase("word_lists", word_lists.check),
+    Phase("models", models.check),
+    Phase("links", links.check),
+    Phase("campaigns", campaigns.check),
+    Phase("premoderation", premoderation.check),
+    Phase("trust", trust.check),
+    Phase("reports", reports.check, always=True),
+    Phase("spot_checks", spot_checks.check, always=True),
+    Phase("shadow", shadow.check, always=True),
+)
+
+
+class Verdict(NamedTuple):
+    """What the filter decides on a comment: its status, the values stored with it, and the earlier comments
+    of its campaign to hold too."""
+
+    status: str
+    values: dict
+    campaign: list
+
+
+def strictest(statuses):
+    """The strictest of some statuses (approved when there are none)."""
+    return max(statuses, key=SEVERITY.__getitem__, default=APPROVED)
+
+
+def run(ctx, phases=PHASES):
+    """Run the phases over the context in order and fold their outcomes into a Verdict."""
+    reasons, values, judging = [], {"lang": ctx.lang, "fingerprint": ctx.signature}, True
+    for phase in phases:
+        if not (judging or phase.always):
+            continue
+        outcome = phase.run(ctx)
+        if outcome is None:
+            continue
+        for name in (list(ctx.held_by) if outcome.withdraw == ALL else outcome.withdraw):
+            ctx.held_by.pop(name, None)
+        if outcome.status is not None:
+            ctx.held_by[phase.name] = outcome.status
+        ctx.status = strictest(ctx.held_by.values())
+        reasons.extend(outcome.reasons)
+        values.update(outcome.values)
+        judging = judging and not outcome.final
+    values["reasons"] = as_dicts(reasons)
+    return Verdict(ctx.status, values, ctx.campaign if values.get("campaign_id") else [])
+
+
+__all__ = ["PHASES", "Context", "Outcome", "Phase", "Verdict", "read", "run", "strictest"]
