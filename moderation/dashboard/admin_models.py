@@ -16,7 +16,7 @@ from moderation.dashboard.forms import EmptyForm
 from moderation.db import db
 from moderation.models import RetrainJob, Site
 from moderation.scoring.registry import active_version
-from moderation.services import retraining
+from moderation.services import audit, retraining
 
 # A version is a folder name under MODELS_DIR: never a path.
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -140,7 +140,7 @@ def admin_model_retrain():
     except retraining.RetrainError as exc:
         flash(_("No retrain: %(error)s", error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_retrain", job=job.id, strategy=strategy)
+    record(audit.MODEL_RETRAIN, job=job.id, strategy=strategy)
     if job.error:
         flash(_("The retrain could not start: %(error)s", error=job.error), "error")
     else:
@@ -181,7 +181,7 @@ def admin_model_promote():
     except scoring.ModelLoadError as exc:
         flash(_("Model %(version)s was not promoted: %(error)s", version=version, error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_promote", old=previous, new=version)
+    record(audit.MODEL_PROMOTE, old=previous, new=version)
     flash(_("Active model: %(version)s.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))
 
@@ -197,7 +197,7 @@ def admin_model_rollback():
     except scoring.ModelLoadError as exc:
         flash(_("No rollback: %(error)s", error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_rollback", old=previous, new=version)
+    record(audit.MODEL_ROLLBACK, old=previous, new=version)
     flash(_("Rolled back; active model: %(version)s.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))
 
@@ -216,6 +216,6 @@ def admin_model_delete():
     except retraining.RetrainError as exc:
         flash(_("Model %(version)s was not deleted: %(error)s", version=version, error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_delete", version=version)
+    record(audit.MODEL_DELETE, version=version)
     flash(_("Model %(version)s deleted.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))

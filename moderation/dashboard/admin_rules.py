@@ -17,7 +17,7 @@ from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
 from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
-from moderation.services import bans, budget, reasons, scorer, settings
+from moderation.services import audit, bans, budget, reasons, scorer, settings
 
 REASON_ERRORS = {
     "code": _l("The code is 1 to 40 lower-case Latin letters, digits, '-' or '_'."),
@@ -82,7 +82,7 @@ def admin_reason_add():
     except reasons.ReasonError as exc:
         flash(str(REASON_ERRORS.get(str(exc), REASON_ERRORS["code"])), "error")
         return _reasons_page(form=form, status=400)
-    record("reason_add", code=reason.code, label=reason.label, toxic=reason.toxic)
+    record(audit.REASON_ADD, code=reason.code, label=reason.label, toxic=reason.toxic)
     flash(_("Reason %(code)s added.", code=reason.code), "success")
     return redirect(url_for("dashboard.admin_reasons"))
 
@@ -94,7 +94,7 @@ def admin_reason_toggle(reason_id):
     check_csrf()
     reason = _reason_or_404(reason_id)
     reasons.set_active(reason, not reason.active)
-    record("reason_toggle", code=reason.code, active=reason.active)
+    record(audit.REASON_TOGGLE, code=reason.code, active=reason.active)
     return redirect(url_for("dashboard.admin_reasons"))
 
 
@@ -111,7 +111,7 @@ def admin_reason_delete(reason_id):
         return redirect(url_for("dashboard.admin_reasons"))
     code = reason.code
     db.session.delete(reason)
-    record("reason_delete", code=code)
+    record(audit.REASON_DELETE, code=code)
     return redirect(url_for("dashboard.admin_reasons"))
 
 
@@ -167,7 +167,7 @@ def admin_ban_add():
         return _bans_page(form=form, status=400)
     db.session.commit()
     if created:
-        record("ban_add", ban_id=ban.id, kind=ban.kind, value=ban.value, site_id=site_id)
+        record(audit.BAN_ADD, ban_id=ban.id, kind=ban.kind, value=ban.value, site_id=site_id)
         flash(_("Banned %(value)s.", value=ban.value), "success")
     else:
         flash(_("%(value)s is banned already.", value=ban.value), "info")
@@ -182,7 +182,7 @@ def admin_ban_remove(ban_id):
     ban = db.session.get(Ban, ban_id) or abort(404)
     detail = {"ban_id": ban.id, "kind": ban.kind, "value": ban.value, "site_id": ban.site_id}
     bans.remove_ban(ban.id)
-    record("ban_remove", **detail)
+    record(audit.BAN_REMOVE, **detail)
     flash(_("Lifted the ban on %(value)s.", value=detail["value"]), "success")
     return redirect(url_for("dashboard.admin_bans"))
 
@@ -267,7 +267,7 @@ def admin_thresholds_set():
     for key in changes:
         settings.put(f"threshold.{key}", wanted[key], user=current_user)
     if changes:
-        record("threshold_set", **changes)
+        record(audit.THRESHOLD_SET, **changes)
         flash(_("Thresholds saved; they apply from the next comment."), "success")
     else:
         flash(_("Nothing changed."), "info")
@@ -298,7 +298,7 @@ def admin_budget_set(site_id):
     if not changed:
         flash(_("Nothing changed."), "info")
         return redirect(url_for("dashboard.admin_thresholds"))
-    record("site_budget", site_id=site.id, name=site.name, old=old, new=budget.describe(site))
+    record(audit.SITE_BUDGET, site_id=site.id, name=site.name, old=old, new=budget.describe(site))
     if budget.has_budget(site):
         broker.enqueue(current_app, "moderation.budgets")  # the beat would do it within BUDGET_INTERVAL anyway
         flash(_("Hold budget of %(name)s saved; its thresholds follow within minutes.", name=site.name), "success")

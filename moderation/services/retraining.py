@@ -30,7 +30,7 @@ from moderation.db import db, utcnow
 from moderation.models import (RETRAIN_DONE, RETRAIN_FAILED, RETRAIN_QUEUED, RETRAIN_RUNNING, AuditEvent, Comment,
                                Label, RetrainJob, Site)
 from moderation.scoring import adapt, registry
-from moderation.services import scorer, settings
+from moderation.services import audit, scorer, settings
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("adapter", "full", "best")
@@ -128,7 +128,7 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=No
         db.session.rollback()
         raise RetrainError("a retrain is under way already") from exc
     if via != "dashboard":  # the dashboard records its own audit event (admin.record)
-        db.session.add(AuditEvent(user_id=user_id, action="model_retrain", via=via,
+        db.session.add(AuditEvent(user_id=user_id, action=audit.MODEL_RETRAIN, via=via,
                                   detail={"job": job.id, "strategy": strategy, "site_id": site_id}))
     db.session.commit()
     if not broker.enqueue(app, "moderation.retrain", job.id):
