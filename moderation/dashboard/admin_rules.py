@@ -1,6 +1,5 @@
 """Admin pages for the rules moderation follows: reject reasons, bans, and the models' thresholds."""
 import ipaddress
-import math
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +16,7 @@ from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
 from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
-from moderation.services import audit, bans, budget, reasons, scorer, settings
+from moderation.services import audit, bans, budget, reasons, scorer, settings, thresholds
 
 REASON_ERRORS = {
     "code": _l("The code is 1 to 40 lower-case Latin letters, digits, '-' or '_'."),
@@ -30,10 +29,9 @@ BAN_ERRORS = {
     "kind": _l("Choose e-mail or IP."),
     "wide": _l("That range is too wide to ban (at most /8 for IPv4, /32 for IPv6)."),
 }
-THRESHOLD_LABELS = {
-    "spam_hold": _l("Hold for moderators when spam ≥"),
-    "spam": _l("Mark as spam when spam ≥"),
-    "toxicity_hold": _l("Hold for moderators when toxicity ≥"),
+THRESHOLD_ERRORS = {
+    "number": _l("A threshold is a number from 0 to 1, or empty to follow the model."),
+    "order": _l("Holding for spam must start at or below the spam threshold."),
 }
 BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
 # Ranges wider than these would ban whole providers or countries; almost surely a typo.
@@ -200,17 +198,6 @@ def _model_thresholds():
     return manifest["version"], dict(manifest.get("thresholds") or {}), None
 
 
-def _parse_threshold(raw):
-    """A posted threshold: None when empty (follow the model), a float in 0..1, or ValueError."""
-    raw = (raw or "").strip().replace(",", ".")
-    if not raw:
-        return None
-    value = float(raw)
-    if not math.isfinite(value) or not 0 <= value <= 1:
-        raise ValueError(raw)
-    return value
-
-
 def _budgets(version, overrides):
     """Each site with its hold budget and what it does now: the state, and whether it is in force."""
     explicit = scorer.explicit(current_app.config, overrides)
@@ -232,7 +219,7 @@ def _thresholds_page(status=200, posted=None, budget_posted=None):
     return render_template(
         "dashboard/admin_thresholds.html", active_nav="admin", admin_tab="thresholds", version=version,
         model=model, model_error=error, environment=scorer.explicit(current_app.config), overrides=overrides,
-        effective=effective, labels=THRESHOLD_LABELS, keys=settings.THRESHOLD_KEYS, posted=posted,
+        effective=effective, labels=thresholds.LABELS, keys=thresholds.NAMES, posted=posted,
         form=EmptyForm(), budgets=_budgets(version, overrides), min_comments=budget.MIN_COMMENTS,
         budget_posted=budget_posted or {},
     ), status
@@ -250,22 +237,13 @@ def admin_thresholds():
 def admin_thresholds_set():
     """Override thresholds (empty: follow the model); the next comment is decided with them."""
     check_csrf()
-    try:
-        wanted = {key: _parse_threshold(request.form.get(key)) for key in settings.THRESHOLD_KEYS}
-    except ValueError:
-        flash(_("A threshold is a number from 0 to 1, or empty to follow the model."), "error")
-        return _thresholds_page(400, posted=request.form)
     _version, model, _error = _model_thresholds()
-    overrides = {k: v for k, v in wanted.items() if v is not None}
-    merged = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
-    if "spam_hold" in merged and "spam" in merged and merged["spam_hold"] > merged["spam"]:
-        flash(_("Holding for spam must start at or below the spam threshold."), "error")
+    try:
+        changes = settings.override_thresholds(thresholds.parse_all(request.form), model, current_app.config,
+                                               user=current_user)
+    except thresholds.ThresholdError as exc:
+        flash(str(THRESHOLD_ERRORS[str(exc)]), "error")
         return _thresholds_page(400, posted=request.form)
-    before = settings.threshold_overrides()
-    changes = {key: [before.get(key), wanted[key]] for key in settings.THRESHOLD_KEYS
-               if before.get(key) != wanted[key]}
-    for key in changes:
-        settings.put(f"threshold.{key}", wanted[key], user=current_user)
     if changes:
         record(audit.THRESHOLD_SET, **changes)
         flash(_("Thresholds saved; they apply from the next comment."), "success")
