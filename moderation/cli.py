@@ -241,23 +241,6 @@ def _models_dir():
     return Path(current_app.config["MODELS_DIR"])
 
 
-def _active_or_none():
-    from moderation.scoring import ModelLoadError
-    from moderation.scoring.registry import active_version
-
-    try:
-        return active_version(_models_dir())
-    except ModelLoadError:
-        return None
-
-
-def _audit(action, **detail):
-    """Write an admin's change made from the command line to the audit log, as the dashboard does."""
-    from moderation.services import audit
-
-    audit.record(action, via="cli", **detail)
-
-
 @main.command("train")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with spam.csv and toxicity.csv (default: MODERATION_DATA_DIR).")
@@ -376,15 +359,12 @@ def models_list():
 def models_promote(version):
     """Make VERSION the active model; workers pick it up on their next comment."""
     from moderation import scoring
-    from moderation.services import audit
+    from moderation.services import versions
 
     try:
-        scoring.load_version(_models_dir(), version)  # refuse a damaged or unknown version before switching
+        versions.promote(_models_dir(), version, via="cli")
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
-    previous = _active_or_none()
-    scoring.set_active(_models_dir(), version)
-    _audit(audit.MODEL_PROMOTE, old=previous, new=version)
     click.echo(f"active model: {version}")
 
 
@@ -393,14 +373,12 @@ def models_promote(version):
 def models_rollback():
     """Go back to the previously active model."""
     from moderation import scoring
-    from moderation.services import audit
+    from moderation.services import versions
 
-    previous = _active_or_none()
     try:
-        version = scoring.rollback(_models_dir())
+        version = versions.roll_back(_models_dir(), via="cli")
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
-    _audit(audit.MODEL_ROLLBACK, old=previous, new=version)
     click.echo(f"active model: {version}")
 
 
