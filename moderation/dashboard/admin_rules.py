@@ -1,12 +1,11 @@
 """Admin pages for the rules moderation follows: reject reasons, bans, and the models' thresholds."""
-import ipaddress
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
@@ -15,7 +14,7 @@ from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
-from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
+from moderation.models import Ban, Comment, Reason, Site, User, parse_id
 from moderation.services import audit, bans, budget, reasons, scorer, settings, thresholds
 
 REASON_ERRORS = {
@@ -34,8 +33,6 @@ THRESHOLD_ERRORS = {
     "order": _l("Holding for spam must start at or below the spam threshold."),
 }
 BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
-# Ranges wider than these would ban whole providers or countries; almost surely a typo.
-WIDEST_PREFIX = {4: 8, 6: 32}
 
 
 class AdminBanForm(BanForm):
@@ -102,13 +99,12 @@ def admin_reason_delete(reason_id):
     """Delete an own reason no decision used; built-in and used ones can only be switched off."""
     check_csrf()
     reason = _reason_or_404(reason_id)
-    used = db.session.scalar(select(or_(exists().where(Comment.reject_reason == reason.code),
-                                        exists().where(AuditEvent.reason == reason.code))))
-    if reason.builtin or used:
+    code = reason.code
+    try:
+        reasons.delete_reason(reason)
+    except reasons.ReasonError:
         flash(_("Only an own reason that no decision used can be deleted; switch this one off instead."), "error")
         return redirect(url_for("dashboard.admin_reasons"))
-    code = reason.code
-    db.session.delete(reason)
     record(audit.REASON_DELETE, code=code)
     return redirect(url_for("dashboard.admin_reasons"))
 
@@ -123,16 +119,6 @@ def _bans_page(form=None, status=200):
         users={u.id: u for u in db.session.scalars(select(User))},
         form=form or AdminBanForm(formdata=None), action_form=EmptyForm(),
     ), status
-
-
-def _too_wide(kind, value):
-    if kind != bans.IP:
-        return False
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        return False
-    return network.prefixlen < WIDEST_PREFIX[network.version]
 
 
 @bp.get("/admin/bans")
@@ -155,8 +141,6 @@ def admin_ban_add():
     if raw_site and (site_id is None or db.session.get(Site, site_id) is None):
         abort(400)
     try:
-        if _too_wide(form.kind.data, form.value.data):
-            raise bans.BanError("wide")
         ban, created = bans.add_ban(form.kind.data, form.value.data, user=current_user, site_id=site_id,
                                     note=form.note.data or None)
     except bans.BanError as exc:
