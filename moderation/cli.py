@@ -129,9 +129,7 @@ def site_budget(site_name, budget_text):
     The hold thresholds are derived at once from the site's latest comments, then every
     MODERATION_BUDGET_INTERVAL seconds by the worker.
     """
-    from moderation.db import db
-    from moderation.models import AuditEvent
-    from moderation.services import budget, scorer, settings, sites
+    from moderation.services import audit, budget, scorer, settings, sites
 
     site = sites.find_site(site_name)
     if site is None:
@@ -143,9 +141,7 @@ def site_budget(site_name, budget_text):
         raise click.ClickException(f"a budget is a percentage above 0 and at most {budget.MAX_PERCENT:g} (5 or 5%), "
                                    f"a number a day (40/day) or off, not {budget_text!r}") from exc
     if changed:
-        db.session.add(AuditEvent(action="site_budget", via="cli", detail={"site_id": site.id, "name": site.name,
-                                                                            "old": old, "new": budget.describe(site)}))
-        db.session.commit()
+        audit.record(audit.SITE_BUDGET, via="cli", site_id=site.id, name=site.name, old=old, new=budget.describe(site))
     if not budget.has_budget(site):
         click.echo(f"{site.name!r}: no hold budget; the model's thresholds apply")
         return
@@ -171,9 +167,7 @@ def site_webhook(site_name, url):
 
     Nothing is sent now: the first event is the next decision. `off` as the URL stops the webhook.
     """
-    from moderation.db import db
-    from moderation.models import AuditEvent
-    from moderation.services import sites, webhooks
+    from moderation.services import audit, sites, webhooks
 
     site = sites.find_site(site_name)
     if site is None:
@@ -187,9 +181,7 @@ def site_webhook(site_name, url):
             secret = webhooks.set_webhook(site, url)
         except webhooks.WebhookError as exc:
             raise click.ClickException(f"a webhook URL is http:// or https:// with a host, not {url!r}") from exc
-    db.session.add(AuditEvent(action="site_webhook", via="cli", detail={"site_id": site.id, "name": site.name,
-                                                                         "old": old, "new": site.webhook_url}))
-    db.session.commit()
+    audit.record(audit.SITE_WEBHOOK, via="cli", site_id=site.id, name=site.name, old=old, new=site.webhook_url)
     if secret is None:
         click.echo(f"{site.name!r}: no webhook")
         return
@@ -206,9 +198,7 @@ def site_coral(site_name, secret):
 
     Coral's phase URL is then <service>/coral/sites/<SITE>/phase.
     """
-    from moderation.db import db
-    from moderation.models import AuditEvent
-    from moderation.services import sites
+    from moderation.services import audit, sites
 
     site = sites.find_site(site_name)
     if site is None:
@@ -216,9 +206,7 @@ def site_coral(site_name, secret):
     if secret != "off" and not 8 <= len(secret) <= 200:
         raise click.ClickException("Coral's signing secret is the empsec_… value its phase page shows")
     site.coral_secret = None if secret == "off" else secret
-    db.session.add(AuditEvent(action="site_coral", via="cli", detail={"site_id": site.id, "name": site.name,
-                                                                       "on": site.coral_secret is not None}))
-    db.session.commit()
+    audit.record(audit.SITE_CORAL, via="cli", site_id=site.id, name=site.name, on=site.coral_secret is not None)
     if site.coral_secret is None:
         click.echo(f"{site.name!r}: no Coral moderation phase")
     else:
@@ -251,25 +239,6 @@ def words_add(site_name, kind, words):
 
 def _models_dir():
     return Path(current_app.config["MODELS_DIR"])
-
-
-def _active_or_none():
-    from moderation.scoring import ModelLoadError
-    from moderation.scoring.registry import active_version
-
-    try:
-        return active_version(_models_dir())
-    except ModelLoadError:
-        return None
-
-
-def _audit(action, **detail):
-    """Write an admin's change made from the command line to the audit log, as the dashboard does."""
-    from moderation.db import db
-    from moderation.models import AuditEvent
-
-    db.session.add(AuditEvent(action=action, via="cli", detail=detail))
-    db.session.commit()
 
 
 @main.command("train")
@@ -390,14 +359,12 @@ def models_list():
 def models_promote(version):
     """Make VERSION the active model; workers pick it up on their next comment."""
     from moderation import scoring
+    from moderation.services import versions
 
     try:
-        scoring.load_version(_models_dir(), version)  # refuse a damaged or unknown version before switching
+        versions.promote(_models_dir(), version, via="cli")
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
-    previous = _active_or_none()
-    scoring.set_active(_models_dir(), version)
-    _audit("model_promote", old=previous, new=version)
     click.echo(f"active model: {version}")
 
 
@@ -406,13 +373,12 @@ def models_promote(version):
 def models_rollback():
     """Go back to the previously active model."""
     from moderation import scoring
+    from moderation.services import versions
 
-    previous = _active_or_none()
     try:
-        version = scoring.rollback(_models_dir())
+        version = versions.roll_back(_models_dir(), via="cli")
     except scoring.ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
-    _audit("model_rollback", old=previous, new=version)
     click.echo(f"active model: {version}")
 
 

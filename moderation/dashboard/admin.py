@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from moderation.dashboard import admin_required, bp
 from moderation.dashboard.forms import EmptyForm, SiteForm, UserForm
 from moderation.db import db
-from moderation.models import ROLES, ApiToken, AuditEvent, Site, User
-from moderation.services import sites, users
+from moderation.models import ROLES, ApiToken, Site, User
+from moderation.services import audit, sites, users
 
 SITE_ERRORS = {
     "name": _l("Give the site a name of at most 200 characters."),
@@ -24,9 +24,8 @@ ROLE_LABELS = {"moderator": _l("moderator"), "admin": _l("admin")}
 
 
 def record(action, **detail):
-    """Write an admin's change to the audit log and commit it."""
-    db.session.add(AuditEvent(user_id=current_user.id, action=action, via="dashboard", detail=detail))
-    db.session.commit()
+    """Write the signed-in admin's change to the audit log and commit it."""
+    audit.record(action, via="dashboard", user_id=current_user.id, **detail)
 
 
 def check_csrf():
@@ -80,7 +79,7 @@ def admin_site_add():
     except sites.SiteError as exc:
         flash(str(SITE_ERRORS[str(exc)]), "error")
         return _sites_page(form=form, status=400)
-    record("site_add", site_id=site.id, name=site.name, timezone=site.timezone, key_prefix=site.key_prefix)
+    record(audit.SITE_ADD, site_id=site.id, name=site.name, timezone=site.timezone, key_prefix=site.key_prefix)
     return _sites_page(new_key=key, key_site=site)
 
 
@@ -94,7 +93,7 @@ def admin_site_rotate(site_id):
     site = _site_or_404(site_id)
     old_prefix = site.key_prefix
     key = sites.rotate_key(site)
-    record("site_key_rotate", site_id=site.id, name=site.name, old_prefix=old_prefix, key_prefix=site.key_prefix)
+    record(audit.SITE_KEY_ROTATE, site_id=site.id, name=site.name, old_prefix=old_prefix, key_prefix=site.key_prefix)
     return _sites_page(new_key=key, key_site=site)
 
 
@@ -111,7 +110,7 @@ def admin_site_timezone(site_id):
         flash(str(SITE_ERRORS["timezone"]), "error")
         return redirect(url_for("dashboard.admin_sites"))
     if site.timezone != old:
-        record("site_timezone", site_id=site.id, name=site.name, old=old, new=site.timezone)
+        record(audit.SITE_TIMEZONE, site_id=site.id, name=site.name, old=old, new=site.timezone)
     flash(_("Time zone of %(name)s: %(zone)s.", name=site.name, zone=site.timezone), "success")
     return redirect(url_for("dashboard.admin_sites"))
 
@@ -162,7 +161,7 @@ def admin_user_add():
     except users.UserError as exc:
         flash(_("The user was not added: %(error)s", error=str(exc)), "error")
         return _users_page(form=form, status=400)
-    record("user_add", target_id=user.id, login=user.login, role=user.role)
+    record(audit.USER_ADD, target_id=user.id, login=user.login, role=user.role)
     flash(_("User %(login)s added.", login=user.login), "success")
     return redirect(url_for("dashboard.admin_users"))
 
@@ -178,7 +177,7 @@ def admin_user_role(user_id):
     user = _other_user_or_refuse(user_id, _("You cannot change your own role."))
     if user is not None and user.role != role:
         old, user.role = user.role, role
-        record("user_role", target_id=user.id, login=user.login, old=old, new=role)
+        record(audit.USER_ROLE, target_id=user.id, login=user.login, old=old, new=role)
         flash(_("%(login)s is now %(role)s.", login=user.login, role=ROLE_LABELS[role]), "success")
     return redirect(url_for("dashboard.admin_users"))
 
@@ -192,7 +191,7 @@ def admin_user_active(user_id):
     user = _other_user_or_refuse(user_id, _("You cannot disable yourself."))
     if user is not None and user.active != active:
         users.set_active(user, active)
-        record("user_enable" if active else "user_disable", target_id=user.id, login=user.login)
+        record(audit.USER_ENABLE if active else audit.USER_DISABLE, target_id=user.id, login=user.login)
         if active:
             flash(_("%(login)s can sign in again.", login=user.login), "success")
         else:
@@ -210,5 +209,5 @@ def admin_user_token(user_id):
         flash(_("Enable the user before issuing a token."), "error")
         return redirect(url_for("dashboard.admin_users"))
     token = users.issue_token(user)
-    record("user_token", target_id=user.id, login=user.login, prefix=token[:10])
+    record(audit.USER_TOKEN, target_id=user.id, login=user.login, prefix=token[:10])
     return _users_page(new_token=token, token_user=user)

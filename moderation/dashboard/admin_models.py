@@ -1,5 +1,4 @@
 """Admin page for model versions: retrain from the moderators' decisions, compare, promote, roll back, delete."""
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +14,8 @@ from moderation.dashboard.admin import check_csrf, record
 from moderation.dashboard.forms import EmptyForm
 from moderation.db import db
 from moderation.models import RetrainJob, Site
-from moderation.scoring.registry import active_version
-from moderation.services import retraining
+from moderation.services import audit, retraining, versions
 
-# A version is a folder name under MODELS_DIR: never a path.
-VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 METRICS = ("roc_auc", "average_precision", "precision", "recall", "f1")
 # Rows of the retrain comparison: (group, label, path to the figure in the metrics).
 COMPARISON = (
@@ -99,13 +95,6 @@ def comparison(manifest):
             "warnings": metrics.get("warnings") or []}
 
 
-def _active_version():
-    try:
-        return active_version(_models_dir())
-    except scoring.ModelLoadError:
-        return None
-
-
 @bp.get("/admin/models")
 @admin_required
 def admin_models():
@@ -140,7 +129,7 @@ def admin_model_retrain():
     except retraining.RetrainError as exc:
         flash(_("No retrain: %(error)s", error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_retrain", job=job.id, strategy=strategy)
+    record(audit.MODEL_RETRAIN, job=job.id, strategy=strategy)
     if job.error:
         flash(_("The retrain could not start: %(error)s", error=job.error), "error")
     else:
@@ -158,30 +147,23 @@ def admin_model_job(job_id):
     return jsonify({**retraining.job_state(job), "status_label": labels.get(job.status, job.status)})
 
 
-def _known_version(version):
-    return VERSION_PATTERN.match(version) and version in {m["version"] for m in scoring.list_versions(_models_dir())}
-
-
 @bp.post("/admin/models/promote")
 @admin_required
 def admin_model_promote():
     """Make a version the active model after checking it loads; workers switch on their next comment."""
     check_csrf()
     version = (request.form.get("version") or "").strip()
-    if not _known_version(version):
+    if not versions.is_known(_models_dir(), version):
         flash(_("Unknown model version: %(version)s.", version=version[:64]), "error")
         return redirect(url_for("dashboard.admin_models"))
-    previous = _active_version()
-    if version == previous:
+    if version == versions.active_or_none(_models_dir()):
         flash(_("%(version)s is the active model already.", version=version), "info")
         return redirect(url_for("dashboard.admin_models"))
     try:
-        scoring.load_version(_models_dir(), version)  # refuse a damaged version before switching to it
-        scoring.set_active(_models_dir(), version)
+        versions.promote(_models_dir(), version, via="dashboard", user_id=current_user.id)
     except scoring.ModelLoadError as exc:
         flash(_("Model %(version)s was not promoted: %(error)s", version=version, error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_promote", old=previous, new=version)
     flash(_("Active model: %(version)s.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))
 
@@ -191,13 +173,11 @@ def admin_model_promote():
 def admin_model_rollback():
     """Go back to the most recent previously active version that still loads."""
     check_csrf()
-    previous = _active_version()
     try:
-        version = scoring.rollback(_models_dir())
+        version = versions.roll_back(_models_dir(), via="dashboard", user_id=current_user.id)
     except scoring.ModelLoadError as exc:
         flash(_("No rollback: %(error)s", error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_rollback", old=previous, new=version)
     flash(_("Rolled back; active model: %(version)s.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))
 
@@ -208,7 +188,7 @@ def admin_model_delete():
     """Delete an old version's files; never the active one, never the shipped one."""
     check_csrf()
     version = (request.form.get("version") or "").strip()
-    if not _known_version(version):
+    if not versions.is_known(_models_dir(), version):
         flash(_("Unknown model version: %(version)s.", version=version[:64]), "error")
         return redirect(url_for("dashboard.admin_models"))
     try:
@@ -216,6 +196,6 @@ def admin_model_delete():
     except retraining.RetrainError as exc:
         flash(_("Model %(version)s was not deleted: %(error)s", version=version, error=str(exc)), "error")
         return redirect(url_for("dashboard.admin_models"))
-    record("model_delete", version=version)
+    record(audit.MODEL_DELETE, version=version)
     flash(_("Model %(version)s deleted.", version=version), "success")
     return redirect(url_for("dashboard.admin_models"))

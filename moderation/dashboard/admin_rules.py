@@ -1,13 +1,11 @@
 """Admin pages for the rules moderation follows: reject reasons, bans, and the models' thresholds."""
-import ipaddress
-import math
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
@@ -16,8 +14,8 @@ from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, form_errors, record
 from moderation.dashboard.forms import BanForm, EmptyForm, ReasonForm
 from moderation.db import db
-from moderation.models import AuditEvent, Ban, Comment, Reason, Site, User, parse_id
-from moderation.services import bans, budget, reasons, scorer, settings
+from moderation.models import Ban, Comment, Reason, Site, User, parse_id
+from moderation.services import audit, bans, budget, reasons, scorer, settings, thresholds
 
 REASON_ERRORS = {
     "code": _l("The code is 1 to 40 lower-case Latin letters, digits, '-' or '_'."),
@@ -30,14 +28,11 @@ BAN_ERRORS = {
     "kind": _l("Choose e-mail or IP."),
     "wide": _l("That range is too wide to ban (at most /8 for IPv4, /32 for IPv6)."),
 }
-THRESHOLD_LABELS = {
-    "spam_hold": _l("Hold for moderators when spam ≥"),
-    "spam": _l("Mark as spam when spam ≥"),
-    "toxicity_hold": _l("Hold for moderators when toxicity ≥"),
+THRESHOLD_ERRORS = {
+    "number": _l("A threshold is a number from 0 to 1, or empty to follow the model."),
+    "order": _l("Holding for spam must start at or below the spam threshold."),
 }
 BAN_KINDS = ((bans.EMAIL, "e-mail"), (bans.IP, "IP"))
-# Ranges wider than these would ban whole providers or countries; almost surely a typo.
-WIDEST_PREFIX = {4: 8, 6: 32}
 
 
 class AdminBanForm(BanForm):
@@ -82,7 +77,7 @@ def admin_reason_add():
     except reasons.ReasonError as exc:
         flash(str(REASON_ERRORS.get(str(exc), REASON_ERRORS["code"])), "error")
         return _reasons_page(form=form, status=400)
-    record("reason_add", code=reason.code, label=reason.label, toxic=reason.toxic)
+    record(audit.REASON_ADD, code=reason.code, label=reason.label, toxic=reason.toxic)
     flash(_("Reason %(code)s added.", code=reason.code), "success")
     return redirect(url_for("dashboard.admin_reasons"))
 
@@ -94,7 +89,7 @@ def admin_reason_toggle(reason_id):
     check_csrf()
     reason = _reason_or_404(reason_id)
     reasons.set_active(reason, not reason.active)
-    record("reason_toggle", code=reason.code, active=reason.active)
+    record(audit.REASON_TOGGLE, code=reason.code, active=reason.active)
     return redirect(url_for("dashboard.admin_reasons"))
 
 
@@ -104,14 +99,13 @@ def admin_reason_delete(reason_id):
     """Delete an own reason no decision used; built-in and used ones can only be switched off."""
     check_csrf()
     reason = _reason_or_404(reason_id)
-    used = db.session.scalar(select(or_(exists().where(Comment.reject_reason == reason.code),
-                                        exists().where(AuditEvent.reason == reason.code))))
-    if reason.builtin or used:
+    code = reason.code
+    try:
+        reasons.delete_reason(reason)
+    except reasons.ReasonError:
         flash(_("Only an own reason that no decision used can be deleted; switch this one off instead."), "error")
         return redirect(url_for("dashboard.admin_reasons"))
-    code = reason.code
-    db.session.delete(reason)
-    record("reason_delete", code=code)
+    record(audit.REASON_DELETE, code=code)
     return redirect(url_for("dashboard.admin_reasons"))
 
 
@@ -125,16 +119,6 @@ def _bans_page(form=None, status=200):
         users={u.id: u for u in db.session.scalars(select(User))},
         form=form or AdminBanForm(formdata=None), action_form=EmptyForm(),
     ), status
-
-
-def _too_wide(kind, value):
-    if kind != bans.IP:
-        return False
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        return False
-    return network.prefixlen < WIDEST_PREFIX[network.version]
 
 
 @bp.get("/admin/bans")
@@ -157,8 +141,6 @@ def admin_ban_add():
     if raw_site and (site_id is None or db.session.get(Site, site_id) is None):
         abort(400)
     try:
-        if _too_wide(form.kind.data, form.value.data):
-            raise bans.BanError("wide")
         ban, created = bans.add_ban(form.kind.data, form.value.data, user=current_user, site_id=site_id,
                                     note=form.note.data or None)
     except bans.BanError as exc:
@@ -167,7 +149,7 @@ def admin_ban_add():
         return _bans_page(form=form, status=400)
     db.session.commit()
     if created:
-        record("ban_add", ban_id=ban.id, kind=ban.kind, value=ban.value, site_id=site_id)
+        record(audit.BAN_ADD, ban_id=ban.id, kind=ban.kind, value=ban.value, site_id=site_id)
         flash(_("Banned %(value)s.", value=ban.value), "success")
     else:
         flash(_("%(value)s is banned already.", value=ban.value), "info")
@@ -182,7 +164,7 @@ def admin_ban_remove(ban_id):
     ban = db.session.get(Ban, ban_id) or abort(404)
     detail = {"ban_id": ban.id, "kind": ban.kind, "value": ban.value, "site_id": ban.site_id}
     bans.remove_ban(ban.id)
-    record("ban_remove", **detail)
+    record(audit.BAN_REMOVE, **detail)
     flash(_("Lifted the ban on %(value)s.", value=detail["value"]), "success")
     return redirect(url_for("dashboard.admin_bans"))
 
@@ -198,17 +180,6 @@ def _model_thresholds():
     if manifest is None:
         return None, {}, _("No active model.")
     return manifest["version"], dict(manifest.get("thresholds") or {}), None
-
-
-def _parse_threshold(raw):
-    """A posted threshold: None when empty (follow the model), a float in 0..1, or ValueError."""
-    raw = (raw or "").strip().replace(",", ".")
-    if not raw:
-        return None
-    value = float(raw)
-    if not math.isfinite(value) or not 0 <= value <= 1:
-        raise ValueError(raw)
-    return value
 
 
 def _budgets(version, overrides):
@@ -232,7 +203,7 @@ def _thresholds_page(status=200, posted=None, budget_posted=None):
     return render_template(
         "dashboard/admin_thresholds.html", active_nav="admin", admin_tab="thresholds", version=version,
         model=model, model_error=error, environment=scorer.explicit(current_app.config), overrides=overrides,
-        effective=effective, labels=THRESHOLD_LABELS, keys=settings.THRESHOLD_KEYS, posted=posted,
+        effective=effective, labels=thresholds.LABELS, keys=thresholds.NAMES, posted=posted,
         form=EmptyForm(), budgets=_budgets(version, overrides), min_comments=budget.MIN_COMMENTS,
         budget_posted=budget_posted or {},
     ), status
@@ -250,24 +221,15 @@ def admin_thresholds():
 def admin_thresholds_set():
     """Override thresholds (empty: follow the model); the next comment is decided with them."""
     check_csrf()
-    try:
-        wanted = {key: _parse_threshold(request.form.get(key)) for key in settings.THRESHOLD_KEYS}
-    except ValueError:
-        flash(_("A threshold is a number from 0 to 1, or empty to follow the model."), "error")
-        return _thresholds_page(400, posted=request.form)
     _version, model, _error = _model_thresholds()
-    overrides = {k: v for k, v in wanted.items() if v is not None}
-    merged = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
-    if "spam_hold" in merged and "spam" in merged and merged["spam_hold"] > merged["spam"]:
-        flash(_("Holding for spam must start at or below the spam threshold."), "error")
+    try:
+        changes = settings.override_thresholds(thresholds.parse_all(request.form), model, current_app.config,
+                                               user=current_user)
+    except thresholds.ThresholdError as exc:
+        flash(str(THRESHOLD_ERRORS[str(exc)]), "error")
         return _thresholds_page(400, posted=request.form)
-    before = settings.threshold_overrides()
-    changes = {key: [before.get(key), wanted[key]] for key in settings.THRESHOLD_KEYS
-               if before.get(key) != wanted[key]}
-    for key in changes:
-        settings.put(f"threshold.{key}", wanted[key], user=current_user)
     if changes:
-        record("threshold_set", **changes)
+        record(audit.THRESHOLD_SET, **changes)
         flash(_("Thresholds saved; they apply from the next comment."), "success")
     else:
         flash(_("Nothing changed."), "info")
@@ -298,7 +260,7 @@ def admin_budget_set(site_id):
     if not changed:
         flash(_("Nothing changed."), "info")
         return redirect(url_for("dashboard.admin_thresholds"))
-    record("site_budget", site_id=site.id, name=site.name, old=old, new=budget.describe(site))
+    record(audit.SITE_BUDGET, site_id=site.id, name=site.name, old=old, new=budget.describe(site))
     if budget.has_budget(site):
         broker.enqueue(current_app, "moderation.budgets")  # the beat would do it within BUDGET_INTERVAL anyway
         flash(_("Hold budget of %(name)s saved; its thresholds follow within minutes.", name=site.name), "success")

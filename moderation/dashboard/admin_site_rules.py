@@ -10,7 +10,7 @@ from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, posted, record
 from moderation.db import db
 from moderation.models import RETRAIN_DONE, Comment, Site, WordEntry
-from moderation.services import decisions, learning, scorer, sites, wordlists
+from moderation.services import audit, decisions, learning, scorer, sites, wordlists
 from moderation.services.rules import PREMODERATION_MODES
 
 MODE_LABELS = {
@@ -123,7 +123,7 @@ def admin_site_rules_save(site_id):
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return _page(site, status=400)
     new = {name: getattr(site, name) for name in SETTINGS}
-    record("site_rules", site_id=site.id, name=site.name, old=old, new=new)
+    record(audit.SITE_RULES, site_id=site.id, name=site.name, old=old, new=new)
     flash(_("Rules of %(name)s saved; they apply to the next comment.", name=site.name), "success")
     return redirect(url_for("dashboard.admin_site_rules", site_id=site.id))
 
@@ -143,7 +143,7 @@ def admin_words_add(site_id):
         flash(_("Each line must be a word or phrase of at most 200 characters, with letters."), "error")
         return _page(site, status=400)
     if added:
-        record("words_add", site_id=site.id, kind=kind, words=[e.text for e in added])
+        record(audit.WORDS_ADD, site_id=site.id, kind=kind, words=[e.text for e in added])
     flash(_("Added: %(n)d.", n=len(added)), "success")
     return redirect(url_for("dashboard.admin_site_rules", site_id=site.id))
 
@@ -156,7 +156,7 @@ def admin_word_delete(entry_id):
     entry = db.session.get(WordEntry, entry_id) or abort(404)
     site_id, detail = entry.site_id, {"kind": entry.kind, "word": entry.text}
     wordlists.remove_entry(entry)
-    record("words_remove", site_id=site_id, **detail)
+    record(audit.WORDS_REMOVE, site_id=site_id, **detail)
     return redirect(url_for("dashboard.admin_site_rules", site_id=site_id))
 
 
@@ -201,7 +201,7 @@ def admin_site_learning(site_id):
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return _page(site, status=400)
     new = {name: getattr(site, name) for name in old}
-    record("site_model" if action != "settings" else "site_learning", site_id=site.id, name=site.name, old=old,
+    record(audit.SITE_MODEL if action != "settings" else audit.SITE_LEARNING, site_id=site.id, name=site.name, old=old,
            new=new)
     flash(_("Saved for %(name)s.", name=site.name), "success")
     return redirect(url_for("dashboard.admin_site_rules", site_id=site.id, _anchor="learning"))

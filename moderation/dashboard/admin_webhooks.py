@@ -7,7 +7,7 @@ from moderation.dashboard import admin_required, bp
 from moderation.dashboard.admin import check_csrf, posted, record
 from moderation.db import db
 from moderation.models import Site, WebhookDelivery
-from moderation.services import webhooks
+from moderation.services import audit, webhooks
 
 DELIVERY_STATES = {"pending": _l("retrying"), "delivered": _l("delivered"), "failed": _l("failed"),
                    "superseded": _l("replaced by a newer event")}
@@ -40,7 +40,7 @@ def admin_webhook_set(site_id):
     action, old = posted("action", 16), site.webhook_url
     if action == "off":
         webhooks.remove_webhook(site)
-        record("site_webhook", site_id=site.id, name=site.name, old=old, new=None)
+        record(audit.SITE_WEBHOOK, site_id=site.id, name=site.name, old=old, new=None)
         flash(_("The webhook of %(name)s is off.", name=site.name), "success")
         return redirect(url_for("dashboard.admin_webhook", site_id=site.id))
     url = posted("url", 2001) if action == "set" else site.webhook_url
@@ -52,7 +52,7 @@ def admin_webhook_set(site_id):
         db.session.rollback()
         flash(_("A webhook URL starts with http:// or https:// and names a host (at most 2000 characters)."), "error")
         return _page(site, status=400)
-    record("site_webhook", site_id=site.id, name=site.name, old=old, new=site.webhook_url, secret="new")
+    record(audit.SITE_WEBHOOK, site_id=site.id, name=site.name, old=old, new=site.webhook_url, secret="new")
     return _page(site, secret=secret)
 
 
@@ -66,6 +66,6 @@ def admin_webhook_redeliver(delivery_pk):
         flash(_("A newer event of this comment replaced this one; it is not sent again."), "error")
         return redirect(url_for("dashboard.admin_webhook", site_id=delivery.site_id))
     webhooks.send_soon([delivery])
-    record("webhook_redeliver", site_id=delivery.site_id, delivery=delivery.delivery_id, event=delivery.event)
+    record(audit.WEBHOOK_REDELIVER, site_id=delivery.site_id, delivery=delivery.delivery_id, event=delivery.event)
     flash(_("Sent again: %(event)s.", event=delivery.event), "success")
     return redirect(url_for("dashboard.admin_webhook", site_id=delivery.site_id))

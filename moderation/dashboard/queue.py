@@ -8,11 +8,10 @@ from sqlalchemy import select
 from moderation.dashboard import bp
 from moderation.dashboard.forms import ActionForm, EmptyForm
 from moderation.dashboard.helpers import nav_counts, safe_next
-from moderation.dashboard.reports import ACTION_LABELS
 from moderation.db import db
 from moderation.models import STATUSES, AuditEvent, Comment, Site, parse_id
 from moderation.services import queue as queue_service
-from moderation.services import complaints, reasons, review
+from moderation.services import audit, complaints, reasons, review
 
 DONE = {
     review.APPROVE: _l("Approved: %(n)d."),
@@ -59,7 +58,7 @@ def comment(comment_id):
                                 .order_by(AuditEvent.id.desc())).all()
     return render_template(
         "dashboard/comment.html", comment=item, events=events, records=queue_service.author_records([item]),
-        undo_form=EmptyForm(), reasons=reasons.active_reasons(), action_labels=ACTION_LABELS,
+        undo_form=EmptyForm(), reasons=reasons.active_reasons(), action_labels=audit.LABELS,
     )
 
 

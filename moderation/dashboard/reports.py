@@ -14,49 +14,10 @@ from sqlalchemy.orm import joinedload
 from moderation.dashboard import bp
 from moderation.db import db
 from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Site, User, parse_id
-from moderation.services import reasons, spot_checks, status
+from moderation.services import audit as audit_log
+from moderation.services import reasons, spot_checks
 from moderation.services import stats as stats_service
 
-ACTION_LABELS = {
-    "approve": _l("Approved"),
-    "reject": _l("Rejected"),
-    "spam": _l("Marked as spam"),
-    "ban": _l("Banned the author"),
-    "undo": _l("Undid"),
-    "hold": _l("Put back on hold"),
-    "site_add": _l("Added a site"),
-    "site_key_rotate": _l("Rotated a site key"),
-    "site_timezone": _l("Changed a site's time zone"),
-    "user_add": _l("Added a user"),
-    "user_role": _l("Changed a role"),
-    "user_disable": _l("Disabled a user"),
-    "user_enable": _l("Enabled a user"),
-    "user_token": _l("Issued an API token"),
-    "reason_add": _l("Added a reason"),
-    "reason_toggle": _l("Switched a reason"),
-    "reason_delete": _l("Deleted a reason"),
-    "ban_add": _l("Added a ban"),
-    "ban_remove": _l("Lifted a ban"),
-    "threshold_set": _l("Changed thresholds"),
-    "model_promote": _l("Promoted a model"),
-    "model_rollback": _l("Rolled a model back"),
-    "site_rules": _l("Changed a site's rules"),
-    "words_add": _l("Added to a word list"),
-    "words_remove": _l("Removed from a word list"),
-    status.FILTER: _l("Decided by the filter"),
-    "campaign_hold": _l("Held as part of a campaign"),
-    "reports_hold": _l("Held after readers' complaints"),
-    "complaint": _l("A reader complained"),
-    "site_budget": _l("Changed a site's hold budget"),
-    "site_webhook": _l("Changed a site's webhook"),
-    "webhook_redeliver": _l("Sent a webhook event again"),
-    "site_learning": _l("Changed how a site learns"),
-    "site_model": _l("Changed a site's model"),
-    "model_retrain": _l("Retrained a model"),
-    "model_delete": _l("Deleted a model"),
-    "model_auto_promote": _l("Made a site's new model its own"),
-    "model_auto_keep": _l("Kept a site's new model as a candidate"),
-}
 STATUS_LABELS = {
     APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
 }
@@ -95,7 +56,7 @@ def audit():
     """Every action moderators and admins took, newest first, filtered by person, action and comment."""
     user_id, comment_id, before = _int_arg("user"), _int_arg("comment"), _int_arg("before")
     action = request.args.get("action", "")
-    action = action if action in ACTION_LABELS else ""
+    action = action if action in audit_log.LABELS else ""
     size = current_app.config["PAGE_SIZE"]
 
     query = select(AuditEvent).options(joinedload(AuditEvent.user),
@@ -106,7 +67,7 @@ def audit():
         query = query.where(AuditEvent.action == action)
     elif not comment_id:
         # One filter decision per comment would bury what people did; asked for by action or comment, it shows.
-        query = query.where(AuditEvent.action != status.FILTER)
+        query = query.where(AuditEvent.action != audit_log.FILTER)
     if comment_id:
         query = query.where(AuditEvent.comment_id == comment_id)
     if before:
@@ -121,7 +82,7 @@ def audit():
     return render_template(
         "dashboard/audit.html", active_nav="audit", events=events[:size], older=older, filters=filters,
         first_page=before is None, users=db.session.scalars(select(User).order_by(User.login)).all(),
-        action_labels=ACTION_LABELS, status_labels=STATUS_LABELS, via_labels=VIA_LABELS,
+        action_labels=audit_log.LABELS, status_labels=STATUS_LABELS, via_labels=VIA_LABELS,
         detail_items=detail_items, reason_labels={r.code: reasons.label_of(r) for r in reasons.all_reasons()},
     )
 

@@ -7,14 +7,16 @@ from moderation.db import db, utcnow
 from moderation.models import Ban
 
 EMAIL, IP = "email", "ip"
+# Ranges wider than these would ban whole providers or countries; almost surely a typo.
+WIDEST_PREFIX = {4: 8, 6: 32}
 
 
 class BanError(ValueError):
-    """A ban value that is not an e-mail address, an IP or a range."""
+    """A ban value that is not an e-mail address, an IP or a range ("wide": a range too wide to ban)."""
 
 
 def normalise(kind, value):
-    """The canonical stored form: lower-case e-mail, compressed IP or CIDR network."""
+    """The canonical stored form: lower-case e-mail, compressed IP or CIDR network; BanError names the fault."""
     value = (value or "").strip()
     if kind == EMAIL:
         if "@" not in value or len(value) > 254:
@@ -25,6 +27,8 @@ def normalise(kind, value):
             network = ipaddress.ip_network(value, strict=False)
         except ValueError as exc:
             raise BanError("ip") from exc
+        if network.prefixlen < WIDEST_PREFIX[network.version]:
+            raise BanError("wide")
         return str(network.network_address) if network.num_addresses == 1 else str(network)
     raise BanError("kind")
 

@@ -27,10 +27,10 @@ from sqlalchemy import select, update
 
 from moderation.db import db, utcnow
 from moderation.models import PENDING, SPAM, Comment, Site
-from moderation.services import scorer
+from moderation.services import scorer, thresholds
 
 log = logging.getLogger(__name__)
-BUDGET_KEYS = ("toxicity_hold", "spam_hold")
+BUDGET_KEYS = (thresholds.TOXICITY_HOLD, thresholds.SPAM_HOLD)  # the thresholds a budget moves
 WINDOW_DAYS, WINDOW_MAX = 14, 3000  # the rolling window: the latest comments of the last two weeks
 MIN_COMMENTS = 300  # below this many the model's thresholds apply: too few to read a share from
 BLATANT = 0.98

@@ -17,7 +17,7 @@ from moderation import scoring
 from moderation.db import db
 from moderation.models import RETRAIN_QUEUED, AuditEvent, Comment, Label, RetrainJob, Site
 from moderation.scoring import adapt
-from moderation.services import retraining
+from moderation.services import audit, retraining
 
 log = logging.getLogger(__name__)
 MAX_RETRAIN_AFTER = 100_000
@@ -57,7 +57,7 @@ def promote_for_site(site_id, job_id, version, metrics):
                                       .values(model_version=version)).rowcount
         if not switched:
             why = [{"code": "changed"}]
-    db.session.add(AuditEvent(action="model_auto_keep" if why else "model_auto_promote", via="auto",
+    db.session.add(AuditEvent(action=audit.MODEL_AUTO_KEEP if why else audit.MODEL_AUTO_PROMOTE, via="auto",
                               detail={"site_id": site.id, "name": site.name, "job": job_id, "old": previous,
                                       "new": version, "why": [w["code"] for w in why]}))
     return {"promoted": not why, "why": why, "previous": previous}

@@ -2,10 +2,10 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from moderation.db import db
-from moderation.models import Reason
+from moderation.models import AuditEvent, Comment, Reason
 
 # Built-in codes are created by the migration; their labels are translated here.
 BUILTIN_LABELS = {
@@ -20,7 +20,7 @@ CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 class ReasonError(ValueError):
-    """A reason cannot be added or changed as asked."""
+    """A reason cannot be added, changed or deleted as asked; the message names the fault."""
 
 
 def label_of(reason):
@@ -69,4 +69,17 @@ def add_reason(code, label, toxic):
 def set_active(reason, active):
     """Offer a reason to moderators, or stop offering it (past decisions keep it)."""
     reason.active = bool(active)
+    db.session.commit()
+
+
+def delete_reason(reason):
+    """Delete an admin's own reason that no decision used (ReasonError("kept") otherwise: switch it off instead).
+
+    A built-in reason is part of the API's contract; a used one is named by past decisions and their audit entries.
+    """
+    used = db.session.scalar(select(or_(exists().where(Comment.reject_reason == reason.code),
+                                        exists().where(AuditEvent.reason == reason.code))))
+    if reason.builtin or used:
+        raise ReasonError("kept")
+    db.session.delete(reason)
     db.session.commit()

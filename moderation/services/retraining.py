@@ -30,7 +30,7 @@ from moderation.db import db, utcnow
 from moderation.models import (RETRAIN_DONE, RETRAIN_FAILED, RETRAIN_QUEUED, RETRAIN_RUNNING, AuditEvent, Comment,
                                Label, RetrainJob, Site)
 from moderation.scoring import adapt, registry
-from moderation.services import scorer, settings
+from moderation.services import audit, scorer, settings
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("adapter", "full", "best")
@@ -38,7 +38,6 @@ MIN_LABELS = 20  # fewer decisions teach nothing that could be measured
 HELD_OUT_SHARE, MIN_HELD_OUT = 0.2, 20  # the latest 20% of decisions, at least 20 (at most half)
 RECENT_DECISIONS = 500  # "how many of the last N decisions would change"
 SITE_WEIGHT = 3  # "full": each label counts as this many corpus rows
-STALE_SECONDS, QUEUE_SECONDS = 600, 3600  # defaults of RETRAIN_STALE_SECONDS / RETRAIN_QUEUE_SECONDS
 SHIPPED_FILE = "SHIPPED"
 WORSE_AUC, WORSE_F1 = 0.002, 0.01  # drops the comparison flags (about the noise of 1,700 forum dev comments)
 
@@ -78,12 +77,14 @@ def delete_version(models_dir, version):
 def expire_stale(config, now=None):
     """Fail running jobs whose heartbeat stopped (a killed worker) and queued ones no worker took.
 
+    How long each may wait is the app's configuration (RETRAIN_STALE_SECONDS, RETRAIN_QUEUE_SECONDS in config.py).
+
     When Redis says no worker is alive at all, neither kind can progress: they fail once the workers'
     heartbeats have had time to show, instead of blocking the next retrain for an hour.
     """
     now = now or utcnow()
-    stale = now - timedelta(seconds=config.get("RETRAIN_STALE_SECONDS", STALE_SECONDS))
-    waited = now - timedelta(seconds=config.get("RETRAIN_QUEUE_SECONDS", QUEUE_SECONDS))
+    stale = now - timedelta(seconds=config["RETRAIN_STALE_SECONDS"])
+    waited = now - timedelta(seconds=config["RETRAIN_QUEUE_SECONDS"])
     if current_job() is not None and heartbeat.workers_alive(config) == []:
         stale = waited = now - timedelta(seconds=heartbeat.ttl(config))
     for status, column, cutoff, error in (
@@ -128,7 +129,7 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=No
         db.session.rollback()
         raise RetrainError("a retrain is under way already") from exc
     if via != "dashboard":  # the dashboard records its own audit event (admin.record)
-        db.session.add(AuditEvent(user_id=user_id, action="model_retrain", via=via,
+        db.session.add(AuditEvent(user_id=user_id, action=audit.MODEL_RETRAIN, via=via,
                                   detail={"job": job.id, "strategy": strategy, "site_id": site_id}))
     db.session.commit()
     if not broker.enqueue(app, "moderation.retrain", job.id):

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment
 from moderation.services import bans, complaints, reasons, spot_checks, status, webhooks
+from moderation.services.audit import BAN, UNDO
 from moderation.services.status import ACTIONS, APPROVE, DECISIONS, HOLD, MARK_SPAM, REJECT
 
-BAN, UNDO = "ban", "undo"
 # The site's own moderation (WordPress: approve, spam, trash, unapprove), by the status it gives a comment.
 SITE_ACTIONS = {APPROVED: APPROVE, SPAM: MARK_SPAM, REJECTED: REJECT, HELD: HOLD}
 MAX_BULK = 500

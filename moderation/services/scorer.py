@@ -6,6 +6,7 @@ from pathlib import Path
 
 from moderation import scoring
 from moderation.scoring import adapt, registry
+from moderation.services.thresholds import ENVIRONMENT_KEYS
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -72,9 +73,6 @@ def _site_version(models_dir, version):
         while len(_site_versions) > SITE_VERSIONS_KEPT:
             _site_versions.popitem(last=False)
     return bundle
-
-
-ENVIRONMENT_KEYS = {"SPAM_HOLD": "spam_hold", "SPAM_THRESHOLD": "spam", "TOXICITY_HOLD": "toxicity_hold"}
 
 
 def explicit(config, overrides=None):

@@ -12,11 +12,10 @@ from sqlalchemy import select, update
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
 from moderation.services import reasons, webhooks
+from moderation.services.audit import APPROVE, FILTER, HOLD, MARK_SPAM, REJECT
 
-APPROVE, REJECT, MARK_SPAM, HOLD = "approve", "reject", "spam", "hold"
 ACTIONS = {APPROVE: APPROVED, REJECT: REJECTED, MARK_SPAM: SPAM, HOLD: HELD}  # a moderator's or the site's
 DECISIONS = (APPROVE, REJECT, MARK_SPAM)  # what moderators decide; the site may also put a comment back on hold
-FILTER = "filter"  # the audit action of the filter's decision on a pending comment
 
 
 class Ref(NamedTuple):

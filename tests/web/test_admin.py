@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.db import db
 from moderation.models import AuditEvent, Ban, Reason, Site, User
-from moderation.services import bans, reasons, settings, users
+from moderation.services import bans, reasons, settings, thresholds, users
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -259,7 +259,7 @@ def test_threshold_overrides_persist_and_clear(app, client):
             assert settings.threshold_overrides() == {"toxicity_hold": 0.6}
     finally:
         with app.app_context():
-            for key in settings.THRESHOLD_KEYS:
+            for key in thresholds.NAMES:
                 settings.put(f"threshold.{key}", None)
 
 
