@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit
 
 from .data import load_corpus
-from .evaluate import binary_metrics, grouped_metrics, spam_summary
+from .evaluate import binary_metrics, split_metrics
 from .predict import ModelBundle, decide
 
 TASKS = ("spam", "toxicity")
@@ -299,12 +299,6 @@ def dev_comparison(bundles: dict, data_dir: Path) -> dict:
     corpus = load_corpus(Path(data_dir))
     out = {}
     for name, bundle in bundles.items():
-        result = {}
-        for task, parts, threshold in (("spam", corpus.spam, "spam"), ("toxicity", corpus.toxicity, "toxicity_hold")):
-            examples = parts["dev"]
-            p = np.array([getattr(s, task) for s in bundle.score([ex.text for ex in examples], explain=False)])
-            result[task] = grouped_metrics(examples, p, bundle.thresholds[threshold])
-            if task == "spam":
-                result["summary"] = spam_summary(examples, p, bundle.thresholds)
-        out[name] = result
+        metrics, _scored = split_metrics(bundle, corpus, "dev")
+        out[name] = {key: metrics[key] for key in ("spam", "summary", "toxicity")}
     return out
