@@ -101,11 +101,12 @@ def linear_parts(pipeline):
 def base_log_odds(bundle: ModelBundle, task: str, batch) -> np.ndarray:
     """The base version's calibrated log-odds of each row of a featurized batch (its own head per row)."""
     head = bundle.heads[task]
-    if not hasattr(head.calibrator, "a_"):
+    if head.sigmoid is None:
         raise AdaptError("the base model's calibration is not a sigmoid")
     heads, coef = head.heads_for(batch)
     d = batch.dot_heads(coef, heads) + head.intercepts[heads]
-    return -(float(head.calibrator.a_) * d + float(head.calibrator.b_))
+    a, b = head.sigmoid
+    return -(a * d + b)
 
 
 def fit_correction(X, base: np.ndarray, y, sample_weight=None, settings: dict | None = None,
