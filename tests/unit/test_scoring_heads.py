@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from moderation.scoring import ModelLoadError, load_version, registry
 from moderation.scoring.data import load_corpus
 from moderation.scoring.features import CommentFeaturizer
-from moderation.scoring.heads import HEADS_FILE, read_heads, write_heads
+from moderation.scoring.heads import HEADS_FILE, head_weights, read_heads, write_heads
 from moderation.scoring.predict import LinearHead
 from tests.unit.test_scoring_registry import CLEAN, RUDE, SPAMMY, THRESHOLDS, toy_models
 
@@ -29,6 +29,37 @@ def sample_texts(n=400):
     corpus = load_corpus(DATA)
     texts = sorted({ex.text for part in (corpus.spam["dev"], corpus.toxicity["dev"]) for ex in part})
     return random.Random(7).sample(texts, n) + ["", "   ", "Сен ақымақсың ба", "FREE money!!! http://x.example"]
+
+
+def test_shipped_versions_have_their_weights_file():
+    versions = [p.name for p in MODELS.iterdir() if (p / "manifest.json").is_file()]
+    assert len(versions) >= 2
+    for version in versions:
+        manifest = registry.read_manifest(MODELS, version)
+        assert HEADS_FILE in manifest["files"]
+        models, heads, _ = registry.load_version_files(MODELS, version)
+        for task in TASKS:  # the file holds exactly what the shipped .skops files hold
+            for name, value in head_weights(models[task]).arrays(task).items():
+                stored = heads[task].arrays(task)[name]
+                assert stored.dtype == value.dtype and np.array_equal(stored, value), name
+
+
+def test_active_version_scores_as_its_calibrated_pipelines():
+    version = (MODELS / "ACTIVE").read_text().strip()
+    bundle = load_version(MODELS, version)
+    assert registry.load_version_files(MODELS, version)[1] is not None  # built from the file, not the pipelines
+    texts = sample_texts()
+    for task in TASKS:
+        expected = bundle.pipelines[task].predict_proba(texts)[:, 1]
+        fast = bundle.heads[task].proba(bundle.featurizers[task].hashed(texts))
+        np.testing.assert_allclose(fast, expected, rtol=0, atol=1e-9)
+        routed = bundle.heads[task].heads_for(bundle.featurizers[task].hashed(texts))[0]
+        assert len(set(routed.tolist())) == len(bundle.heads[task].routes) + 1  # every head was exercised
+    scores = bundle.score(texts, explain=True)
+    np.testing.assert_allclose([s.toxicity for s in scores], bundle.pipelines["toxicity"].predict_proba(texts)[:, 1],
+                               rtol=0, atol=1e-9)
+    # Explanations read the same weights.
+    assert "дебил" in " ".join(bundle.score(["Ты тупой дебил, заткнись"])[0].toxicity_terms)
 
 
 def saved(tmp_path, version="v1"):
