@@ -8,8 +8,8 @@ so it is done once, when a version is saved; the loader builds the scorer from t
 or objects) holds, for each task `t` in ("spam", "toxicity"):
     t.coef              (heads, features) weight rows, in the fitted dtype (float32 for DomainLogit)
     t.intercepts        (heads,) float64
-    t.route_columns     (routes,) int64      route k sends a row whose feature column exceeds
-    t.route_thresholds  (routes,) float64    its threshold to head k (the last matching route wins)
+    t.route_columns     (routes,) int64      route k (from 1) sends a row whose feature column exceeds
+    t.route_thresholds  (routes,) float64    its threshold to head k; the first matching route wins
 and one calibration map: t.sigmoid (2,) [a, b], p = 1 / (1 + exp(a*d + b)), or t.isotonic
 (2, n) x and y thresholds, p = clipped linear interpolation. `format` (1,) is the layout's number.
 """
@@ -83,7 +83,7 @@ def read_heads(path: Path) -> dict[str, HeadWeights]:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a weights file: {exc}") from exc
     if arrays.get("format", np.array([])).tolist() != [FORMAT]:
         raise ValueError(f"{path}: weights format {arrays.get('format')}, this code reads format {FORMAT}")
