@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit
 
 from .data import load_corpus
-from .evaluate import binary_metrics, grouped_metrics, spam_summary
+from .evaluate import binary_metrics, split_metrics
 from .predict import ModelBundle, decide
 
 TASKS = ("spam", "toxicity")
@@ -101,11 +101,12 @@ def linear_parts(pipeline):
 def base_log_odds(bundle: ModelBundle, task: str, batch) -> np.ndarray:
     """The base version's calibrated log-odds of each row of a featurized batch (its own head per row)."""
     head = bundle.heads[task]
-    if not hasattr(head.calibrator, "a_"):
+    if head.sigmoid is None:
         raise AdaptError("the base model's calibration is not a sigmoid")
     heads, coef = head.heads_for(batch)
     d = batch.dot_heads(coef, heads) + head.intercepts[heads]
-    return -(float(head.calibrator.a_) * d + float(head.calibrator.b_))
+    a, b = head.sigmoid
+    return -(a * d + b)
 
 
 def fit_correction(X, base: np.ndarray, y, sample_weight=None, settings: dict | None = None,
@@ -299,12 +300,6 @@ def dev_comparison(bundles: dict, data_dir: Path) -> dict:
     corpus = load_corpus(Path(data_dir))
     out = {}
     for name, bundle in bundles.items():
-        result = {}
-        for task, parts, threshold in (("spam", corpus.spam, "spam"), ("toxicity", corpus.toxicity, "toxicity_hold")):
-            examples = parts["dev"]
-            p = np.array([getattr(s, task) for s in bundle.score([ex.text for ex in examples], explain=False)])
-            result[task] = grouped_metrics(examples, p, bundle.thresholds[threshold])
-            if task == "spam":
-                result["summary"] = spam_summary(examples, p, bundle.thresholds)
-        out[name] = result
+        metrics, _scored = split_metrics(bundle, corpus, "dev")
+        out[name] = {key: metrics[key] for key in ("spam", "summary", "toxicity")}
     return out

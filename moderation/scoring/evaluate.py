@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from .data import Example, load_corpus
+from .data import Corpus, Example, load_corpus
 from .predict import ModelBundle, load_active, load_version
 
 
@@ -363,6 +363,24 @@ def evaluate_news_comments(bundle: ModelBundle, unlabelled_path: Path, labels_pa
     return {"unlabelled": unlabelled, "in_domain": in_domain}
 
 
+def split_metrics(bundle: ModelBundle, corpus: Corpus, split: str) -> tuple[dict, dict]:
+    """Score one split of both tasks; return (metrics per task, source and lang, and the spam summary;
+    each task's (examples, scores, decisions))."""
+    metrics, scored = {}, {}
+    for task, parts in (("spam", corpus.spam), ("toxicity", corpus.toxicity)):
+        examples = parts[split]
+        scores = bundle.score([ex.text for ex in examples], explain=False)
+        scored[task] = (examples, scores, [bundle.decide(s) for s in scores])
+        p = np.array([getattr(s, task) for s in scores])
+        if task == "spam":
+            metrics["spam"] = grouped_metrics(examples, p, bundle.thresholds["spam"])
+            metrics["spam_hold"] = grouped_metrics(examples, p, bundle.thresholds["spam_hold"])
+            metrics["summary"] = spam_summary(examples, p, bundle.thresholds)
+        else:
+            metrics["toxicity"] = grouped_metrics(examples, p, bundle.thresholds["toxicity_hold"])
+    return metrics, scored
+
+
 def evaluate_bundle(bundle: ModelBundle, data_dir: Path, split: str = "test", labels_path: Path | None = None,
                     budget: float = HOLD_BUDGET) -> dict:
     """Score one split of the shared data with a bundle; metrics per task, source and lang, the
@@ -370,18 +388,8 @@ def evaluate_bundle(bundle: ModelBundle, data_dir: Path, split: str = "test", la
     data_dir = Path(data_dir)
     corpus = load_corpus(data_dir)
     results = {"version": bundle.version, "split": split, "thresholds": dict(bundle.thresholds)}
-    scored = {}
-    for task, parts in (("spam", corpus.spam), ("toxicity", corpus.toxicity)):
-        examples = parts[split]
-        scores = bundle.score([ex.text for ex in examples], explain=False)
-        scored[task] = (examples, scores, [bundle.decide(s) for s in scores])
-        p = np.array([getattr(s, task) for s in scores])
-        if task == "spam":
-            results["spam"] = grouped_metrics(examples, p, bundle.thresholds["spam"])
-            results["spam_hold"] = grouped_metrics(examples, p, bundle.thresholds["spam_hold"])
-            results["summary"] = spam_summary(examples, p, bundle.thresholds)
-        else:
-            results["toxicity"] = grouped_metrics(examples, p, bundle.thresholds["toxicity_hold"])
+    metrics, scored = split_metrics(bundle, corpus, split)
+    results.update(metrics)
     toxicity_sources = {ex.source for rows in corpus.toxicity.values() for ex in rows}
     results["held_ordinary"] = held_ordinary(scored, bundle.thresholds, toxicity_sources)
     results["caught_at_held"] = caught_by_group(*scored["toxicity"], bundle.thresholds, budget)

@@ -1,6 +1,7 @@
 """Scoring with the active model version: batched probabilities plus the spans that raised them."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,8 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from .features import FEATURE_VERSION, CommentFeaturizer, HashedBatch
+from .heads import HEADS_FILE, HeadWeights, head_weights
 from .normalise import EMAIL_RE, HANDLE_RE, PHONE_RE, URL_RE, _SPACED_RE, Normalised, normalise
-from .registry import ModelLoadError, active_version, load_models
+from .registry import ModelLoadError, active_version, load_version_files
+
+log = logging.getLogger(__name__)
 
 # Explanations cost a second pass over the words, so they are only computed for scores a
 # moderator will look at.
@@ -32,32 +36,34 @@ class Score:
 
 
 class LinearHead:
-    """The linear model and calibration map inside a fitted pipeline, applied directly.
+    """A task's linear heads and calibration map, applied directly to hashed features.
 
     Going through `predict_proba` re-validates inputs and loops in Python; for one comment that
-    overhead alone exceeds our latency budget, so the bundle applies the same maths itself.
+    overhead alone exceeds our latency budget, so the bundle applies the same maths itself, from
+    the plain arrays of `heads.HeadWeights` (read from a version's weights file).
     """
 
-    def __init__(self, pipeline):
-        inner = pipeline.steps[-1][1].calibrated_classifiers_
-        if len(inner) != 1:
-            raise ValueError("expected a calibrated classifier with a single calibration map")
-        estimator = inner[0].estimator
-        self.estimator = getattr(estimator, "estimator", estimator)  # unwrap FrozenEstimator
-        self.calibrator = inner[0].calibrators[0]
-        # One row per head (DomainLogit) or the single weight row of a plain linear model.
-        self.coef = np.atleast_2d(getattr(self.estimator, "head_coef_", self.estimator.coef_))
+    def __init__(self, weights: HeadWeights):
+        self.coef = weights.coef  # one weight row per head
+        self.intercepts = weights.intercepts
+        self.routes = list(zip(weights.route_columns.tolist(), weights.route_thresholds.tolist()))
+        self.sigmoid = None if weights.sigmoid is None else tuple(weights.sigmoid.tolist())  # (a, b)
+        self.isotonic = weights.isotonic
         self.span_cache: dict[tuple[str, bool, int], float] = {}  # see explain_terms
-        if hasattr(self.estimator, "intercepts"):
-            self.intercepts = self.estimator.intercepts()
-        else:
-            self.intercepts = np.full(len(self.coef), float(np.ravel(self.estimator.intercept_)[0]))
+
+    @classmethod
+    def from_pipeline(cls, pipeline) -> LinearHead:
+        """The head of a fitted pipeline that has no weights file yet (unsaved, or saved before the file existed)."""
+        return cls(head_weights(pipeline))
 
     def calibrate(self, d: np.ndarray) -> np.ndarray:
         """Map log-odds to calibrated probabilities."""
-        if hasattr(self.calibrator, "a_"):
-            return 1.0 / (1.0 + np.exp(self.calibrator.a_ * d + self.calibrator.b_))
-        return np.clip(self.calibrator.predict(d), 0.0, 1.0)
+        if self.sigmoid is not None:
+            a, b = self.sigmoid
+            return 1.0 / (1.0 + np.exp(a * d + b))
+        # IsotonicRegression(out_of_bounds="clip") interpolates linearly and holds its end values outside.
+        x, y = self.isotonic
+        return np.clip(np.interp(d, x, y), 0.0, 1.0)
 
     def proba(self, batch: HashedBatch) -> np.ndarray:
         """Calibrated positive-class probabilities, each row scored by its routed head."""
@@ -67,9 +73,8 @@ class LinearHead:
     def heads_for(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
         """(head index of each row, weight matrix with one row per head), as DomainLogit routes."""
         heads = np.zeros(batch.n_rows, dtype=np.int64)
-        routes = getattr(self.estimator, "routes", ())
-        for k in range(len(routes), 0, -1):
-            _, column, threshold = routes[k - 1]
+        for k in range(len(self.routes), 0, -1):
+            column, threshold = self.routes[k - 1]
             heads[batch.column(column) > threshold] = k
         return heads, self.coef
 
@@ -86,12 +91,14 @@ def decide(spam: float, toxicity: float, thresholds: dict) -> str:
 class ModelBundle:
     """The spam and toxicity models of one version, ready to score comments."""
 
-    def __init__(self, version: str, models: dict, manifest: dict):
+    def __init__(self, version: str, models: dict, manifest: dict, heads: dict[str, HeadWeights] | None = None):
         self.version = version
         self.manifest = manifest
         self.thresholds = dict(manifest["thresholds"])
         self.pipelines = models
-        self.heads = {name: LinearHead(models[name]) for name in ("spam", "toxicity")}
+        # `heads` comes from the version's weights file; models not saved yet have none to read.
+        self.heads = {name: LinearHead(heads[name]) if heads else LinearHead.from_pipeline(models[name])
+                      for name in ("spam", "toxicity")}
         self.featurizers = {name: models[name].steps[0][1] for name in ("spam", "toxicity")}
         for name, featurizer in self.featurizers.items():
             if getattr(featurizer, "feature_version_", None) != FEATURE_VERSION:
@@ -198,9 +205,13 @@ def explain_terms(texts: list[str], featurizer: CommentFeaturizer, head: LinearH
 
 def load_version(models_dir: Path, version: str) -> ModelBundle:
     """Load a given version (checksums and manifest verified)."""
-    models, manifest = load_models(Path(models_dir), version)
+    models, heads, manifest = load_version_files(Path(models_dir), version)
+    if heads is None:
+        # Kept loadable so that a rollback to it still works; the weights come out of the sklearn objects.
+        log.warning("model version %s was saved without %s: its head weights are read from its models "
+                    "(registry.add_heads_file adds the file)", version, HEADS_FILE)
     try:
-        return ModelBundle(version, models, manifest)
+        return ModelBundle(version, models, manifest, heads)
     except (KeyError, AttributeError, IndexError, TypeError, ValueError) as exc:
         # The files matched their checksums but are not models this code can score with.
         raise ModelLoadError(f"model version {version} has an unexpected structure: {exc!r}") from exc

@@ -4,6 +4,8 @@ Layout of `models/`:
     ACTIVE                 the active version id, one line
     HISTORY                previously active version ids, oldest first (for rollback)
     <version>/spam.skops  <version>/toxicity.skops  <version>/manifest.json
+    <version>/heads.npz    the heads' scoring weights as plain arrays (see heads.py); versions saved
+                           before it existed lack it, and `add_heads_file` gives it to them
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import skops.io as sio
 
 from .features import FEATURE_VERSION
+from .heads import HEADS_FILE, read_heads, write_heads
 
 MODEL_FILES = ("spam.skops", "toxicity.skops")
 ACTIVE_FILE = "ACTIVE"
@@ -65,7 +68,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def save_version(models_dir: Path, version: str, models: dict, manifest: dict) -> Path:
-    """Write a complete version folder (models, checksums, manifest) atomically; return its path."""
+    """Write a complete version folder (models, head weights, checksums, manifest) atomically; return its path."""
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
@@ -78,6 +81,9 @@ def save_version(models_dir: Path, version: str, models: dict, manifest: dict) -
             path = staging / f"{name}.skops"
             sio.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
             checksums[path.name] = sha256_of(path)
+        # The weights are read out of the sklearn objects here, once, so that loading never has to.
+        write_heads(staging / HEADS_FILE, models)
+        checksums[HEADS_FILE] = sha256_of(staging / HEADS_FILE)
         manifest = {**manifest, "version": version, "files": checksums}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.chmod(staging, 0o755)
@@ -97,13 +103,22 @@ def read_manifest(models_dir: Path, version: str) -> dict:
         raise ModelLoadError(f"cannot read manifest of model version {version!r}: {exc}") from exc
     if manifest.get("version") != version:
         raise ModelLoadError(f"manifest of {version!r} names version {manifest.get('version')!r}")
-    if sorted(manifest.get("files", {})) != sorted(MODEL_FILES):
+    if sorted(manifest.get("files", {})) not in (sorted(MODEL_FILES), sorted((*MODEL_FILES, HEADS_FILE))):
         raise ModelLoadError(f"manifest of {version!r} does not list {MODEL_FILES}")
     return manifest
 
 
 def load_models(models_dir: Path, version: str) -> tuple[dict, dict]:
     """Load a version's models after checking every checksum; return (models, manifest)."""
+    models, _heads, manifest = load_version_files(models_dir, version)
+    return models, manifest
+
+
+def load_version_files(models_dir: Path, version: str) -> tuple[dict, dict | None, dict]:
+    """Load a version's models and head weights after checking every checksum; return (models, heads, manifest).
+
+    `heads` is None for a version saved before the weights file existed.
+    """
     manifest = read_manifest(models_dir, version)
     # A version fitted on features this code no longer computes would load and score garbage;
     # refusing it here also keeps `set_active` and `rollback` from pointing ACTIVE at it.
@@ -111,13 +126,19 @@ def load_models(models_dir: Path, version: str) -> tuple[dict, dict]:
     if fitted_on is not None and fitted_on != FEATURE_VERSION:
         raise ModelLoadError(f"model version {version!r} was fitted on features of version {fitted_on}, "
                              f"this code computes version {FEATURE_VERSION}; retrain")
-    models = {}
+    models, heads = {}, None
     for filename, expected in manifest["files"].items():
         path = Path(models_dir) / version / filename
         if not path.is_file():
             raise ModelLoadError(f"model file {path} is missing")
         if sha256_of(path) != expected:
             raise ModelLoadError(f"checksum of {path} does not match its manifest")
+        if filename == HEADS_FILE:
+            try:
+                heads = read_heads(path)
+            except ValueError as exc:
+                raise ModelLoadError(f"cannot load {path}: {exc}") from exc
+            continue
         try:
             untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
             if untrusted:
@@ -127,7 +148,31 @@ def load_models(models_dir: Path, version: str) -> tuple[dict, dict]:
             raise
         except Exception as exc:  # skops raises many types for a damaged archive
             raise ModelLoadError(f"cannot load {path}: {exc}") from exc
-    return models, manifest
+    return models, heads, manifest
+
+
+def add_heads_file(models_dir: Path, version: str) -> bool:
+    """Give a version saved before the weights file existed its heads.npz; False when it has one already.
+
+    The models stay as they are; the manifest gains the file's checksum and is replaced atomically,
+    after the file is in place, so that a worker loading meanwhile sees either layout whole.
+    """
+    models, heads, manifest = load_version_files(models_dir, version)
+    if heads is not None:
+        return False
+    folder = Path(models_dir) / version
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{HEADS_FILE}.")
+    os.close(fd)
+    try:
+        write_heads(Path(tmp), models)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, folder / HEADS_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    manifest = {**manifest, "files": {**manifest["files"], HEADS_FILE: sha256_of(folder / HEADS_FILE)}}
+    _write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return True
 
 
 def active_version(models_dir: Path) -> str:

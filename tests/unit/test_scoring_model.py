@@ -37,7 +37,7 @@ def test_fast_path_matches_sklearn_with_routes():
     pipeline = fit_model(featurizer, rows(), rows(), settings)
     assert isinstance(pipeline, Pipeline)
     texts = ["ты дебил", "сен ақымақсың", "рахмет", "", "спасибо"]
-    fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
+    fast = LinearHead.from_pipeline(pipeline).proba(featurizer.hashed(texts))
     assert np.allclose(fast, pipeline.predict_proba(texts)[:, 1])
 
 
@@ -58,7 +58,7 @@ def test_head_calibration_fits_each_head_and_fast_path_agrees():
     model = pipeline.steps[-1][1].calibrated_classifiers_[0].estimator.estimator
     assert len(set(model.intercepts())) == 2  # each head got its own Platt intercept
     texts = ["ты дебил", "сен ақымақсың", "рахмет", "спасибо"]
-    fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
+    fast = LinearHead.from_pipeline(pipeline).proba(featurizer.hashed(texts))
     assert np.allclose(fast, pipeline.predict_proba(texts)[:, 1])
     assert fast[0] > fast[3] and fast[1] > fast[2]
 
@@ -93,7 +93,7 @@ def test_shift_head_moves_only_that_head_and_fast_path_agrees():
     model.shift_head(1, 1.5)
     after = pipeline.predict_proba(texts)[:, 1]
     assert np.allclose(after[[0, 3]], before[[0, 3]]) and (after[[1, 2]] > before[[1, 2]]).all()
-    fast = LinearHead(pipeline).proba(featurizer.hashed(texts))
+    fast = LinearHead.from_pipeline(pipeline).proba(featurizer.hashed(texts))
     assert np.allclose(fast, after)
 
 
@@ -133,7 +133,7 @@ def test_lower_head_thresholds_folds_a_dev_threshold_into_one_head():
     # What the chosen threshold flagged before is what 0.5 flags now.
     t = done["kazakh"]["threshold"]
     assert ((before[kazakh] >= t) == (after[kazakh] >= 0.5 - 1e-9)).all()
-    assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after)
+    assert np.allclose(LinearHead.from_pipeline(pipeline).proba(featurizer.hashed(texts)), after)
 
 
 def test_lower_head_thresholds_folds_two_dev_thresholds_into_one_head():
@@ -162,7 +162,7 @@ def test_lower_head_thresholds_folds_two_dev_thresholds_into_one_head():
     for old, new in ((t, 0.5), (t_hold, 0.3)):
         clear = np.abs(b - old) > 1e-3
         assert clear.sum() >= 3 and ((b >= old) == (a >= new))[clear].all()
-    assert np.allclose(LinearHead(pipeline).proba(featurizer.hashed(texts)), after, atol=1e-6)
+    assert np.allclose(LinearHead.from_pipeline(pipeline).proba(featurizer.hashed(texts)), after, atol=1e-6)
 
 
 def test_lower_head_thresholds_refuses_two_thresholds_that_coincide():

@@ -5,6 +5,8 @@ Revises: e2853733813d
 Create Date: 2026-11-25 08:39:06.139372
 
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -142,8 +144,6 @@ def upgrade():
 
 def _backfill_filters(batch=1000):
     """Fill the queue's reason and language filters for comments decided before this revision."""
-    from moderation.scoring.language import guess_language
-
     connection = op.get_bind()
     comment = sa.table('comment', sa.column('id'), sa.column('text'), sa.column('reasons', sa.JSON),
                        sa.column('reason_codes'), sa.column('lang'))
@@ -158,6 +158,27 @@ def _backfill_filters(batch=1000):
             connection.execute(sa.update(comment).where(comment.c.id == row.id).values(
                 reason_codes=f" {' '.join(codes)} " if codes else "", lang=guess_language(row.text or "")))
         last = rows[-1].id
+
+
+# moderation.scoring.language.guess_language as it was at this revision, frozen here so that a later
+# change to the live guess cannot change what this migration writes.
+_KAZAKH = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+_LATIN = re.compile(r"[a-zA-Z]")
+KAZAKH_SHARE = 0.03
+
+
+def guess_language(text):
+    """'kk', 'ru' or 'en' by the letters used; '' when the text has no letters of these scripts."""
+    kazakh = len(_KAZAKH.findall(text))
+    cyrillic = len(_CYRILLIC.findall(text)) + kazakh
+    latin = len(_LATIN.findall(text))
+    if cyrillic == 0 and latin == 0:
+        return ""
+    if cyrillic >= latin:
+        # Look-alike spam («Пpeдлaгaeм») mixes scripts but is mostly Cyrillic, so it stays Russian.
+        return "kk" if kazakh > KAZAKH_SHARE * cyrillic else "ru"
+    return "en"
 
 
 BUILTIN_REASONS = [

@@ -7,10 +7,11 @@ Revises: e4a7c2d9b1f3
 Create Date: 2026-12-03 19:10:00.000000
 
 """
+import hashlib
+import json
+
 from alembic import op
 import sqlalchemy as sa
-
-from moderation.services.intake import dedupe_key
 
 
 # revision identifiers, used by Alembic.
@@ -20,6 +21,13 @@ branch_labels = None
 depends_on = None
 
 BATCH = 1000
+
+
+def dedupe_key(fields):
+    """The duplicate key as intake computed it at this revision (frozen: a later intake must not change it)."""
+    author = ["email", fields["email"]] if fields.get("email") else ["name", fields["name"], fields.get("author_ip")]
+    identity = json.dumps([fields.get("article_id") or None, *author, fields["text"]], ensure_ascii=False)
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 def upgrade():
