@@ -12,7 +12,6 @@ from moderation.models import AuditEvent
 APPROVE, REJECT, MARK_SPAM, HOLD = "approve", "reject", "spam", "hold"
 FILTER = "filter"  # the filter's decision on a pending comment
 BAN, UNDO = "ban", "undo"  # a moderator's ban of a comment's author; the undo of a moderator's last batch
-# services/rules.py and services/complaints.py spell these three themselves; a unit test keeps them equal.
 CAMPAIGN_HOLD = "campaign_hold"  # an approved comment held as part of a campaign
 REPORTS_HOLD = "reports_hold"  # an approved comment held after readers' complaints
 COMPLAINT = "complaint"  # a reader's complaint

@@ -13,13 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, AuditEvent, Comment, Complaint
-from moderation.services import status, webhooks
+from moderation.services import audit, status, webhooks
 from moderation.services.hold_reasons import REPORTS, Reason, with_code
 
 REASONS = ("insult", "spam", "threat", "hate", "illegal", "other")
 REPORTER_MAX, TEXT_MAX = 200, 2000
-COMPLAINT_ACTION = "complaint"  # the audit action of a reader's complaint
-HOLD_ACTION = "reports_hold"  # the audit log's action when readers' complaints hold a comment
 
 
 def normalise_reporter(reporter):
@@ -99,7 +97,7 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
         return receipt
     receipt = _receipt(complaint, created=True)
     # In the comment's history and the audit log; the reader stays unnamed there too.
-    db.session.add(AuditEvent(action=COMPLAINT_ACTION, comment_id=comment_id, via="api",
+    db.session.add(AuditEvent(action=audit.COMPLAINT, comment_id=comment_id, via="api",
                               detail={"complaint": complaint.id, "reason": reason, "reports": receipt.reports}))
     event = _hold_if_reported(comment, site)
     db.session.commit()
@@ -122,7 +120,7 @@ def _hold_if_reported(comment, site):
     reason = Reason(REPORTS, facts={"count": count}).as_dict()
     reasons = [r for r in comment.reasons or [] if r.get("code") != REPORTS] + [reason]
     codes = with_code(comment.reason_codes, REPORTS)
-    return status.change(comment, HELD, HOLD_ACTION, via="api", expected=APPROVED,
+    return status.change(comment, HELD, audit.REPORTS_HOLD, via="api", expected=APPROVED,
                          values={"reasons": reasons, "reason_codes": codes}, detail={"reports": count},
                          by="readers").delivery
 

@@ -10,13 +10,12 @@ from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
 from moderation.scoring import fingerprint
 from moderation.scoring.normalise import URL_RE, URL_TOKEN
-from moderation.services import status, webhooks
+from moderation.services import audit, status, webhooks
 from moderation.services.hold_reasons import CAMPAIGN, Reason, with_code
 
 SEVERITY = {APPROVED: 0, HELD: 1, SPAM: 2}
 PREMODERATION_MODES = ("none", "first", "links", "all")
 CAMPAIGN_SCAN = 5000  # earlier comments of one campaign held with a new one, at most
-CAMPAIGN_HOLD = "campaign_hold"  # the audit action of a campaign's earlier comment held
 
 
 def stricter(a, b):
@@ -119,7 +118,7 @@ def hold_campaign(members, campaign_id, size):
                                                             Comment.moderated_at.is_(None))).all():
         values = {"reasons": [*(comment.reasons or []), reason],
                   "reason_codes": with_code(comment.reason_codes, CAMPAIGN)}
-        events.append(status.change(comment, HELD, CAMPAIGN_HOLD, via="worker", expected=APPROVED,
+        events.append(status.change(comment, HELD, audit.CAMPAIGN_HOLD, via="worker", expected=APPROVED,
                                     when=(Comment.moderated_at.is_(None),), values=values,
                                     detail={"campaign_id": campaign_id}, by="filter").delivery)
     db.session.commit()

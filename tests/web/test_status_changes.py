@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, PENDING, SPAM, Comment, Site, WebhookDelivery
-from moderation.services import complaints, decisions, review, rules, status, users, webhooks
+from moderation.services import audit, complaints, decisions, review, rules, status, users, webhooks
 from tests.web.dashboard_support import audit_events, label_of, make_site, seed_comment, signed_in_client
 
 HARMLESS = "Спасибо редакции за статью, давно пора было отремонтировать дорогу на нашей улице."
@@ -75,11 +75,11 @@ def test_a_campaign_hold_goes_through_status_change_and_leaves_decided_comments_
         rules.hold_campaign(members.all(), published, 4)
     [event] = audit_events(app, comment_id=published)
     assert (event["action"], event["from"], event["to"], event["via"], event["detail"]) == (
-        rules.CAMPAIGN_HOLD, APPROVED, HELD, "worker", {"campaign_id": published})
+        audit.CAMPAIGN_HOLD, APPROVED, HELD, "worker", {"campaign_id": published})
     assert events_of(app, published) == [("comment.moderated", APPROVED, HELD, "filter")]
     assert audit_events(app, comment_id=approved_by_moderator) == audit_events(app, comment_id=held) == []
     assert events_of(app, approved_by_moderator) == events_of(app, held) == []
-    assert changes == [rules.CAMPAIGN_HOLD]
+    assert changes == [audit.CAMPAIGN_HOLD]
 
 
 def test_a_complaint_hold_goes_through_status_change(app, site_id, changes):
@@ -90,9 +90,9 @@ def test_a_complaint_hold_goes_through_status_change(app, site_id, changes):
         complaints.file_complaint(site, comment_id, "reader-1", "insult", None, app.config["SECRET_KEY"])
         complaints.file_complaint(site, comment_id, "reader-2", "insult", None, app.config["SECRET_KEY"])
     assert [(e["action"], e["from"], e["to"]) for e in audit_events(app, comment_id=comment_id)] == [
-        ("complaint", None, None), (complaints.HOLD_ACTION, APPROVED, HELD), ("complaint", None, None)]
+        ("complaint", None, None), (audit.REPORTS_HOLD, APPROVED, HELD), ("complaint", None, None)]
     assert events_of(app, comment_id) == [("comment.moderated", APPROVED, HELD, "readers")]
-    assert changes == [complaints.HOLD_ACTION]  # the second reader found it held: no change tried
+    assert changes == [audit.REPORTS_HOLD]  # the second reader found it held: no change tried
 
 
 def test_a_moderators_decision_and_its_undo_go_through_status_change(app, site_id, changes):
@@ -109,7 +109,7 @@ def test_a_moderators_decision_and_its_undo_go_through_status_change(app, site_i
 
 @pytest.mark.parametrize("start, to, action, expected", [
     (SPAM, SPAM, review.MARK_SPAM, None),  # the site's echo of a status it already shows
-    (HELD, HELD, rules.CAMPAIGN_HOLD, APPROVED),  # a hold of a comment no longer approved
+    (HELD, HELD, audit.CAMPAIGN_HOLD, APPROVED),  # a hold of a comment no longer approved
     (APPROVED, HELD, status.FILTER, PENDING),  # a decision on a comment no longer pending
 ])
 def test_an_unchanged_status_writes_nothing(app, site_id, start, to, action, expected):
