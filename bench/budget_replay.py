@@ -36,7 +36,6 @@ from sqlalchemy import select  # noqa: E402
 from moderation import create_app  # noqa: E402
 from moderation.db import db  # noqa: E402
 from moderation.models import HELD, PENDING, Comment, Site  # noqa: E402
-from moderation.services import budget  # noqa: E402
 
 MODERATION = str(Path(sys.executable).with_name("moderation"))
 TOLERANCE = 1.5  # points

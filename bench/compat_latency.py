@@ -14,7 +14,6 @@ import hmac
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile

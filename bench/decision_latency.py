@@ -39,9 +39,9 @@ import uuid
 from pathlib import Path
 
 import redis
+from intake import REDIS_URL, ROOT, free_port, gunicorn, service_settings, stop, wait_for
 from sqlalchemy import DateTime, Integer, String, column, create_engine, func, select, table
 
-from intake import REDIS_URL, ROOT, free_port, gunicorn, service_settings, stop, wait_for
 from moderation.config import normalise_database_url
 
 LATE_MS = 10  # a send that starts later than this after its time fell behind the schedule

@@ -8,11 +8,11 @@ import socket
 import uuid
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from celery import Celery, Task
 from celery.signals import worker_init
 from kombu.transport import redis as kombu_redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from moderation import heartbeat
 

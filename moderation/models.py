@@ -37,7 +37,7 @@ class Site(db.Model):
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The key's hash in lower case: older Akismet clients send the key as a host name, which arrives lowered.
-    key_host_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    key_host_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # IANA zone the newsroom reads times in; Kazakhstan is one zone (UTC+5) since 2024.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Almaty", server_default="Asia/Almaty")
     # Rules admins set per site (see services/rules.py).
@@ -51,24 +51,24 @@ class Site(db.Model):
     complaints_overdue_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     # Hold budget (services/budget.py): the share of comments, or the number a day, the moderators can
     # review; None both: the model's thresholds. The thresholds last derived from the site's comments.
-    hold_budget_percent: Mapped[Optional[float]]
-    hold_budget_per_day: Mapped[Optional[int]]
-    budget_state: Mapped[Optional[dict]] = mapped_column(JSON)
+    hold_budget_percent: Mapped[float | None]
+    hold_budget_per_day: Mapped[int | None]
+    budget_state: Mapped[dict | None] = mapped_column(JSON)
     # Spot checks (services/spot_checks.py): this percentage of the filter's approvals is also reviewed.
     spot_check_percent: Mapped[float] = mapped_column(default=1.0, server_default="1")
     # Learning on its own (services/learning.py): retrain the site's adapter after this many new decisions
     # (0: never), make it the site's own version when it is better (if allowed), and when it was last queued.
     auto_retrain_after: Mapped[int] = mapped_column(default=200, server_default="200")
     auto_promote: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    model_version: Mapped[Optional[str]] = mapped_column(String(64))  # None: the active version decides
-    retrained_at: Mapped[Optional[datetime]]
+    model_version: Mapped[str | None] = mapped_column(String(64))  # None: the active version decides
+    retrained_at: Mapped[datetime | None]
     # Signed webhooks (services/webhooks.py): where the site hears of decisions, and the key that signs them
     # (the site must verify signatures with it, so it is kept as it is, like the app's own secret key).
-    webhook_url: Mapped[Optional[str]] = mapped_column(String(2000))
-    webhook_secret: Mapped[Optional[str]] = mapped_column(String(100))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     # Coral Talk's external moderation phase (compat/coral.py): the signing secret Coral made for the phase,
     # kept as it is because each request's signature is checked with it.
-    coral_secret: Mapped[Optional[str]] = mapped_column(String(200))
+    coral_secret: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="site")
@@ -100,45 +100,45 @@ class Comment(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     name: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    url: Mapped[Optional[str]] = mapped_column(String(2000))
-    article_id: Mapped[Optional[str]] = mapped_column(String(200))
-    article_url: Mapped[Optional[str]] = mapped_column(String(2000))
-    article_title: Mapped[Optional[str]] = mapped_column(String(500))
-    parent_id: Mapped[Optional[str]] = mapped_column(String(200))
-    author_ip: Mapped[Optional[str]] = mapped_column(String(45))
-    user_agent: Mapped[Optional[str]] = mapped_column(String(500))
-    referrer: Mapped[Optional[str]] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(254))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    article_id: Mapped[str | None] = mapped_column(String(200))
+    article_url: Mapped[str | None] = mapped_column(String(2000))
+    article_title: Mapped[str | None] = mapped_column(String(500))
+    parent_id: Mapped[str | None] = mapped_column(String(200))
+    author_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
 
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    spam_score: Mapped[Optional[float]]
-    toxicity_score: Mapped[Optional[float]]
+    spam_score: Mapped[float | None]
+    toxicity_score: Mapped[float | None]
     reasons: Mapped[list] = mapped_column(JSON, default=list)
-    model_version: Mapped[Optional[str]] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
     # max(spam, toxicity): the queue's "riskiest first" order, indexed with the status.
     risk: Mapped[float] = mapped_column(default=0.0, server_default="0")
     # " spam toxicity ": the reasons' codes, space-delimited, so the queue can filter with LIKE everywhere.
     reason_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     lang: Mapped[str] = mapped_column(String(8), default="", server_default="")  # guessed: ru, kk, en
-    fingerprint: Mapped[Optional[str]] = mapped_column(String(256))  # MinHash, to find campaigns
-    campaign_id: Mapped[Optional[int]] = mapped_column(index=True)  # the first comment of its campaign
+    fingerprint: Mapped[str | None] = mapped_column(String(256))  # MinHash, to find campaigns
+    campaign_id: Mapped[int | None] = mapped_column(index=True)  # the first comment of its campaign
     # SHA-256 of article, author and text (intake.dedupe_key) for comments a site posts; None for those the
     # drop-in APIs store, whose clients may send a text twice.
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(64))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
     # In shadow mode every comment is held; this keeps what the filter would have decided.
-    filter_status: Mapped[Optional[str]] = mapped_column(String(16))
-    reject_reason: Mapped[Optional[str]] = mapped_column(String(40))
-    moderated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
-    moderated_at: Mapped[Optional[datetime]]
+    filter_status: Mapped[str | None] = mapped_column(String(16))
+    reject_reason: Mapped[str | None] = mapped_column(String(40))
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    moderated_at: Mapped[datetime | None]
     # Drawn at random among the filter's approvals for a moderator to check; the verdict once checked:
     # "ok", "toxic", "spam" or "other" (rejected for a reason that is not toxicity).
     spot_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    spot_verdict: Mapped[Optional[str]] = mapped_column(String(8))
+    spot_verdict: Mapped[str | None] = mapped_column(String(8))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the id was last handed to the broker; the sweep re-queues comments pending since long before.
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_at: Mapped[Optional[datetime]]
+    decided_at: Mapped[datetime | None]
 
     site: Mapped[Site] = relationship(back_populates="comments")
     moderated_by: Mapped[Optional["User"]] = relationship()
@@ -176,12 +176,12 @@ class Complaint(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     reporter_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 of the site and the reader, hex
     reason: Mapped[str] = mapped_column(String(16))
-    text: Mapped[Optional[str]] = mapped_column(String(2000))
+    text: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by the moderator's decision on the comment, in the same transaction.
-    closed_at: Mapped[Optional[datetime]]
-    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    decision: Mapped[Optional[str]] = mapped_column(String(16))  # the comment's status the decision set
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    decision: Mapped[str | None] = mapped_column(String(16))  # the comment's status the decision set
 
     comment: Mapped[Comment] = relationship()
 
@@ -200,7 +200,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=MODERATOR)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[Optional[datetime]]
+    last_login_at: Mapped[datetime | None]
 
     @property
     def is_active(self):
@@ -228,7 +228,7 @@ class ApiToken(db.Model):
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[Optional[datetime]]
+    last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship()
@@ -245,7 +245,7 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Written at most every few minutes; a session idle longer than SESSION_HOURS has expired.
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[Optional[datetime]]  # signed out, password changed or account disabled
+    ended_at: Mapped[datetime | None]  # signed out, password changed or account disabled
 
     user: Mapped[User] = relationship()
 
@@ -275,20 +275,20 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     action: Mapped[str] = mapped_column(String(32))
-    comment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
-    from_status: Mapped[Optional[str]] = mapped_column(String(16))
-    to_status: Mapped[Optional[str]] = mapped_column(String(16))
-    reason: Mapped[Optional[str]] = mapped_column(String(40))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(40))
     # Actions taken together (a bulk action) share a batch, so that one undo reverts them all.
-    batch: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
     via: Mapped[str] = mapped_column(String(16), default="dashboard")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     undone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    user: Mapped[Optional[User]] = relationship()
-    comment: Mapped[Optional[Comment]] = relationship()
+    user: Mapped[User | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()
 
 
 class Label(db.Model):
@@ -298,9 +298,9 @@ class Label(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), unique=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     spam: Mapped[bool] = mapped_column(Boolean)
-    toxic: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: the decision says nothing about toxicity
+    toxic: Mapped[bool | None] = mapped_column(Boolean)  # None: the decision says nothing about toxicity
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comment: Mapped[Comment] = relationship()
@@ -315,11 +315,11 @@ class Ban(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))  # "email" or "ip" (an address or a CIDR range)
     value: Mapped[str] = mapped_column(String(254))
-    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))  # None: every site
-    note: Mapped[Optional[str]] = mapped_column(String(500))
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))  # None: every site
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[Optional[datetime]]  # None: until lifted
+    expires_at: Mapped[datetime | None]  # None: until lifted
 
 
 class Setting(db.Model):
@@ -330,7 +330,7 @@ class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class WordEntry(db.Model):
@@ -343,7 +343,7 @@ class WordEntry(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))  # "block" or "watch"
     text: Mapped[str] = mapped_column(String(200))
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -361,22 +361,22 @@ class RetrainJob(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=RETRAIN_QUEUED)
     progress: Mapped[int] = mapped_column(default=0, server_default="0")  # 0..100
     message: Mapped[str] = mapped_column(String(500), default="", server_default="")  # the current step
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
     strategy: Mapped[str] = mapped_column(String(16), default="adapter", server_default="adapter")
-    version: Mapped[Optional[str]] = mapped_column(String(64))  # the new model version, once written
+    version: Mapped[str | None] = mapped_column(String(64))  # the new model version, once written
     # The site whose decisions alone it learns from, for that site alone; None: every site's, for the install.
-    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
     metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # held-out comparison with the active version
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[Optional[datetime]]
+    started_at: Mapped[datetime | None]
     # Written with every progress step: a running job whose heartbeat stops (a killed worker) is failed.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[datetime | None]
     # 1 while queued or running, NULL once finished: its unique index lets only one job be under way.
-    active_slot: Mapped[Optional[int]] = mapped_column(unique=True)
+    active_slot: Mapped[int | None] = mapped_column(unique=True)
 
-    created_by: Mapped[Optional[User]] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
     def __repr__(self):
         return f"<RetrainJob {self.id} {self.status} {self.progress}%>"
@@ -397,7 +397,7 @@ class WebhookDelivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
-    comment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"))
     event: Mapped[str] = mapped_column(String(32))
     delivery_id: Mapped[str] = mapped_column(String(32), unique=True)  # X-Moderation-Delivery: the same on retries
     payload: Mapped[dict] = mapped_column(JSON)
@@ -405,10 +405,10 @@ class WebhookDelivery(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_attempt_at: Mapped[Optional[datetime]]
-    last_code: Mapped[Optional[int]]  # the endpoint's HTTP status, None when it could not be reached
-    last_error: Mapped[Optional[str]] = mapped_column(String(500))
-    delivered_at: Mapped[Optional[datetime]]
+    last_attempt_at: Mapped[datetime | None]
+    last_code: Mapped[int | None]  # the endpoint's HTTP status, None when it could not be reached
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
 
     def __repr__(self):
         return f"<WebhookDelivery {self.id} {self.event} {self.status}>"

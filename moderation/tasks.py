@@ -21,7 +21,7 @@ def score_comment(self, comment_id):
     try:
         return decisions.score_comment(comment_id)
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60))
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
     except Exception as exc:  # a comment the model cannot handle goes to a human, not into a loop
         decisions.hold_after_error(comment_id, exc)
         raise

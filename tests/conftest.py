@@ -12,8 +12,23 @@ from sqlalchemy.engine import make_url
 
 from moderation import create_app
 from moderation.db import db
-from moderation.models import (ApiToken, AuditEvent, Ban, Comment, Complaint, FingerprintSlot, Label, Reason,
-                               RetrainJob, Setting, Site, User, UserSession, WebhookDelivery, WordEntry)
+from moderation.models import (
+    ApiToken,
+    AuditEvent,
+    Ban,
+    Comment,
+    Complaint,
+    FingerprintSlot,
+    Label,
+    Reason,
+    RetrainJob,
+    Setting,
+    Site,
+    User,
+    UserSession,
+    WebhookDelivery,
+    WordEntry,
+)
 from moderation.services import sites
 from tests.support import RedisServer
 

@@ -58,7 +58,16 @@ def init_app(app):
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"
     from moderation.dashboard import (  # noqa: F401  (registers the routes)
-        admin, admin_models, admin_rules, admin_site_rules, admin_webhooks, auth, complaints, helpers, queue, reports,
+        admin,
+        admin_models,
+        admin_rules,
+        admin_site_rules,
+        admin_webhooks,
+        auth,
+        complaints,
+        helpers,
+        queue,
+        reports,
         spot_checks,
     )
 

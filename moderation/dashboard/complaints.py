@@ -8,9 +8,8 @@ from moderation.dashboard.forms import EmptyForm
 from moderation.dashboard.helpers import nav_counts
 from moderation.db import db
 from moderation.models import Site
-from moderation.services import complaints
+from moderation.services import complaints, reasons
 from moderation.services import queue as queue_service
-from moderation.services import reasons
 
 # The readers' reasons (services/complaints.REASONS), as moderators read them.
 COMPLAINT_REASONS = {

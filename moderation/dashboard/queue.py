@@ -10,8 +10,8 @@ from moderation.dashboard.forms import ActionForm, EmptyForm
 from moderation.dashboard.helpers import nav_counts, safe_next
 from moderation.db import db
 from moderation.models import STATUSES, AuditEvent, Comment, Site, parse_id
+from moderation.services import audit, reasons, review
 from moderation.services import queue as queue_service
-from moderation.services import audit, complaints, reasons, review
 
 DONE = {
     review.APPROVE: _l("Approved: %(n)d."),

@@ -7,8 +7,8 @@ from moderation.dashboard.forms import EmptyForm
 from moderation.dashboard.helpers import nav_counts
 from moderation.db import db
 from moderation.models import Site
-from moderation.services import reasons, spot_checks
 from moderation.services import queue as queue_service
+from moderation.services import reasons, spot_checks
 
 LIMIT = 100  # spot checks on one page, oldest first
 

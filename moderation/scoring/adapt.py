@@ -227,7 +227,7 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
 
 def version_id(models_dir: Path, now: dt.datetime | None = None) -> str:
     """A new version id for an adapted model: vYYYYMMDD-HHMMSS-site, unique in models_dir."""
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("v%Y%m%d-%H%M%S-site")
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("v%Y%m%d-%H%M%S-site")
     version, n = stamp, 1
     while (Path(models_dir) / version).exists():
         n += 1
@@ -239,7 +239,7 @@ def adapted_manifest(base: ModelBundle, version: str, account: dict) -> dict:
     """The new version's manifest: the base's settings and thresholds, the adapter's account, no base dev metrics."""
     manifest = {k: v for k, v in base.manifest.items() if k not in ("files", "dev_metrics", "active")}
     manifest.update(
-        version=version, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        version=version, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         adapter={"base_version": base_version_of(base.manifest), "adapted_from": base.version, **account},
         extra_rows={t: account[t].get("rows", 0) for t in TASKS},
     )

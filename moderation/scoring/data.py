@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 SPLIT_SEED = "moderation-2026"
 # Percent of split keys per part; test is the rest. Test is never trained on, dev is for choices.
@@ -32,7 +32,7 @@ def split_of(example: Example, seed: str = SPLIT_SEED) -> str:
     the train/test border.
     """
     key = example.group or example.text.strip().lower()
-    bucket = zlib.crc32(f"{seed}|{example.source}|{key}".encode("utf-8")) % 100
+    bucket = zlib.crc32(f"{seed}|{example.source}|{key}".encode()) % 100
     if bucket < TRAIN_PCT:
         return "train"
     return "dev" if bucket < TRAIN_PCT + DEV_PCT else "test"

@@ -10,7 +10,7 @@ import numpy as np
 
 from .features import FEATURE_VERSION, CommentFeaturizer, HashedBatch
 from .heads import HEADS_FILE, HeadWeights, head_weights
-from .normalise import EMAIL_RE, HANDLE_RE, PHONE_RE, URL_RE, _SPACED_RE, Normalised, normalise
+from .normalise import _SPACED_RE, EMAIL_RE, HANDLE_RE, PHONE_RE, URL_RE, Normalised, normalise
 from .registry import ModelLoadError, active_version, load_version_files
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .data import Example, load_corpus
-from .debias import (kazakh_neutral_rows, kazakh_news_rows, kazakh_toxic_rows, neutral_rows, news_talk_rows,
-                     news_toxic_rows, ordinary_money_rows)
+from .debias import (
+    kazakh_neutral_rows,
+    kazakh_news_rows,
+    kazakh_toxic_rows,
+    neutral_rows,
+    news_talk_rows,
+    news_toxic_rows,
+    ordinary_money_rows,
+)
 from .evaluate import IN_DOMAIN_LABELS, UNLABELLED_FILE, grouped_metrics, read_labels, read_unlabelled
 from .features import FEATURE_VERSION, KAZAKH_ROUTE, SIGNAL_NAMES, CommentFeaturizer, is_kazakh
 from .model import DomainLogit
@@ -332,7 +339,7 @@ def choose_thresholds(spam_dev: list[Example], p_spam: np.ndarray, tox_dev: list
 
 
 def _version_id(models_dir: Path) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("v%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("v%Y%m%d-%H%M%S")
     version, n = stamp, 1
     while (models_dir / version).exists():
         n += 1
@@ -344,7 +351,7 @@ def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, ext
                   activate: bool = False, log=print) -> str:
     """Train both models on the train split, choose thresholds on dev, write a new version; return its id."""
     data_dir, models_dir = Path(data_dir), Path(models_dir)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     corpus = load_corpus(data_dir, extra_spam_rows, extra_toxicity_rows)
     log(f"data: spam train {len(corpus.spam['train'])}, toxicity train {len(corpus.toxicity['train'])}")
 

@@ -27,8 +27,17 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation import broker, heartbeat, scoring
 from moderation.db import db, utcnow
-from moderation.models import (RETRAIN_DONE, RETRAIN_FAILED, RETRAIN_QUEUED, RETRAIN_RUNNING, AuditEvent, Comment,
-                               Label, RetrainJob, Site)
+from moderation.models import (
+    RETRAIN_DONE,
+    RETRAIN_FAILED,
+    RETRAIN_QUEUED,
+    RETRAIN_RUNNING,
+    AuditEvent,
+    Comment,
+    Label,
+    RetrainJob,
+    Site,
+)
 from moderation.scoring import adapt, registry
 from moderation.services import audit, scorer, settings
 

@@ -5,7 +5,7 @@ The filter, moderators (dashboard, API, bulk, undo), the site's own moderation, 
 campaign holds all change a status here, so that none of them can change one without the audit log, the
 training data and the site hearing of it alike.
 """
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 
@@ -23,8 +23,8 @@ class Ref(NamedTuple):
 
     id: int
     site_id: int
-    article_id: Optional[str]
-    has_webhook: Optional[bool] = None  # None: looked up
+    article_id: str | None
+    has_webhook: bool | None = None  # None: looked up
 
 
 class Change(NamedTuple):

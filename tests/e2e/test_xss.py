@@ -47,9 +47,9 @@ def test_xss_payloads_render_as_text(page, live_server):
     login = '"><svg onload=window.__xss=1>'  # an admin may name a moderator anything
     with app.app_context():
         site, key = sites.create_site(f"{SCRIPT} новости")
-        moderator = users.create_user(login, PASSWORD, "moderator")
+        users.create_user(login, PASSWORD, "moderator")
         reason = reasons.add_reason("xss", IMG, toxic=False)
-        site_id, moderator_id, reason_position = site.id, moderator.id, reasons.active_reasons().index(reason)
+        reason_position = reasons.active_reasons().index(reason)
     # The comment comes in through the API, so only what the API accepts is stored.
     response = app.test_client().post("/api/v1/comments", json=COMMENT, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 202, response.get_json()

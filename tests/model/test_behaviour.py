@@ -1,5 +1,4 @@
 """Behaviour of the shipped models on comments written for these tests (not from the corpora)."""
-import csv
 from pathlib import Path
 
 import numpy as np

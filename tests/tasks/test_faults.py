@@ -156,7 +156,7 @@ def test_the_worker_process_group_killed_mid_stream(running, database_url):
     for _kill in range(2):
         time.sleep(4)
         old = service.kill_group("worker")
-        wait_until(lambda: service.children().get("worker") not in (None, old), what="the worker restarted")
+        wait_until(lambda old=old: service.children().get("worker") not in (None, old), what="the worker restarted")
     time.sleep(4)
     stream.stop()
     check("worker process group SIGKILLed twice", backend_of(database_url), stream, service, database_url)

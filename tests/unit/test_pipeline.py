@@ -9,8 +9,8 @@ import pytest
 
 from moderation.scoring.normalise import normalise
 from moderation.scoring.predict import Score
-from moderation.services.pipeline import Context, run
 from moderation.services.hold_reasons import Reason
+from moderation.services.pipeline import Context, run
 
 LIMITS = {"spam": 0.9, "spam_hold": 0.6, "toxicity_hold": 0.5}
 CONFIG = {"TRUSTED_MAX_SCORE": 0.9}

@@ -9,8 +9,18 @@ import pytest
 
 from moderation.scoring import Score, decide, load_active, score_csv
 from moderation.scoring.data import Example, split_of
-from moderation.scoring.evaluate import (ORDINARY_RU, SPAM_RU, LabelJoinError, binary_metrics, caught_at_held,
-                                         evaluate, evaluate_bundle, format_report, grouped_metrics, spam_summary)
+from moderation.scoring.evaluate import (
+    ORDINARY_RU,
+    SPAM_RU,
+    LabelJoinError,
+    binary_metrics,
+    caught_at_held,
+    evaluate,
+    evaluate_bundle,
+    format_report,
+    grouped_metrics,
+    spam_summary,
+)
 
 from ..conftest import unavailable
 from .test_scoring_registry import models_dir  # noqa: F401  (fixture)

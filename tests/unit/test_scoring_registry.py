@@ -3,12 +3,11 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.pipeline import Pipeline
 
 from moderation.scoring import ModelLoadError, Score, list_versions, load_active, rollback, set_active
+from moderation.scoring.data import Example
 from moderation.scoring.features import CommentFeaturizer
 from moderation.scoring.registry import save_version
-from moderation.scoring.data import Example
 from moderation.scoring.train import CLASSIFIER_SETTINGS, fit_model
 
 SPAMMY = ["заработок в интернете пишите в телеграм", "доход от 5000 в день @bot_money", "работа на дому пишите"] * 4

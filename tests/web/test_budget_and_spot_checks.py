@@ -12,8 +12,15 @@ from moderation.cli import main
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Site
 from moderation.services import budget, scorer, spot_checks
-from tests.web.dashboard_support import (FETCH, comment_ids_on, label_of, make_site, page_token, seed_comment,
-                                         signed_in_client)
+from tests.web.dashboard_support import (
+    FETCH,
+    comment_ids_on,
+    label_of,
+    make_site,
+    page_token,
+    seed_comment,
+    signed_in_client,
+)
 
 PAGE = "/dashboard/spot-checks"
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from moderation.cli import main

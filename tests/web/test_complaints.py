@@ -11,8 +11,17 @@ from sqlalchemy import func, select, text, update
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, Complaint, Site
 from moderation.services import complaints, sites, users
-from tests.web.dashboard_support import (audit_events, comment_state, label_of, make_site, make_user, page_token,
-                                         seed_comment, signed_in_client, user_id)
+from tests.web.dashboard_support import (
+    audit_events,
+    comment_state,
+    label_of,
+    make_site,
+    make_user,
+    page_token,
+    seed_comment,
+    signed_in_client,
+    user_id,
+)
 
 
 @pytest.fixture

@@ -9,8 +9,16 @@ from sqlalchemy import select, update
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, Complaint, Site
 from moderation.services import complaints
-from tests.web.dashboard_support import (FETCH, comment_ids_on, comment_state, make_site, page_token, seed_comment,
-                                         signed_in_client, user_id)
+from tests.web.dashboard_support import (
+    FETCH,
+    comment_ids_on,
+    comment_state,
+    make_site,
+    page_token,
+    seed_comment,
+    signed_in_client,
+    user_id,
+)
 
 PAGE = "/dashboard/complaints"
 

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 from moderation.db import db
 from moderation.models import AuditEvent, Ban, Comment, Label
 from moderation.services import users
-from tests.web.dashboard_support import (PASSWORD, csrf_token, make_site, make_user, page_token, seed_comment,
-                                         sign_in)
+from tests.web.dashboard_support import PASSWORD, csrf_token, make_site, make_user, page_token, seed_comment, sign_in
 
 
 def session_cookie_header(response):
@@ -50,7 +49,7 @@ def test_right_password_signs_in(app, client):
 
 
 def test_login_is_case_insensitive(app, client):
-    login = make_user(app, login="Aigerim")
+    make_user(app, login="Aigerim")
     assert sign_in(client, "aigerim").status_code == 302
 
 

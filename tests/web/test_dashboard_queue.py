@@ -8,8 +8,19 @@ from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM
 from moderation.services import bans, reasons
 from moderation.services import queue as queue_service
-from tests.web.dashboard_support import (FETCH, audit_events, comment_ids_on, comment_state, label_of, make_site,
-                                         next_link, page_token, seed_comment, signed_in_client, user_id)
+from tests.web.dashboard_support import (
+    FETCH,
+    audit_events,
+    comment_ids_on,
+    comment_state,
+    label_of,
+    make_site,
+    next_link,
+    page_token,
+    seed_comment,
+    signed_in_client,
+    user_id,
+)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_the_same_comment_sent_twice_at_the_same_moment_is_stored_once(web, app,
     for round_number in range(15):
         body = {"name": "Айгерим", "article_id": "news-7", "author_ip": f"10.0.{round_number}.1",
                 "text": f"Тот же комментарий, отправленный дважды, номер {round_number} {uuid.uuid4().hex[:6]}"}
-        answers = at_once(2, lambda: http("POST", web + "/api/v1/comments", body, auth))
+        answers = at_once(2, lambda body=body: http("POST", web + "/api/v1/comments", body, auth))
         statuses = sorted(status for status, _body in answers)
         assert statuses == [202, 409], answers
         accepted = next(answer for status, answer in answers if status == 202)

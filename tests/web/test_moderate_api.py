@@ -5,8 +5,15 @@ from sqlalchemy import select
 from moderation.db import db
 from moderation.models import ApiToken
 from moderation.services import reasons, users
-from tests.web.dashboard_support import (audit_events, comment_state, label_of, make_site, make_user,
-                                         seed_comment, user_id)
+from tests.web.dashboard_support import (
+    audit_events,
+    comment_state,
+    label_of,
+    make_site,
+    make_user,
+    seed_comment,
+    user_id,
+)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """JSON nested deeper than the parser can follow is malformed JSON (400) or too large (413), never a 500."""
 import pytest
 
-from tests.web.dashboard_support import make_site, make_user, seed_comment
 from moderation.services import users
+from tests.web.dashboard_support import make_site, make_user, seed_comment
 
 
 def nested(kind, depth):

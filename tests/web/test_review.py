@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from moderation.db import db, utcnow
 from moderation.models import AuditEvent, Ban, Label
 from moderation.services import bans, reasons, review, sites, users
-from tests.web.dashboard_support import (PASSWORD, audit_events, comment_state, label_of, make_site,
-                                         seed_comment)
+from tests.web.dashboard_support import PASSWORD, audit_events, comment_state, label_of, make_site, seed_comment
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from sqlalchemy import text
 
 from tests.conftest import ROOT
 from tests.e2e.support import VIEWPORT
+from tests.tasks.service import wait_until
 from tests.wordpress.support import PASSWORD
 from tests.wordpress.test_plugin import INSULT, service_row, shown_as
-from tests.tasks.service import wait_until
 
 # The README's picture is refreshed only when asked (MODERATION_SCREENSHOTS=1), so test runs leave the tree clean.
 SCREENSHOT = ROOT / "docs" / "screenshots" / "wordpress-settings.png"

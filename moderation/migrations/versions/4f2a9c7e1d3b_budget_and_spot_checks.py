@@ -5,9 +5,8 @@ Revises: bcb5139da87e
 Create Date: 2026-12-03 08:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4f2a9c7e1d3b'

@@ -5,9 +5,8 @@ Revises: de0cb71f3bd5
 Create Date: 2026-11-25 08:48:39.082092
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '537138f14b48'

@@ -5,9 +5,8 @@ Revises: 537138f14b48
 Create Date: 2026-11-25 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7c3e91a2d4f0'

@@ -5,9 +5,8 @@ Revises: 4f2a9c7e1d3b
 Create Date: 2026-12-03 09:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9b1e5d2c7a64'

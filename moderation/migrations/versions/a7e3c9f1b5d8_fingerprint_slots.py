@@ -8,9 +8,8 @@ Revises: f1c3a5e7b9d2
 Create Date: 2026-12-03 22:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7e3c9f1b5d8'

@@ -5,9 +5,8 @@ Revises: 7c3e91a2d4f0
 Create Date: 2026-12-02 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41f0c9e25'

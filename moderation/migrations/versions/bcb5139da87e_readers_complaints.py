@@ -5,9 +5,8 @@ Revises: b7d41f0c9e25
 Create Date: 2026-12-03 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'bcb5139da87e'

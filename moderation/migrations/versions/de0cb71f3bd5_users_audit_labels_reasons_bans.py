@@ -7,9 +7,8 @@ Create Date: 2026-11-25 08:39:06.139372
 """
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'de0cb71f3bd5'

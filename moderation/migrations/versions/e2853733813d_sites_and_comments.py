@@ -1,13 +1,12 @@
 """sites and comments
 
 Revision ID: e2853733813d
-Revises: 
+Revises:
 Create Date: 2026-11-25 06:41:40.836280
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e2853733813d'

@@ -6,9 +6,8 @@ Revises: c5d8e1f2a3b4
 Create Date: 2026-12-03 12:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4a7c2d9b1f3'

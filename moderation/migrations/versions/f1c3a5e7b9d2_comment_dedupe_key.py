@@ -10,9 +10,8 @@ Create Date: 2026-12-03 19:10:00.000000
 import hashlib
 import json
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f1c3a5e7b9d2'

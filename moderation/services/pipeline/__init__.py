@@ -11,8 +11,8 @@ The order is the order of the reasons a moderator reads.
 from typing import NamedTuple
 
 from moderation.models import APPROVED
-from moderation.services.rules import SEVERITY
 from moderation.services.hold_reasons import as_dicts
+from moderation.services.rules import SEVERITY
 
 from . import bans, campaigns, links, models, premoderation, reports, shadow, spot_checks, trust, word_lists
 from .context import ALL, Context, Outcome, read

@@ -4,7 +4,7 @@ Trust withdraws the models' hold only, below TRUSTED_MAX_SCORE, and only when no
 it never softens spam or a word list.
 """
 from moderation.models import APPROVED, HELD
-from moderation.services.hold_reasons import Reason, TRUSTED
+from moderation.services.hold_reasons import TRUSTED, Reason
 
 from .context import Outcome
 
