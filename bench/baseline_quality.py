@@ -5,6 +5,7 @@ Usage: python bench/baseline_quality.py [--data DIR] [--split test|dev]
 Trains TF-IDF word 1-2 + char 2-5 + LogisticRegression on the same train split as the shipped
 models and prints the same table (ROC-AUC, AP, precision/recall/F1 at 0.5) per source and lang.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@ Usage: python bench/bench.py [--data DIR] [--models DIR] [--n 5000] [--single 10
 Both are measured in this one process on one core, on the same held-out comments: the
 baseline is trained here on the same train split the shipped models were trained on.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,7 @@ def batched_rate(score, texts: list[str], batch: int = 1000, repeat: int = 3) ->
     for _ in range(repeat):
         start = time.perf_counter()
         for i in range(0, len(texts), batch):
-            score(texts[i:i + batch])
+            score(texts[i : i + batch])
         best = max(best, len(texts) / (time.perf_counter() - start))
     return best
 
@@ -92,8 +93,12 @@ def main() -> None:
         fn(texts[:50])  # warm caches and lazy imports
 
     rows = []
-    for name, fn in (("ours: both scores + explanations", ours), ("ours: both scores, no explanations", ours_plain),
-                     ("baseline: one model", base_one), ("baseline: two models (spam + toxicity)", base_two)):
+    for name, fn in (
+        ("ours: both scores + explanations", ours),
+        ("ours: both scores, no explanations", ours_plain),
+        ("baseline: one model", base_one),
+        ("baseline: two models (spam + toxicity)", base_two),
+    ):
         rate = batched_rate(fn, texts)
         mean_ms, p95_ms = single_latency(fn, singles)
         rows.append((name, rate, mean_ms, p95_ms))
@@ -104,8 +109,10 @@ def main() -> None:
     print()
     for ours_row in rows[:2]:
         for base_row in rows[2:]:
-            print(f"{ours_row[0]} vs {base_row[0]}: throughput x{ours_row[1] / base_row[1]:.2f}, "
-                  f"single-comment latency x{base_row[2] / ours_row[2]:.2f} faster")
+            print(
+                f"{ours_row[0]} vs {base_row[0]}: throughput x{ours_row[1] / base_row[1]:.2f}, "
+                f"single-comment latency x{base_row[2] / ours_row[2]:.2f} faster"
+            )
 
 
 if __name__ == "__main__":

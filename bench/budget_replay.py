@@ -11,6 +11,7 @@ latest comments. Warm-up: the comments posted before the first thresholds the bu
 site has budget.MIN_COMMENTS comments, the model's thresholds apply). Prints the held share per
 500 comments, after warm-up, and the thresholds it settled on. Target: within the budget ± 1.5 points.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,12 @@ def command(env, *args):
 
 def post(base, key, name, text):
     body = json.dumps({"name": name, "text": text, "article_id": "replay"}).encode()
-    request = urllib.request.Request(f"{base}/api/v1/comments", data=body, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/comments",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status
@@ -98,8 +103,9 @@ def outcome(app, site_name, timeout=600):
     with app.app_context():
         while True:
             site = db.session.scalar(select(Site).where(Site.name == site_name))
-            rows = db.session.execute(select(Comment.status, Comment.created_at).where(Comment.site_id == site.id)
-                                      .order_by(Comment.id)).all()
+            rows = db.session.execute(
+                select(Comment.status, Comment.created_at).where(Comment.site_id == site.id).order_by(Comment.id)
+            ).all()
             if not any(status == PENDING for status, _ in rows) or time.monotonic() > deadline:
                 return rows, site.budget_state
             db.session.rollback()
@@ -118,18 +124,31 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="budget-replay-"))
     port = free_port()
-    env = {**os.environ, "MODERATION_DATABASE_URL": f"sqlite:///{scratch / 'replay.db'}", "PORT": str(port),
-           "MODERATION_BUDGET_INTERVAL": str(args.interval), "MODERATION_SECRET_KEY": "budget-replay"}
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": f"sqlite:///{scratch / 'replay.db'}",
+        "PORT": str(port),
+        "MODERATION_BUDGET_INTERVAL": str(args.interval),
+        "MODERATION_SECRET_KEY": "budget-replay",
+    }
     env.pop("MODERATION_REDIS_URL", None)
     base = f"http://127.0.0.1:{port}"
-    service = subprocess.Popen([MODERATION, "run"], env=env, stdout=open(scratch / "run.log", "w"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    service = subprocess.Popen(
+        [MODERATION, "run"],
+        env=env,
+        stdout=open(scratch / "run.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_healthy(base)
         key = command(env, "site", "add", "replay")
         print(command(env, "site", "budget", "replay", f"{args.budget:g}"))
-        print(f"replaying {len(texts)} comments at {args.rate:g}/s, budget {args.budget:g}%, "
-              f"thresholds recomputed every {args.interval}s (log: {scratch / 'run.log'})", flush=True)
+        print(
+            f"replaying {len(texts)} comments at {args.rate:g}/s, budget {args.budget:g}%, "
+            f"thresholds recomputed every {args.interval}s (log: {scratch / 'run.log'})",
+            flush=True,
+        )
         started = time.monotonic()
         codes = replay(texts, base, key, args.rate)
         print(f"posted in {time.monotonic() - started:.0f}s: {codes}")
@@ -145,7 +164,7 @@ def report(rows, state, percent):
     held = [status == HELD for status, _ in rows]
     print(f"\n{'comments':>12} {'held':>7}")
     for start in range(0, len(rows), CHUNK):
-        part = held[start:start + CHUNK]
+        part = held[start : start + CHUNK]
         print(f"{start + 1:>5}-{start + len(part):<6} {sum(part) / len(part):>7.1%}")
     if not state or state.get("status") != "active":
         print(f"the budget never set thresholds: {state}")
@@ -153,12 +172,16 @@ def report(rows, state, percent):
     first = datetime.fromisoformat(state["active_since"])
     after = [h for (_status, created), h in zip(rows, held) if created >= first]
     share = sum(after) / len(after)
-    print(f"\nafter warm-up ({len(after)} comments, from the first thresholds the budget set): held {share:.1%} "
-          f"(budget {percent:g}% ± {TOLERANCE:g}: {'met' if abs(share * 100 - percent) <= TOLERANCE else 'NOT met'})")
+    print(
+        f"\nafter warm-up ({len(after)} comments, from the first thresholds the budget set): held {share:.1%} "
+        f"(budget {percent:g}% ± {TOLERANCE:g}: {'met' if abs(share * 100 - percent) <= TOLERANCE else 'NOT met'})"
+    )
     print(f"all {len(rows)} comments: held {sum(held) / len(held):.1%}")
-    print(f"settled on: toxicity_hold {state['toxicity_hold']:.4f} (model {state['model']['toxicity_hold']:.4f}), "
-          f"spam_hold {state['spam_hold']:.4f} (model {state['model']['spam_hold']:.4f}); window {state['window']}, "
-          f"held by rules {state['rule_share']:.1%}, expected held {state['expected_share']:.1%}")
+    print(
+        f"settled on: toxicity_hold {state['toxicity_hold']:.4f} (model {state['model']['toxicity_hold']:.4f}), "
+        f"spam_hold {state['spam_hold']:.4f} (model {state['model']['spam_hold']:.4f}); window {state['window']}, "
+        f"held by rules {state['rule_share']:.1%}, expected held {state['expected_share']:.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ moderation phase), served by `moderation run` (gunicorn, 2 web workers) on this 
 Usage: python bench/compat_latency.py [--database postgresql|sqlite] [--calls 300] [--seconds 10]
 
 Each call scores a different real news comment (../shared/data/unlabelled_comments.csv), from its own reader
-(name, address) where the API carries one, and, unless said, stores it decided, as production does. The peer measured in the same run is the floor no HTTP API can beat:
-scoring one comment with the same model in this process. Targets (issue 15): p50 <= 20 ms, p99 <= 100 ms.
+(name, address) where the API carries one, and, unless said, stores it decided, as production does. The peer
+measured in the same run is the floor no HTTP API can beat: scoring one comment with the same model in this
+process. Targets (issue 15): p50 <= 20 ms, p99 <= 100 ms.
 """
+
 import argparse
 import csv
 import hashlib
@@ -48,21 +50,35 @@ class Running:
         self.pg_name = None
         if database == "postgresql":
             self.pg_name = f"moderation_bench_{uuid.uuid4().hex[:8]}"
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc",
-                            f'CREATE DATABASE "{self.pg_name}"'], check=True)
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc", f'CREATE DATABASE "{self.pg_name}"'],
+                check=True,
+            )
             url = f"postgresql://postgres@127.0.0.1:5432/{self.pg_name}"
         else:
             url = f"sqlite:///{self.tmp / 'bench.db'}"
         import socket
+
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.env = {**os.environ, "MODERATION_DATABASE_URL": url, "PORT": str(self.port),
-                    "MODERATION_REDIS_URL": os.environ.get("MODERATION_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                    "MODERATION_QUEUE": f"bench-{uuid.uuid4().hex[:6]}", "MODERATION_SECRET_KEY": "bench",
-                    "MODERATION_WEB_WORKERS": "2", "MODERATION_API_KEY_LIMIT": "100000 per second"}
-        self.process = subprocess.Popen([sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=self.env,
-                                        stdout=open(self.tmp / "run.log", "ab"), stderr=subprocess.STDOUT)
+        self.env = {
+            **os.environ,
+            "MODERATION_DATABASE_URL": url,
+            "PORT": str(self.port),
+            "MODERATION_REDIS_URL": os.environ.get("MODERATION_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "MODERATION_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
+            "MODERATION_SECRET_KEY": "bench",
+            "MODERATION_WEB_WORKERS": "2",
+            "MODERATION_API_KEY_LIMIT": "100000 per second",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moderation.cli", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.tmp / "run.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -77,8 +93,14 @@ class Running:
         self.cli("site", "coral", "bench.example.kz", CORAL_SECRET)
 
     def cli(self, *args):
-        done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "moderation.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout.strip().splitlines()[-1]
 
     def request(self, method, path, body=None, headers=None, connection=None):
@@ -94,8 +116,20 @@ class Running:
         self.process.send_signal(2)
         self.process.wait(timeout=60)
         if self.pg_name:
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc",
-                            f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'], check=False)
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "test",
+                    "-qc",
+                    f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)',
+                ],
+                check=False,
+            )
 
 
 def calls(service):
@@ -103,29 +137,57 @@ def calls(service):
     key = urllib.parse.quote(service.key)
 
     def perspective(text, store=True):
-        body = json.dumps({"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}},
-                           "languages": ["en"], "doNotStore": not store}).encode()
+        body = json.dumps(
+            {
+                "comment": {"text": text},
+                "requestedAttributes": {"TOXICITY": {}},
+                "languages": ["en"],
+                "doNotStore": not store,
+            }
+        ).encode()
         return "POST", f"/v1alpha1/comments:analyze?key={key}", body, {"Content-Type": "application/json"}
 
     def akismet(text):
         reader = zlib.crc32(text.encode())  # each comment from its own reader, as on a news site
-        body = urllib.parse.urlencode({"api_key": service.key, "blog": "https://bench.example.kz/",
-                                       "user_ip": f"10.{reader >> 16 & 255}.{reader >> 8 & 255}.{reader & 255}",
-                                       "comment_author": f"Читатель {reader}", "comment_content": text}).encode()
+        body = urllib.parse.urlencode(
+            {
+                "api_key": service.key,
+                "blog": "https://bench.example.kz/",
+                "user_ip": f"10.{reader >> 16 & 255}.{reader >> 8 & 255}.{reader & 255}",
+                "comment_author": f"Читатель {reader}",
+                "comment_content": text,
+            }
+        ).encode()
         return "POST", "/1.1/comment-check", body, {"Content-Type": "application/x-www-form-urlencoded"}
 
     def coral(text):
-        body = json.dumps({"action": "NEW", "comment": {"body": text, "parentID": None},
-                           "author": {"id": uuid.uuid4().hex, "role": "COMMENTER"},
-                           "story": {"id": "s1", "url": "https://bench.example.kz/s1"}, "site": {"id": "x"},
-                           "tenantID": "t", "tenantDomain": "bench.example.kz"}, indent=2, ensure_ascii=False).encode()
+        body = json.dumps(
+            {
+                "action": "NEW",
+                "comment": {"body": text, "parentID": None},
+                "author": {"id": uuid.uuid4().hex, "role": "COMMENTER"},
+                "story": {"id": "s1", "url": "https://bench.example.kz/s1"},
+                "site": {"id": "x"},
+                "tenantID": "t",
+                "tenantDomain": "bench.example.kz",
+            },
+            indent=2,
+            ensure_ascii=False,
+        ).encode()
         signature = "sha256=" + hmac.new(CORAL_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        return "POST", "/coral/sites/bench.example.kz/phase", body, {"Content-Type": "application/json",
-                                                                     "X-Coral-Signature": signature}
+        return (
+            "POST",
+            "/coral/sites/bench.example.kz/phase",
+            body,
+            {"Content-Type": "application/json", "X-Coral-Signature": signature},
+        )
 
-    return {"perspective analyze (stored)": perspective,
-            "perspective analyze (doNotStore)": lambda text: perspective(text, store=False),
-            "akismet comment-check": akismet, "coral moderation phase": coral}
+    return {
+        "perspective analyze (stored)": perspective,
+        "perspective analyze (doNotStore)": lambda text: perspective(text, store=False),
+        "akismet comment-check": akismet,
+        "coral moderation phase": coral,
+    }
 
 
 def sequential(service, build, texts):
@@ -168,6 +230,7 @@ def throughput(service, build, texts, seconds, threads=8):
 def model_floor(texts):
     """p50 and p99 (ms) of scoring one comment in this process with the active model."""
     from moderation.scoring import load_active
+
     bundle = load_active(ROOT / "models")
     bundle.score(texts[:5], ["x"] * 5)
     latencies = []
@@ -186,14 +249,16 @@ def main():
     args = parser.parse_args()
     apis = 4
     texts = comments(args.calls * apis + 50)
-    floor50, floor99 = model_floor(texts[:args.calls])
+    floor50, floor99 = model_floor(texts[: args.calls])
     service = Running(args.database)
     try:
-        print(f"synchronous APIs on {args.database}, `moderation run` with 2 web workers, "
-              f"{args.calls} sequential calls each, then 8 clients for {args.seconds:g} s")
+        print(
+            f"synchronous APIs on {args.database}, `moderation run` with 2 web workers, "
+            f"{args.calls} sequential calls each, then 8 clients for {args.seconds:g} s"
+        )
         print(f"{'API':34} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7} {'p50/model':>10}")
         for n, (name, build) in enumerate(calls(service).items()):
-            chunk = texts[n * args.calls:(n + 1) * args.calls]
+            chunk = texts[n * args.calls : (n + 1) * args.calls]
             sequential(service, build, chunk[:20])  # warm the connection pools
             latencies = sequential(service, build, chunk)
             p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)

@@ -21,6 +21,7 @@ max), what is still pending, and the errors in the worker's log.
 Targets (issue 16): at 300 comments/s sustained for 60 s with 2 worker processes, p50 <= 50 ms, p99 <= 250 ms and
 nothing left pending.
 """
+
 import argparse
 import contextlib
 import http.client
@@ -74,17 +75,34 @@ def comment_body(n):
     """The n-th comment: one to three ordinary sentences, its number, and a reader's address of its own."""
     pick = random.Random(n)
     text = " ".join(pick.sample(SENTENCES, pick.randint(1, 3)))
-    return {"name": pick.choice(NAMES), "text": f"{text} ({n})", "article_id": f"news-{n % 40}",
-            "author_ip": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+    return {
+        "name": pick.choice(NAMES),
+        "text": f"{text} ({n})",
+        "article_id": f"news-{n % 40}",
+        "author_ip": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}",
+    }
 
 
 def start_worker(env, concurrency, scratch):
     """A Celery worker as `moderation run` starts it (its own node name, as other workers may share this Redis)."""
     log = scratch / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--concurrency", str(concurrency),
-               "--loglevel", "WARNING", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+        "-n",
+        f"bench-{uuid.uuid4().hex[:6]}@%h",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     return process, log
 
 
@@ -95,17 +113,33 @@ def running_service(database, workers, scratch):
         # The benchmark's texts share sentences, and different names would make them one campaign.
         env = {**os.environ, **settings, "MODERATION_CAMPAIGN_SIZE": "1000000000"}
         for args in (["db", "upgrade"], ["site", "add", "bench.example.kz"]):
-            done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "moderation.cli", *args],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
         key = done.stdout.strip().splitlines()[-1]
         port = free_port()
-        web, web_log = gunicorn(["-c", "python:moderation.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-                                 "moderation:create_app()"], env, scratch, f"web-{database}")
+        web, web_log = gunicorn(
+            ["-c", "python:moderation.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "moderation:create_app()"],
+            env,
+            scratch,
+            f"web-{database}",
+        )
         worker, worker_log = start_worker(env, workers, scratch)
         try:
             wait_for(port, "/healthz", web, web_log)
-            yield {"port": port, "key": key, "url": settings["MODERATION_DATABASE_URL"], "worker": worker,
-                   "worker_log": worker_log, "web_log": web_log}
+            yield {
+                "port": port,
+                "key": key,
+                "url": settings["MODERATION_DATABASE_URL"],
+                "worker": worker,
+                "worker_log": worker_log,
+                "web_log": web_log,
+            }
         finally:
             with contextlib.suppress(ProcessLookupError):  # the web server exited already (wait_for says why)
                 stop(web)
@@ -136,8 +170,12 @@ def forget_queue(queue):
 def post(connection, key, body):
     """POST one comment; return (HTTP status, its id or None). Status 0: the connection failed."""
     try:
-        connection.request("POST", "/api/v1/comments", body=json.dumps(body).encode(),
-                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        connection.request(
+            "POST",
+            "/api/v1/comments",
+            body=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
         response = connection.getresponse()
         answer = response.read()
     except (OSError, http.client.HTTPException):
@@ -175,16 +213,22 @@ def send_steady(port, key, rate, seconds, threads):
 
 def comment_table():
     """The columns of the comment table this benchmark reads (typed, so SQLite's text dates come back parsed)."""
-    return table("comment", column("id", Integer), column("status", String), column("created_at", DateTime),
-                 column("decided_at", DateTime))
+    return table(
+        "comment",
+        column("id", Integer),
+        column("status", String),
+        column("created_at", DateTime),
+        column("decided_at", DateTime),
+    )
 
 
 def pending_after(engine, first_id):
     """How many comments from first_id on are still pending."""
     comments = comment_table()
     with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(comments)
-                                 .where(comments.c.id >= first_id, comments.c.status == "pending"))
+        return connection.scalar(
+            select(func.count()).select_from(comments).where(comments.c.id >= first_id, comments.c.status == "pending")
+        )
 
 
 def wait_decided(engine, first_id, timeout, worker=None, worker_log=None):
@@ -201,8 +245,9 @@ def decisions(engine, first_id):
     """(latencies in ms of the decided comments, {status: count}) of the comments from first_id on."""
     comments = comment_table()
     with engine.connect() as connection:
-        rows = connection.execute(select(comments.c.status, comments.c.created_at, comments.c.decided_at)
-                                  .where(comments.c.id >= first_id)).all()
+        rows = connection.execute(
+            select(comments.c.status, comments.c.created_at, comments.c.decided_at).where(comments.c.id >= first_id)
+        ).all()
     statuses = {}
     for row in rows:
         statuses[row.status] = statuses.get(row.status, 0) + 1
@@ -235,8 +280,11 @@ def warm_up(service, engine):
 
 def log_errors(log):
     """The lines of a log that tell of an error."""
-    return [line for line in log.read_text(errors="replace").splitlines()
-            if "ERROR" in line or "CRITICAL" in line or "Traceback" in line]
+    return [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if "ERROR" in line or "CRITICAL" in line or "Traceback" in line
+    ]
 
 
 def sending_figures(sends, rate):
@@ -249,35 +297,59 @@ def sending_figures(sends, rate):
     for _n, s in done:
         if s[2] != 202:
             refused[s[2]] = refused.get(s[2], 0) + 1
-    return {"sent": len(done), "due": len(sends), "rate": (len(done) - 1) / last_start if last_start > 0 else 0.0,
-            "late": len(late), "max_late_ms": max([0.0, *late]), "answer_p50": percentile(answers, 0.5),
-            "answer_p99": percentile(answers, 0.99), "refused": refused}
+    return {
+        "sent": len(done),
+        "due": len(sends),
+        "rate": (len(done) - 1) / last_start if last_start > 0 else 0.0,
+        "late": len(late),
+        "max_late_ms": max([0.0, *late]),
+        "answer_p50": percentile(answers, 0.5),
+        "answer_p99": percentile(answers, 0.99),
+        "refused": refused,
+    }
 
 
 def report(args, sent, drained, left, latencies, statuses, errors):
     """Print the figures, the logs' errors ({log: lines}) and the targets, met or not."""
     p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
     refused = sum(sent["refused"].values())
-    print(f"comment -> decision on {args.database}: {args.rate:g} comments/s asked for {args.seconds:g} s from "
-          f"{args.threads} senders; gunicorn 2 sync workers, Celery worker --concurrency {args.workers}")
-    print(f"sent       {sent['sent']} of {sent['due']} comments due, at {sent['rate']:.1f}/s; {sent['late']} sends "
-          f"more than {LATE_MS} ms late (max {sent['max_late_ms']:.0f} ms); answers p50 {sent['answer_p50']:.1f} ms, "
-          f"p99 {sent['answer_p99']:.1f} ms; non-202 answers: {refused} {sent['refused'] or ''}")
+    print(
+        f"comment -> decision on {args.database}: {args.rate:g} comments/s asked for {args.seconds:g} s from "
+        f"{args.threads} senders; gunicorn 2 sync workers, Celery worker --concurrency {args.workers}"
+    )
+    print(
+        f"sent       {sent['sent']} of {sent['due']} comments due, at {sent['rate']:.1f}/s; {sent['late']} sends "
+        f"more than {LATE_MS} ms late (max {sent['max_late_ms']:.0f} ms); answers p50 {sent['answer_p50']:.1f} ms, "
+        f"p99 {sent['answer_p99']:.1f} ms; non-202 answers: {refused} {sent['refused'] or ''}"
+    )
     decided = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()) if k != "pending")
-    print(f"decided    {len(latencies)} ({decided}); "
-          f"pending {left} after waiting {drained:.1f} s past the last send (at most {DRAIN_SECONDS} s)")
-    print(f"latency    p50 {p50:.1f} ms  p90 {p90:.1f} ms  p99 {p99:.1f} ms  max {max([0.0, *latencies]):.1f} ms  "
-          f"(decided_at - created_at, from the database, {len(latencies)} comments"
-          + (f"; the {left} still pending are not counted)" if left else ")"))
+    print(
+        f"decided    {len(latencies)} ({decided}); "
+        f"pending {left} after waiting {drained:.1f} s past the last send (at most {DRAIN_SECONDS} s)"
+    )
+    print(
+        f"latency    p50 {p50:.1f} ms  p90 {p90:.1f} ms  p99 {p99:.1f} ms  max {max([0.0, *latencies]):.1f} ms  "
+        f"(decided_at - created_at, from the database, {len(latencies)} comments"
+        + (f"; the {left} still pending are not counted)" if left else ")")
+    )
     for name, lines in errors.items():
         print(f"{name:10} {len(lines)} error lines" + "".join(f"\n  {line[:200]}" for line in lines[:5]))
-    sustained = (sent["rate"] >= 0.99 * args.rate and sent["sent"] == sent["due"] and not refused
-                 and args.rate >= 300 and args.seconds >= 60)
-    checks = [(f"300 comments/s sustained for 60 s ({sent['rate']:.1f}/s for {args.seconds:g} s, {refused} non-202)",
-               sustained),
-              (f"p50 <= {TARGETS['p50']:g} ms ({p50:.1f})", p50 <= TARGETS["p50"]),
-              (f"p99 <= {TARGETS['p99']:g} ms ({p99:.1f})", p99 <= TARGETS["p99"]),
-              (f"nothing left pending ({left})", left == 0)]
+    sustained = (
+        sent["rate"] >= 0.99 * args.rate
+        and sent["sent"] == sent["due"]
+        and not refused
+        and args.rate >= 300
+        and args.seconds >= 60
+    )
+    checks = [
+        (
+            f"300 comments/s sustained for 60 s ({sent['rate']:.1f}/s for {args.seconds:g} s, {refused} non-202)",
+            sustained,
+        ),
+        (f"p50 <= {TARGETS['p50']:g} ms ({p50:.1f})", p50 <= TARGETS["p50"]),
+        (f"p99 <= {TARGETS['p99']:g} ms ({p99:.1f})", p99 <= TARGETS["p99"]),
+        (f"nothing left pending ({left})", left == 0),
+    ]
     print("targets (issue 16):")
     for label, met in checks:
         print(f"  {label:72} {'met' if met else 'NOT met'}")

@@ -19,6 +19,7 @@ With --profile it instead posts --requests comments in this process through Flas
 server), timing them, then as many again under cProfile, and prints the mean cost of a request and where it
 goes: the share of each part of the intake path and the calls that take the most time, cumulative.
 """
+
 import argparse
 import contextlib
 import json
@@ -42,7 +43,7 @@ ISSO_VERSION = "0.13.0"
 REDIS_URL = os.environ.get("MODERATION_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"]
 
-BARE_FLASK = '''
+BARE_FLASK = """
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
@@ -54,9 +55,9 @@ def create():
     if not isinstance(body, dict) or not body.get("name") or not body.get("text"):
         return jsonify(error="name and text are required"), 400
     return jsonify(id=1, status="pending"), 202
-'''
+"""
 
-ISSO_CONFIG = '''
+ISSO_CONFIG = """
 [general]
 dbpath = {db}
 host = http://127.0.0.1:{port}/
@@ -64,10 +65,10 @@ host = http://127.0.0.1:{port}/
 enabled = false
 [moderation]
 enabled = false
-'''
+"""
 
 # wrk: a different comment with every request; each thread numbers its own.
-WRK_SCRIPT = '''
+WRK_SCRIPT = """
 local counter, thread_id = 0, 0
 function setup(thread)
   thread:set("id", tostring(math.random(1, 2147483647)))
@@ -83,12 +84,14 @@ request = function()
   local body = string.format(BODY, thread_id .. "-" .. counter, address)
   return wrk.format("POST", PATH, HEADERS, body)
 end
-'''
+"""
 
 # What the WordPress plugin sends of a comment, as the two %s: a number for the text, and the reader's address.
-SERVICE_BODY = ('{"name": "Читатель", "text": "Комментарий к новости номер %s", "author_ip": "%s", '
-                '"article_id": "news-1", "article_url": "https://news.example.kz/2026/12/news-1/", '
-                '"article_title": "Новость дня", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}')
+SERVICE_BODY = (
+    '{"name": "Читатель", "text": "Комментарий к новости номер %s", "author_ip": "%s", '
+    '"article_id": "news-1", "article_url": "https://news.example.kz/2026/12/news-1/", '
+    '"article_title": "Новость дня", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}'
+)
 
 
 def free_port():
@@ -121,10 +124,24 @@ def load(port, path, headers, body_format, seconds, connections, scratch):
     """Run wrk against one server; return {rps, p50, p99, non2xx, requests}."""
     script = scratch / f"post-{port}.lua"
     header_table = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
-    script.write_text(f"PATH = {lua_string(path)}\nHEADERS = {header_table}\nBODY = {lua_string(body_format)}\n"
-                      + WRK_SCRIPT)
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
-                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    script.write_text(
+        f"PATH = {lua_string(path)}\nHEADERS = {header_table}\nBODY = {lua_string(body_format)}\n" + WRK_SCRIPT
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def latency(label):
         value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -132,16 +149,26 @@ def load(port, path, headers, body_format, seconds, connections, scratch):
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-            "p50": latency("50%"), "p99": latency("99%"),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": latency("50%"),
+        "p99": latency("99%"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
 def gunicorn(args, env, scratch, name, cwd=ROOT, python=sys.executable):
     log = scratch / f"{name}.log"
-    process = subprocess.Popen([python, "-m", "gunicorn", "--workers", "2", *args], cwd=cwd, env=env,
-                               stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [python, "-m", "gunicorn", "--workers", "2", *args],
+        cwd=cwd,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return process, log
 
 
@@ -168,8 +195,13 @@ def service_settings(database, scratch):
         url = f"sqlite:///{scratch / f'{uuid.uuid4().hex[:8]}.db'}"
     queue = f"bench-intake-{uuid.uuid4().hex[:6]}"
     try:
-        yield {"MODERATION_DATABASE_URL": url, "MODERATION_REDIS_URL": REDIS_URL, "MODERATION_QUEUE": queue,
-               "MODERATION_SECRET_KEY": "bench", "MODERATION_API_KEY_LIMIT": "1000000 per second"}
+        yield {
+            "MODERATION_DATABASE_URL": url,
+            "MODERATION_REDIS_URL": REDIS_URL,
+            "MODERATION_QUEUE": queue,
+            "MODERATION_SECRET_KEY": "bench",
+            "MODERATION_API_KEY_LIMIT": "1000000 per second",
+        }
     finally:
         forget = "import redis, sys; redis.Redis.from_url(sys.argv[1]).delete(sys.argv[2])"
         subprocess.run([sys.executable, "-c", forget, REDIS_URL, queue], check=False)
@@ -183,21 +215,44 @@ def bench_service(database, seconds, connections, scratch, options=()):
         env = {**os.environ, **settings}
 
         def cli(*args):
-            done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "moderation.cli", *args],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
         cli("db", "upgrade")
         key = cli("site", "add", "bench.example.kz")
         port = free_port()
-        process, log = gunicorn(["-c", "python:moderation.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-                                 *options, "moderation:create_app()"], env, scratch, f"service-{database}")
+        process, log = gunicorn(
+            [
+                "-c",
+                "python:moderation.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                *options,
+                "moderation:create_app()",
+            ],
+            env,
+            scratch,
+            f"service-{database}",
+        )
         try:
             wait_for(port, "/healthz", process, log)
             body = SERVICE_BODY
-            return load(port, "/api/v1/comments", {"Authorization": f"Bearer {key}",
-                                                   "Content-Type": "application/json"},
-                        body, seconds, connections, scratch)
+            return load(
+                port,
+                "/api/v1/comments",
+                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                body,
+                seconds,
+                connections,
+                scratch,
+            )
         finally:
             stop(process)
 
@@ -205,12 +260,20 @@ def bench_service(database, seconds, connections, scratch, options=()):
 def bench_bare_flask(seconds, connections, scratch):
     (scratch / "bare_flask.py").write_text(BARE_FLASK)
     port = free_port()
-    process, log = gunicorn(["--bind", f"127.0.0.1:{port}", "bare_flask:app"], dict(os.environ), scratch,
-                            "bare-flask", cwd=scratch)
+    process, log = gunicorn(
+        ["--bind", f"127.0.0.1:{port}", "bare_flask:app"], dict(os.environ), scratch, "bare-flask", cwd=scratch
+    )
     try:
         wait_for(port, "/api/v1/comments", process, log)
-        return load(port, "/api/v1/comments", {"Content-Type": "application/json"},
-                    '{"name": "Читатель", "text": "Комментарий к новости номер %s"}', seconds, connections, scratch)
+        return load(
+            port,
+            "/api/v1/comments",
+            {"Content-Type": "application/json"},
+            '{"name": "Читатель", "text": "Комментарий к новости номер %s"}',
+            seconds,
+            connections,
+            scratch,
+        )
     finally:
         stop(process)
 
@@ -234,13 +297,15 @@ def bench_isso(seconds, connections, scratch):
     config = scratch / "isso.cfg"
     config.write_text(ISSO_CONFIG.format(db=scratch / "isso.db", port=port))
     env = {**os.environ, "ISSO_SETTINGS": str(config)}
-    process, log = gunicorn(["--bind", f"127.0.0.1:{port}", "isso.run:application"], env, scratch, "isso",
-                            python=str(python))
+    process, log = gunicorn(
+        ["--bind", f"127.0.0.1:{port}", "isso.run:application"], env, scratch, "isso", python=str(python)
+    )
     try:
         wait_for(port, "/info", process, log)
         body = '{"author": "Читатель", "title": "Новость", "text": "Комментарий к новости номер %s"}'
-        return load(port, "/new?uri=%2Fnews-1", {"Content-Type": "application/json"}, body, seconds, connections,
-                    scratch)
+        return load(
+            port, "/new?uri=%2Fnews-1", {"Content-Type": "application/json"}, body, seconds, connections, scratch
+        )
     finally:
         stop(process)
 
@@ -266,9 +331,11 @@ def profile(database, requests, scratch):
         from moderation import create_app
         from moderation.db import db
         from moderation.services import sites
+
         app = create_app()
         with app.app_context():
             from flask_migrate import upgrade
+
             upgrade()
             _site, key = sites.create_site("bench.example.kz")
             db.session.remove()
@@ -292,13 +359,25 @@ def profile(database, requests, scratch):
             post(n)
         profiler.disable()
         stats = pstats.Stats(profiler)
-        total = sum(entry[3] for (file, _line, func), entry in stats.stats.items()
-                    if file == __file__ and func == "post") / requests * 1000
-        print(f"intake on {database}, {requests} requests in process (Flask test client, no HTTP server): "
-              f"{per_request:.2f} ms per request ({total:.2f} ms under the profiler, which the parts below share)")
+        total = (
+            sum(entry[3] for (file, _line, func), entry in stats.stats.items() if file == __file__ and func == "post")
+            / requests
+            * 1000
+        )
+        print(
+            f"intake on {database}, {requests} requests in process (Flask test client, no HTTP server): "
+            f"{per_request:.2f} ms per request ({total:.2f} ms under the profiler, which the parts below share)"
+        )
         for part, (path, name) in PARTS.items():
-            spent = sum(entry[3] for (file, _line, func), entry in stats.stats.items()
-                        if file.endswith(path) and func == name) / requests * 1000
+            spent = (
+                sum(
+                    entry[3]
+                    for (file, _line, func), entry in stats.stats.items()
+                    if file.endswith(path) and func == name
+                )
+                / requests
+                * 1000
+            )
             print(f"  {part:32} {spent:6.2f} ms  {spent / total:5.1%}")
         print("the 15 calls that take the most time, cumulative:")
         stats.sort_stats("cumulative").print_stats(r"(moderation|flask_limiter|wtforms|sqlalchemy|kombu|celery)", 15)
@@ -313,24 +392,34 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile", action="store_true", help="profile intake in this process instead")
     parser.add_argument("--requests", type=int, default=2000, help="comments posted with --profile")
-    parser.add_argument("--service-options", default="", help="more gunicorn options for this service, to compare "
-                        "configurations, e.g. '--workers 4' or '--threads 4' (the last of an option wins)")
+    parser.add_argument(
+        "--service-options",
+        default="",
+        help="more gunicorn options for this service, to compare "
+        "configurations, e.g. '--workers 4' or '--threads 4' (the last of an option wins)",
+    )
     parser.add_argument("--no-peers", action="store_true", help="this service alone, without Flask and Isso")
     args = parser.parse_args()
     if args.profile:
-        profile("postgresql" if args.database == "both" else args.database, args.requests,
-                Path(tempfile.mkdtemp(prefix="intake-profile-")))
+        profile(
+            "postgresql" if args.database == "both" else args.database,
+            args.requests,
+            Path(tempfile.mkdtemp(prefix="intake-profile-")),
+        )
         return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     scratch = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     databases = ("postgresql", "sqlite") if args.database == "both" else (args.database,)
-    print(f"POST a new comment per request, gunicorn with 2 sync workers each, "
-          f"wrk -t2 -c{args.connections} -d{args.seconds:g}s, one server at a time")
+    print(
+        f"POST a new comment per request, gunicorn with 2 sync workers each, "
+        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s, one server at a time"
+    )
     results = {}
     for database in databases:
-        results[f"this service, {database}"] = bench_service(database, args.seconds, args.connections, scratch,
-                                                             shlex.split(args.service_options))
+        results[f"this service, {database}"] = bench_service(
+            database, args.seconds, args.connections, scratch, shlex.split(args.service_options)
+        )
     if not args.no_peers:
         results["bare Flask endpoint"] = bench_bare_flask(args.seconds, args.connections, scratch)
         results["Isso (SQLite)"] = bench_isso(args.seconds, args.connections, scratch)

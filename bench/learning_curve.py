@@ -31,6 +31,7 @@ for a site starting from the shipped model, and 10% held plus the service's defa
 is a budget such a site could set whose 9,733-comment stream yields the 1,000 decisions of the last
 step (at 5% it gave only 628; at 10% the 1,000th comes at comment 9,060 of 9,733, 1,075 in all).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,6 +59,7 @@ MODEL_KEYS = ("toxicity_hold", "spam_hold", "spam")  # the thresholds budget.sol
 SEED = 7
 LABEL_FILES = (IN_DOMAIN_LABELS, NEWS_TRAIN_LABELS)  # the hand-labelled news comments (evaluation, training)
 
+
 def cache_key(data_dir: Path, source: str) -> str:
     """A digest of everything the base model depends on: the source left out, the data, the labels, the code."""
     digest = hashlib.sha256(source.encode())
@@ -72,8 +74,10 @@ def write_data_without(data_dir: Path, source: str, into: Path) -> None:
     into.mkdir()
     for name in ("spam.csv", UNLABELLED_FILE):
         (into / name).symlink_to((data_dir / name).resolve())
-    with open(data_dir / "toxicity.csv", encoding="utf-8", newline="") as src, \
-            open(into / "toxicity.csv", "w", encoding="utf-8", newline="") as out:
+    with (
+        open(data_dir / "toxicity.csv", encoding="utf-8", newline="") as src,
+        open(into / "toxicity.csv", "w", encoding="utf-8", newline="") as out,
+    ):
         reader = csv.DictReader(src)
         writer = csv.DictWriter(out, reader.fieldnames)
         writer.writeheader()
@@ -140,8 +144,11 @@ def budget_threshold(p: np.ndarray, share: float) -> float:
 
 def figures(y: np.ndarray, p: np.ndarray, share: float) -> dict:
     """ROC-AUC and the toxic share caught when `share` of all comments, or of the ordinary ones, are held."""
-    return {"auc": roc_auc_score(y, p), "caught": float(np.mean(p[y == 1] >= budget_threshold(p, share))),
-            "caught_ordinary": caught_at_held(y, p, share)["caught"]}
+    return {
+        "auc": roc_auc_score(y, p),
+        "caught": float(np.mean(p[y == 1] >= budget_threshold(p, share))),
+        "caught_ordinary": caught_at_held(y, p, share)["caught"],
+    }
 
 
 def fit_adapter(base, decisions: list[adapt.SiteLabel], models_dir: Path):
@@ -161,8 +168,9 @@ def simulate(base, stream: list[Example], evaluation: list[Example], args, model
     current, model = base, model_thresholds(base)
     spam, tox = scores(base, texts)
     steps, decisions, held, limits = sorted(args.steps), [], 0, model
-    rows = [dict(decisions=0, streamed=0, held=0, toxic=0, hold=model["toxicity_hold"], site=base_figures,
-                 seconds=None)]
+    rows = [
+        dict(decisions=0, streamed=0, held=0, toxic=0, hold=model["toxicity_hold"], site=base_figures, seconds=None)
+    ]
     for i, ex in enumerate(stream):
         start = max(0, i - budget.WINDOW_MAX)
         limits = model if i < budget.MIN_COMMENTS else hold_limits(model, spam[start:i], tox[start:i], share)
@@ -176,18 +184,30 @@ def simulate(base, stream: list[Example], evaluation: list[Example], args, model
             started = time.perf_counter()
             current = fit_adapter(base, decisions, models_dir)
             seconds = time.perf_counter() - started
-            rows.append(dict(decisions=len(decisions), streamed=i + 1, held=held, toxic=sum(d.toxic for d in decisions),
-                             hold=limits["toxicity_hold"], site=figures(y_eval, scores(current, eval_texts)[1], share),
-                             seconds=seconds))
+            rows.append(
+                dict(
+                    decisions=len(decisions),
+                    streamed=i + 1,
+                    held=held,
+                    toxic=sum(d.toxic for d in decisions),
+                    hold=limits["toxicity_hold"],
+                    site=figures(y_eval, scores(current, eval_texts)[1], share),
+                    seconds=seconds,
+                )
+            )
             # The window is rescored by the new version, so the thresholds keep following the budget.
             model = model_thresholds(current)
             spam, tox = scores(current, texts)
     if steps:
-        print(f"the stream ended after {len(stream)} comments and {len(decisions)} decisions "
-              f"({held / len(stream):.1%} held): step(s) {', '.join(map(str, steps))} not reached")
+        print(
+            f"the stream ended after {len(stream)} comments and {len(decisions)} decisions "
+            f"({held / len(stream):.1%} held): step(s) {', '.join(map(str, steps))} not reached"
+        )
     else:
-        print(f"decisions at the end of the stream: {len(decisions)} of {len(stream)} comments "
-              f"({held / len(stream):.1%} held, toxicity hold {limits['toxicity_hold']:.4f})")
+        print(
+            f"decisions at the end of the stream: {len(decisions)} of {len(stream)} comments "
+            f"({held / len(stream):.1%} held, toxicity hold {limits['toxicity_hold']:.4f})"
+        )
     return [dict(row, base=base_figures) for row in rows]
 
 
@@ -196,17 +216,25 @@ def print_table(rows: list[dict], percent: float) -> None:
     at = f"{percent:g}%"
     names = (("auc", "AUC"), ("caught", f"caught@{at}"), ("caught_ordinary", f"ord@{at}"))
     width = max(15, len(f"{names[1][1]} base") + 2)
-    print(f"\n{'decisions':>9}{'streamed':>9}{'held':>7}{'toxic':>6}{'hold':>8}"
-          + "".join(f"{f'{label} base':>{width}}{f'{label} site':>{width}}" for _, label in names) + f"{'fit s':>7}")
+    print(
+        f"\n{'decisions':>9}{'streamed':>9}{'held':>7}{'toxic':>6}{'hold':>8}"
+        + "".join(f"{f'{label} base':>{width}}{f'{label} site':>{width}}" for _, label in names)
+        + f"{'fit s':>7}"
+    )
     for r in rows:
         held = f"{r['held'] / r['streamed']:.1%}" if r["streamed"] else "-"
         fit = f"{r['seconds']:.1f}" if r["seconds"] is not None else "-"
-        print(f"{r['decisions']:>9}{r['streamed']:>9}{held:>7}{r['toxic']:>6}{r['hold']:>8.4f}"
-              + "".join(f"{r['base'][key]:>{width}.4f}{r['site'][key]:>{width}.4f}" for key, _ in names) + f"{fit:>7}")
-    print(f"held = share of the streamed comments held; toxic = toxic comments among the decisions; hold = the "
-          f"toxicity hold threshold in force then (at 0: the model's); base = the model alone; site = the adapter "
-          f"fitted on the decisions so far (at 0: the base model); caught@{at} = toxic share caught holding {at} of "
-          f"all evaluation comments, ord@{at} = holding {at} of the ordinary ones; fit s = adapter fit seconds.")
+        print(
+            f"{r['decisions']:>9}{r['streamed']:>9}{held:>7}{r['toxic']:>6}{r['hold']:>8.4f}"
+            + "".join(f"{r['base'][key]:>{width}.4f}{r['site'][key]:>{width}.4f}" for key, _ in names)
+            + f"{fit:>7}"
+        )
+    print(
+        f"held = share of the streamed comments held; toxic = toxic comments among the decisions; hold = the "
+        f"toxicity hold threshold in force then (at 0: the model's); base = the model alone; site = the adapter "
+        f"fitted on the decisions so far (at 0: the base model); caught@{at} = toxic share caught holding {at} of "
+        f"all evaluation comments, ord@{at} = holding {at} of the ordinary ones; fit s = adapter fit seconds."
+    )
 
 
 def main() -> int:
@@ -214,8 +242,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--source", default="ru_2ch_pikabu", help="the labelled toxicity source that plays the site")
-    parser.add_argument("--budget", type=float, default=10.0,
-                        help="hold budget: percent of the site's comments held for review")
+    parser.add_argument(
+        "--budget", type=float, default=10.0, help="hold budget: percent of the site's comments held for review"
+    )
     parser.add_argument("--spot-checks", type=float, default=1.0, help="percent of the approvals spot-checked")
     parser.add_argument("--steps", type=int, nargs="+", default=[200, 500, 1000], help="decision counts to adapt at")
     parser.add_argument("--cache", type=Path, default=ROOT / "instance" / "bench-cache")
@@ -223,15 +252,19 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     base, seconds = base_model(args.data, args.source, args.cache, args.retrain_base)
-    print(f"base model {base.version} (never saw {args.source}): "
-          + (f"trained in {seconds:.0f}s" if seconds is not None else "from the cache"))
+    print(
+        f"base model {base.version} (never saw {args.source}): "
+        + (f"trained in {seconds:.0f}s" if seconds is not None else "from the cache")
+    )
     stream, evaluation = site_rows(args.data, args.source)
     toxic_share = np.mean([ex.label for ex in evaluation])
-    print(f"site {args.source}: stream {len(stream)} comments ({np.mean([ex.label for ex in stream]):.1%} toxic), "
-          f"evaluation {len(evaluation)} ({toxic_share:.1%} toxic, so caught@{args.budget:g}% is at most "
-          f"{min(1.0, args.budget / 100 / toxic_share):.3f}); hold budget {args.budget:g}% (window "
-          f"{budget.WINDOW_MAX}, model thresholds for the first {budget.MIN_COMMENTS}), "
-          f"spot-checks {args.spot_checks:g}% of the approvals")
+    print(
+        f"site {args.source}: stream {len(stream)} comments ({np.mean([ex.label for ex in stream]):.1%} toxic), "
+        f"evaluation {len(evaluation)} ({toxic_share:.1%} toxic, so caught@{args.budget:g}% is at most "
+        f"{min(1.0, args.budget / 100 / toxic_share):.3f}); hold budget {args.budget:g}% (window "
+        f"{budget.WINDOW_MAX}, model thresholds for the first {budget.MIN_COMMENTS}), "
+        f"spot-checks {args.spot_checks:g}% of the approvals"
+    )
     print_table(simulate(base, stream, evaluation, args, args.cache), args.budget)
     print(f"total {time.perf_counter() - started:.0f}s")
     return 0

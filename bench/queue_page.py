@@ -7,6 +7,7 @@ with generated Russian comments, then times whole dashboard pages through the Fl
 signed in as a moderator. The baseline is measured in the same run: the same page rendered with
 OFFSET pagination 1,000 pages deep, the way a naive queue would page. The login page is the floor.
 """
+
 import argparse
 import itertools
 import json
@@ -57,8 +58,15 @@ def comment_rows(rng, n_held, n_decided, site_ids, moderator_id):
     for i in range(3000):
         domain = rng.choice(("mail.ru", "gmail.com", "yandex.kz", "inbox.ru"))
         email = f"reader{i}@{domain}" if rng.random() < 0.8 else None
-        ip = ".".join(str(n) for n in (rng.choice((2, 5, 37, 46, 89, 95, 178, 185)), rng.randrange(256),
-                                         rng.randrange(256), rng.randrange(1, 255)))
+        ip = ".".join(
+            str(n)
+            for n in (
+                rng.choice((2, 5, 37, 46, 89, 95, 178, 185)),
+                rng.randrange(256),
+                rng.randrange(256),
+                rng.randrange(1, 255),
+            )
+        )
         authors.append((f"{rng.choice(FIRST_NAMES)}{i}", email, ip))
     # A few regulars write most comments; cumulative weights keep rng.choices cheap.
     cum_weights = list(itertools.accumulate(1 / (i + 1) ** 0.6 for i in range(len(authors))))
@@ -78,12 +86,12 @@ def comment_rows(rng, n_held, n_decided, site_ids, moderator_id):
         if flagged_spam:
             spam = rng.uniform(0.55, 0.99)
             terms = rng.sample(SPAM_EN if lang == "en" else SPAM_WORDS, 2)
-            words[rng.randrange(len(words)):0] = terms + [f"https://promo{rng.randrange(50)}.example/"]
+            words[rng.randrange(len(words)) : 0] = terms + [f"https://promo{rng.randrange(50)}.example/"]
             reasons.append({"code": "spam", "score": round(spam, 4), "spans": terms})
         if status == "rejected" or status == "held" and not flagged_spam or status != "approved" and rng.random() < 0.1:
             toxicity = rng.uniform(0.5, 0.98)
             terms = rng.sample(TOXIC_WORDS, 2)
-            words[rng.randrange(len(words)):0] = terms
+            words[rng.randrange(len(words)) : 0] = terms
             reasons.append({"code": "toxicity", "score": round(toxicity, 4), "spans": terms})
         text = " ".join(words).capitalize() + rng.choice((".", "!", "?", "...", ""))
         created = now - timedelta(seconds=rng.uniform(0, 30 * 86400))
@@ -91,18 +99,38 @@ def comment_rows(rng, n_held, n_decided, site_ids, moderator_id):
         decided = created + timedelta(seconds=rng.uniform(1, 20))
         moderated = decided + timedelta(minutes=rng.uniform(5, 600)) if status != "held" else None
         codes = f" {' '.join(r['code'] for r in reasons)} " if reasons else ""
-        yield (site, name, text, email, f"{site}-{article}", f"https://news{site}.example.kz/{article}",
-               f"Новость номер {article}: {rng.choice(WORDS)} и {rng.choice(WORDS)}", ip,
-               "Mozilla/5.0 (Linux; Android 14) Mobile", status, spam, toxicity,
-               json.dumps(reasons, ensure_ascii=False),
-               "bench-1", max(spam, toxicity), codes, lang,
-               rng.choice(REJECT_REASONS) if status == "rejected" else None,
-               moderator_id if moderated else None, moderated, created, created, decided)
+        yield (
+            site,
+            name,
+            text,
+            email,
+            f"{site}-{article}",
+            f"https://news{site}.example.kz/{article}",
+            f"Новость номер {article}: {rng.choice(WORDS)} и {rng.choice(WORDS)}",
+            ip,
+            "Mozilla/5.0 (Linux; Android 14) Mobile",
+            status,
+            spam,
+            toxicity,
+            json.dumps(reasons, ensure_ascii=False),
+            "bench-1",
+            max(spam, toxicity),
+            codes,
+            lang,
+            rng.choice(REJECT_REASONS) if status == "rejected" else None,
+            moderator_id if moderated else None,
+            moderated,
+            created,
+            created,
+            decided,
+        )
 
 
-COLUMNS = ("site_id, name, text, email, article_id, article_url, article_title, author_ip, user_agent, status, "
-           "spam_score, toxicity_score, reasons, model_version, risk, reason_codes, lang, reject_reason, "
-           "moderated_by_id, moderated_at, created_at, queued_at, decided_at")
+COLUMNS = (
+    "site_id, name, text, email, article_id, article_url, article_title, author_ip, user_agent, status, "
+    "spam_score, toxicity_score, reasons, model_version, risk, reason_codes, lang, reject_reason, "
+    "moderated_by_id, moderated_at, created_at, queued_at, decided_at"
+)
 
 
 def fill(libpq_url, n_held, n_decided, site_ids, moderator_id):
@@ -120,8 +148,13 @@ def offset_page(view, after=None, size=50):
     """The baseline's paging: the same filter and order, OFFSET into it (`after` is ignored)."""
     key, descending = queue_service._ordering(view)
     order = (key.desc(), Comment.id.desc()) if descending else (key.asc(), Comment.id.asc())
-    query = (select(Comment).where(*queue_service._conditions(view))
-             .order_by(*order).offset((DEEP_PAGE - 1) * size).limit(size + 1))
+    query = (
+        select(Comment)
+        .where(*queue_service._conditions(view))
+        .order_by(*order)
+        .offset((DEEP_PAGE - 1) * size)
+        .limit(size + 1)
+    )
     rows = db.session.scalars(query).all()
     return rows[:size], None
 
@@ -193,23 +226,29 @@ def measure(app, runs):
 def report(rows, load, n_held, n_decided):
     """Print the table: each scenario against the OFFSET baseline, and the first page against the target."""
     base = rows[0][1]
-    print(f"\n{n_held:,} held + {n_decided:,} decided comments in PostgreSQL; whole pages via the Flask test client"
-          f"\n(load average {load[0]:.1f} before, {load[1]:.1f} after, on {os.cpu_count()} cores:"
-          " other work on the machine slows every row)")
+    print(
+        f"\n{n_held:,} held + {n_decided:,} decided comments in PostgreSQL; whole pages via the Flask test client"
+        f"\n(load average {load[0]:.1f} before, {load[1]:.1f} after, on {os.cpu_count()} cores:"
+        " other work on the machine slows every row)"
+    )
     print(f"{'scenario':44} {'median ms':>10} {'p95 ms':>8} {'vs baseline':>12}  target")
     for name, median, p95, first in rows:
         verdict = ("PASS" if median < TARGET_MS else "FAIL") + f" (< {TARGET_MS:.0f} ms)" if first else ""
         print(f"{name:44} {median:10.1f} {p95:8.1f} {median / base:11.2f}x  {verdict}")
     first = next(r for r in rows if r[3])
-    print(f"\nfirst page: {first[1]:.1f} ms median, {base / first[1]:.1f}x faster than OFFSET paging at page "
-          f"{DEEP_PAGE} ({base:.1f} ms); target {TARGET_MS:.0f} ms: {'PASS' if first[1] < TARGET_MS else 'FAIL'}")
+    print(
+        f"\nfirst page: {first[1]:.1f} ms median, {base / first[1]:.1f}x faster than OFFSET paging at page "
+        f"{DEEP_PAGE} ({base:.1f} ms); target {TARGET_MS:.0f} ms: {'PASS' if first[1] < TARGET_MS else 'FAIL'}"
+    )
 
 
 def main():
     """Create, fill and time a throw-away database; drop it whatever happens."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=os.environ.get("MODERATION_BENCH_POSTGRES_URL",
-                                                             "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("MODERATION_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
     parser.add_argument("--redis", default=os.environ.get("MODERATION_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--held", type=int, default=100_000)
     parser.add_argument("--decided", type=int, default=50_000)
@@ -226,8 +265,14 @@ def main():
         conn.execute(f'CREATE DATABASE "{name}"')
     app = None
     try:
-        app = create_app({"DATABASE_URL": url, "REDIS_URL": args.redis, "SECRET_KEY": "bench",
-                          "QUEUE": f"moderation-bench-{name[-10:]}"})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "REDIS_URL": args.redis,
+                "SECRET_KEY": "bench",
+                "QUEUE": f"moderation-bench-{name[-10:]}",
+            }
+        )
         start = time.perf_counter()
         with app.app_context():
             upgrade()
@@ -235,8 +280,10 @@ def main():
             moderator_id = users.create_user("bench", "bench-password-1", "moderator").id
             db.session.remove()
         fill(url, args.held, args.decided, site_ids, moderator_id)
-        print(f"database {name}: {args.held + args.decided:,} comments generated, copied and analysed "
-              f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"database {name}: {args.held + args.decided:,} comments generated, copied and analysed "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
         report(*measure(app, args.runs), args.held, args.decided)
     finally:
         if app is not None:

@@ -8,6 +8,7 @@ source plus the debiasing sentences, ours is calibrated on the other sources' de
 both score the test split of S. The issue's target: ROC-AUC >= 0.90 on such unseen sites.
 With --no-reference the in-domain figures (both models trained on every source) are skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def training_rows(parts: dict, excluded: str | None, news: list[Example]) -> tup
 def fit_ours(rows: list[Example], calibration: list[Example]):
     """Our toxicity pipeline, fitted exactly as train_version fits it (featurizer on these texts only)."""
     featurizer = CommentFeaturizer(**train.FEATURE_SETTINGS).fit(list(dict.fromkeys(ex.text for ex in rows)))
-    return train.fit_model(featurizer, rows, calibration, train.CLASSIFIER_SETTINGS["toxicity"],
-                           train.TOXICITY_SOURCE_WEIGHTS)
+    return train.fit_model(
+        featurizer, rows, calibration, train.CLASSIFIER_SETTINGS["toxicity"], train.TOXICITY_SOURCE_WEIGHTS
+    )
 
 
 def fit_baseline(rows: list[Example]):
@@ -71,10 +73,12 @@ def format_row(label: str, m: dict) -> str:
     """One table line: counts, AUC and AP of both models, their difference and error ratio."""
     err_ratio = (1 - m["ours_auc"]) / max(1 - m["base_auc"], 1e-9)
     hit = "yes" if m["ours_auc"] >= TARGET_AUC else "no"
-    return (f"{label:<24}{m['n']:>6}{m['pos']:>6}{m['ours_auc']:>9.4f}{m['base_auc']:>9.4f}"
-            f"{m['ours_auc'] - m['base_auc']:>+8.4f}{err_ratio:>7.2f}{m['ours_ap']:>8.4f}{m['base_ap']:>8.4f}"
-            f"{m['ours_auc'] / m['base_auc']:>7.3f}{hit:>5}"
-            + (f"   fit+score ours {m['ours_s']:.0f}s, base {m['base_s']:.0f}s" if "ours_s" in m else ""))
+    return (
+        f"{label:<24}{m['n']:>6}{m['pos']:>6}{m['ours_auc']:>9.4f}{m['base_auc']:>9.4f}"
+        f"{m['ours_auc'] - m['base_auc']:>+8.4f}{err_ratio:>7.2f}{m['ours_ap']:>8.4f}{m['base_ap']:>8.4f}"
+        f"{m['ours_auc'] / m['base_auc']:>7.3f}{hit:>5}"
+        + (f"   fit+score ours {m['ours_s']:.0f}s, base {m['base_s']:.0f}s" if "ours_s" in m else "")
+    )
 
 
 def main() -> None:
@@ -83,9 +87,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--no-reference", action="store_true", help="skip the in-domain reference rows")
     args = parser.parse_args()
-    print("Leave one source out: both models train on the train split of the other toxicity sources + debias "
-          "sentences + hand-labelled news comments, ours calibrates on their dev split, both score the held-out "
-          "source's test split.")
+    print(
+        "Leave one source out: both models train on the train split of the other toxicity sources + debias "
+        "sentences + hand-labelled news comments, ours calibrates on their dev split, both score the held-out "
+        "source's test split."
+    )
     started = time.perf_counter()
     parts = load_corpus(args.data).toxicity
     news = train.news_training_rows(args.data, ROOT / "models")
@@ -97,17 +103,21 @@ def main() -> None:
         rows, calibration = training_rows(parts, held, news)
         test = [ex for ex in parts["test"] if ex.source == held]
         if held == settings["default_domain"]:
-            print(f"note: default domain {held} is held out; its head learns from the debias sentences only "
-                  "(DomainLogit runs with the settings unchanged)")
+            print(
+                f"note: default domain {held} is held out; its head learns from the debias sentences only "
+                "(DomainLogit runs with the settings unchanged)"
+            )
         cal_sources = sorted({ex.source for ex in calibration})
-        print(f"held out {held}: train {len(rows)} rows, calibration {len(calibration)} dev rows ({', '.join(cal_sources)})")
+        print(f"held out {held}: train {len(rows)} rows,", end=" ")
+        print(f"calibration {len(calibration)} dev rows ({', '.join(cal_sources)})")
         results.append((f"unseen {held}", evaluate(rows, calibration, test)))
     if not args.no_reference:
         rows, calibration = training_rows(parts, None, news)
         fit_started = time.perf_counter()
         # One fit on every source serves both test splits.
         shared = {"ours": fit_ours(rows, calibration), "base": fit_baseline(rows)}
-        print(f"in-domain reference: train {len(rows)} rows, both models fitted in {time.perf_counter() - fit_started:.0f}s")
+        fit_seconds = time.perf_counter() - fit_started
+        print(f"in-domain reference: train {len(rows)} rows, both models fitted in {fit_seconds:.0f}s")
         for held in HELD_OUT:
             test = [ex for ex in parts["test"] if ex.source == held]
             m = {}
@@ -115,8 +125,10 @@ def main() -> None:
                 score_into(m, name, model, test)
             results.append((f"in-domain {held}", m))
     print()
-    print(f"{'test split of':<24}{'n':>6}{'pos':>6}{'AUC ours':>9}{'AUC base':>9}{'dAUC':>8}{'errX':>7}"
-          f"{'AP ours':>8}{'AP base':>8}{'ratio':>7}{'>=.9':>5}")
+    print(
+        f"{'test split of':<24}{'n':>6}{'pos':>6}{'AUC ours':>9}{'AUC base':>9}{'dAUC':>8}{'errX':>7}"
+        f"{'AP ours':>8}{'AP base':>8}{'ratio':>7}{'>=.9':>5}"
+    )
     for label, m in results:
         print(format_row(label, m))
     print("dAUC = ours - baseline; errX = (1 - AUC ours) / (1 - AUC base); ratio = AUC ours / AUC base.")

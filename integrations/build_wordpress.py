@@ -5,6 +5,7 @@
 The .mo files are committed too, so that the folder itself is an installable plugin; the tests check that
 they match the .po files.
 """
+
 import io
 import struct
 import sys

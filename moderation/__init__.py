@@ -1,4 +1,5 @@
 """Comment moderation service for Russian-language news sites."""
+
 from pathlib import Path
 
 from flask import Flask, redirect, url_for

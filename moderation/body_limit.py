@@ -1,4 +1,5 @@
 """Request bodies over the limit: refused with 413 before any view, after reading them so the client can listen."""
+
 import io
 import time
 

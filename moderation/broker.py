@@ -1,4 +1,5 @@
 """The Celery app bound to Flask, and the ways the web side and the commands talk to the broker."""
+
 import base64
 import functools
 import json
@@ -19,8 +20,10 @@ from moderation import heartbeat
 log = logging.getLogger(__name__)
 # Never used to send: with no Redis configured and no `moderation run` serving, nothing is sent (enqueue, ping).
 UNCONFIGURED_URL = "redis://127.0.0.1:1/0"
-NO_BROKER = ("no broker: MODERATION_REDIS_URL is not set and no `moderation run` is serving this database "
-             "(start it, or set MODERATION_REDIS_URL)")
+NO_BROKER = (
+    "no broker: MODERATION_REDIS_URL is not set and no `moderation run` is serving this database "
+    "(start it, or set MODERATION_REDIS_URL)"
+)
 
 
 SCORE_TASK = "moderation.score_comment"
@@ -134,7 +137,8 @@ def enqueue(app, task_name, *args):
         return False
     try:
         publisher(app.config["REDIS_URL"], app.config["BROKER_TIMEOUT"]).lpush(
-            app.config["QUEUE"], task_message(task_name, args, app.config["QUEUE"]))
+            app.config["QUEUE"], task_message(task_name, args, app.config["QUEUE"])
+        )
     except redis.RedisError as exc:  # the sweep re-queues later in every case
         log.warning("broker unreachable, %s%r left for the sweep: %s", task_name, args, exc)
         return False
@@ -149,8 +153,9 @@ def enqueue_score(app, comment_id):
 @functools.cache
 def publisher(url, timeout):
     """A Redis client to publish tasks with, one pool per process: it gives up at once, never retrying."""
-    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout, socket_keepalive=True,
-                                retry=Retry(NoBackoff(), 0))
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def task_message(task_name, args, queue):
@@ -161,22 +166,43 @@ def task_message(task_name, args, queue):
     """
     task_id = str(uuid.uuid4())
     body = json.dumps([list(args), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
-    return json.dumps({
-        "body": base64.b64encode(body.encode()).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": {
-            "lang": "py", "task": task_name, "id": task_id, "shadow": None, "eta": None, "expires": None,
-            "group": None, "group_index": None, "retries": 0, "timelimit": [None, None], "root_id": task_id,
-            "parent_id": None, "argsrepr": repr(tuple(args)), "kwargsrepr": "{}", "origin": _origin(),
-            "ignore_result": None, "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
-        },
-        "properties": {
-            "correlation_id": task_id, "reply_to": "", "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0,
-            "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
-        },
-    })
+    return json.dumps(
+        {
+            "body": base64.b64encode(body.encode()).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {
+                "lang": "py",
+                "task": task_name,
+                "id": task_id,
+                "shadow": None,
+                "eta": None,
+                "expires": None,
+                "group": None,
+                "group_index": None,
+                "retries": 0,
+                "timelimit": [None, None],
+                "root_id": task_id,
+                "parent_id": None,
+                "argsrepr": repr(tuple(args)),
+                "kwargsrepr": "{}",
+                "origin": _origin(),
+                "ignore_result": None,
+                "replaced_task_nesting": 0,
+                "stamped_headers": None,
+                "stamps": {},
+            },
+            "properties": {
+                "correlation_id": task_id,
+                "reply_to": "",
+                "delivery_mode": 2,
+                "delivery_info": {"exchange": "", "routing_key": queue},
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": str(uuid.uuid4()),
+            },
+        }
+    )
 
 
 def _origin():
@@ -205,5 +231,7 @@ def require_worker(app):
     if not ping(app):
         raise BrokerUnavailable(f"the broker at {app.config['REDIS_URL']} does not answer")
     if not heartbeat.workers_alive(app.config):
-        raise BrokerUnavailable(f"no worker has taken jobs from {app.config['REDIS_URL']} in the last "
-                                f"{heartbeat.ttl(app.config)} s (start `moderation run` or a Celery worker)")
+        raise BrokerUnavailable(
+            f"no worker has taken jobs from {app.config['REDIS_URL']} in the last "
+            f"{heartbeat.ttl(app.config)} s (start `moderation run` or a Celery worker)"
+        )

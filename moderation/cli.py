@@ -1,4 +1,5 @@
 """The `moderation` command."""
+
 import sys
 from pathlib import Path
 
@@ -14,8 +15,9 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             load_dotenv=False, set_debug_flag=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False, set_debug_flag=False
+)
 def main():
     """Comment moderation service."""
 
@@ -30,8 +32,10 @@ def run_command():
     upgrade(directory=current_app.extensions["migrate"].directory)
     first = users.create_first_admin()
     if first:
-        click.echo(f"first admin created for the dashboard: login {first[0]!r}, password {first[1]!r} "
-                   "(shown once; change it with `moderation user password admin`)")
+        click.echo(
+            f"first admin created for the dashboard: login {first[0]!r}, password {first[1]!r} "
+            "(shown once; change it with `moderation user password admin`)"
+        )
     sys.exit(run_all(current_app._get_current_object()))
 
 
@@ -67,8 +71,15 @@ def user_group():
 @user_group.command("add")
 @click.argument("login")
 @click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
-@click.option("--password", envvar="MODERATION_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True,
-              show_envvar=True, help="Better given as MODERATION_PASSWORD or at the prompt than on the command line.")
+@click.option(
+    "--password",
+    envvar="MODERATION_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    show_envvar=True,
+    help="Better given as MODERATION_PASSWORD or at the prompt than on the command line.",
+)
 @with_appcontext
 def user_add(login, role, password):
     """Create a dashboard user; the password comes from MODERATION_PASSWORD or a prompt."""
@@ -83,8 +94,14 @@ def user_add(login, role, password):
 
 @user_group.command("password")
 @click.argument("login")
-@click.option("--password", envvar="MODERATION_PASSWORD", prompt="New password", hide_input=True,
-              confirmation_prompt=True, show_envvar=True)
+@click.option(
+    "--password",
+    envvar="MODERATION_PASSWORD",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    show_envvar=True,
+)
 @with_appcontext
 def user_password(login, password):
     """Set a user's password (from MODERATION_PASSWORD or a prompt)."""
@@ -138,8 +155,10 @@ def site_budget(site_name, budget_text):
     try:
         changed = budget.set_budget(site, *budget.parse(budget_text))
     except budget.BudgetError as exc:
-        raise click.ClickException(f"a budget is a percentage above 0 and at most {budget.MAX_PERCENT:g} (5 or 5%), "
-                                   f"a number a day (40/day) or off, not {budget_text!r}") from exc
+        raise click.ClickException(
+            f"a budget is a percentage above 0 and at most {budget.MAX_PERCENT:g} (5 or 5%), "
+            f"a number a day (40/day) or off, not {budget_text!r}"
+        ) from exc
     if changed:
         audit.record(audit.SITE_BUDGET, via="cli", site_id=site.id, name=site.name, old=old, new=budget.describe(site))
     if not budget.has_budget(site):
@@ -149,13 +168,16 @@ def site_budget(site_name, budget_text):
     state = budget.compute(site, scorer.bundle_for(current_app.config["MODELS_DIR"], site.model_version), explicit)
     click.echo(f"{site.name!r}: hold budget {budget.describe(site)}")
     if state["status"] == "learning":
-        click.echo(f"{state['window']} recent comments, {budget.MIN_COMMENTS} needed: the model's thresholds "
-                   "apply until then")
+        click.echo(
+            f"{state['window']} recent comments, {budget.MIN_COMMENTS} needed: the model's thresholds apply until then"
+        )
     else:
-        click.echo(f"thresholds in force: toxicity_hold {state['toxicity_hold']:.4f}, "
-                   f"spam_hold {state['spam_hold']:.4f} (model {state['model']['toxicity_hold']:.4f}, "
-                   f"{state['model']['spam_hold']:.4f}); expected held {state['expected_share']:.1%}, "
-                   f"about {state['expected_per_day']:g} a day")
+        click.echo(
+            f"thresholds in force: toxicity_hold {state['toxicity_hold']:.4f}, "
+            f"spam_hold {state['spam_hold']:.4f} (model {state['model']['toxicity_hold']:.4f}, "
+            f"{state['model']['spam_hold']:.4f}); expected held {state['expected_share']:.1%}, "
+            f"about {state['expected_per_day']:g} a day"
+        )
 
 
 @site_group.command("webhook")
@@ -242,8 +264,12 @@ def _models_dir():
 
 
 @main.command("train")
-@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder with spam.csv and toxicity.csv (default: MODERATION_DATA_DIR).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with spam.csv and toxicity.csv (default: MODERATION_DATA_DIR).",
+)
 @click.option("--activate/--no-activate", default=False, help="Make the new version the active one.")
 @with_appcontext
 def train_command(data_dir, activate):
@@ -256,7 +282,9 @@ def train_command(data_dir, activate):
 
 
 @main.command("retrain")
-@click.option("--wait", is_flag=True, help="Wait for the worker to finish; print the new version alone on the last line.")
+@click.option(
+    "--wait", is_flag=True, help="Wait for the worker to finish; print the new version alone on the last line."
+)
 @click.option("--timeout", default=1800, show_default=True, help="Seconds to wait with --wait.")
 @with_appcontext
 def retrain_command(wait, timeout):
@@ -313,11 +341,21 @@ def score_command(input_path, output_path):
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True)
 @click.option("--version", default=None, help="A model version (default: the active one).")
-@click.option("--labels", "labels_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Hand labels of the data's unlabelled_comments.csv "
-                   "(default: MODELS_DIR/eval/news_comments_labels.csv; that section is skipped without it).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
-              help="Also write the full results as JSON to this file.")
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Hand labels of the data's unlabelled_comments.csv "
+    "(default: MODELS_DIR/eval/news_comments_labels.csv; that section is skipped without it).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the full results as JSON to this file.",
+)
 @with_appcontext
 def evaluate_command(data_dir, split, version, labels_path, json_path):
     """Print ROC-AUC, average precision, precision, recall and F1 per source and language, the

@@ -1,4 +1,5 @@
 """Configuration: defaults <- MODERATION_* environment <- explicit overrides."""
+
 import hashlib
 import json
 import os
@@ -101,8 +102,9 @@ def finalise(config, instance_path):
         config["REDIS_URL"] = running_embedded_redis(instance, config["DATABASE_URL"])
         config["REDIS_DISCOVERED"] = bool(config["REDIS_URL"])  # another `moderation run` started it
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"],
-                                                         config["DATABASE_CONNECT_TIMEOUT"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_CONNECT_TIMEOUT"]
+    )
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
     config["SESSION_COOKIE_HTTPONLY"] = True
@@ -124,7 +126,7 @@ def normalise_database_url(url):
     """Use the psycopg 3 driver for plain postgresql:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

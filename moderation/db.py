@@ -1,4 +1,5 @@
 """The SQLAlchemy handle shared by the app, the worker and the migrations."""
+
 import sqlite3
 from datetime import UTC, datetime
 

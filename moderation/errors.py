@@ -1,4 +1,5 @@
 """JSON errors for machine clients: never an HTML page, never a bare 500."""
+
 import logging
 
 from flask import current_app, g, jsonify, render_template, request

@@ -1,4 +1,5 @@
 """Flask extensions created once and bound to each app in create_app, and the sign-in limits' keys."""
+
 import logging
 
 from flask import current_app, request
@@ -59,8 +60,9 @@ def account_is_calm():
     if request.method != "POST":
         return True
     try:
-        return all(limiter.limiter.test(item, _account_key())
-                   for item in parse_many(current_app.config["LOGIN_PACE_AFTER"]))
+        return all(
+            limiter.limiter.test(item, _account_key()) for item in parse_many(current_app.config["LOGIN_PACE_AFTER"])
+        )
     except Exception:  # the limits' storage failing must not refuse sign-ins
         log.exception("could not read the sign-in failures of an account")
         return True

@@ -4,6 +4,7 @@
 
 Address, port and workers come from the same MODERATION_* environment as the rest of the service.
 """
+
 from moderation import config as settings
 
 _settings = settings.from_environment()

@@ -1,4 +1,5 @@
 """Liveness for load balancers: the database and the broker answer, and a worker was seen recently."""
+
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 

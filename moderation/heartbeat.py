@@ -4,6 +4,7 @@ A worker whose process died, or whose consumer stopped (the broker gone, a crash
 beating and its mark expires after HEARTBEAT_TTL seconds, so a load balancer or an operator sees it.
 The beat runs on the consumer's own timer, in its event loop: a loop that hangs stops beating too.
 """
+
 import logging
 import time
 
@@ -45,7 +46,7 @@ def workers_alive(config, client=None):
     client = client or _client(config)
     try:
         prefix = _key_prefix(config)
-        return sorted(key.decode()[len(prefix):] for key in client.scan_iter(match=prefix + "*", count=100))
+        return sorted(key.decode()[len(prefix) :] for key in client.scan_iter(match=prefix + "*", count=100))
     except redis.RedisError as exc:
         log.warning("cannot read worker heartbeats: %s", exc)
         return None

@@ -1,4 +1,5 @@
 """Translations: Russian first, then Kazakh and English, chosen by Accept-Language."""
+
 from flask import request, session
 from flask_babel import Babel
 

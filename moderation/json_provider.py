@@ -1,4 +1,5 @@
 """The app's JSON: readable Cyrillic out, and JSON too deeply nested to parse is malformed JSON in."""
+
 from flask.json.provider import DefaultJSONProvider
 
 

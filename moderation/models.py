@@ -1,4 +1,5 @@
 """Domain tables: sites, comments and their decisions, the people who moderate them, and what they did."""
+
 import hashlib
 from datetime import datetime
 from typing import Optional
@@ -24,6 +25,8 @@ def parse_id(raw):
     """A row id from user input (ASCII digits, 1..MAX_ID), or None."""
     raw = str(raw or "")
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= MAX_ID else None
+
+
 ROLES = (MODERATOR, ADMIN)
 
 

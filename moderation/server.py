@@ -1,4 +1,5 @@
 """gunicorn's sync worker, answering the requests gunicorn itself refuses in the API's JSON error shape."""
+
 import json
 
 from gunicorn.workers.sync import SyncWorker
@@ -45,6 +46,8 @@ class _JsonErrorSocket:
         except (IndexError, ValueError):
             return self._sock.sendall(data, *args)
         body = self._body_for(status)
-        head = (f"{status_line}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"{status_line}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         return self._sock.sendall(head.encode("latin-1") + body, *args)

@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers that take ids and call the services."""
+
 import logging
 
 from celery import shared_task
@@ -21,7 +22,7 @@ def score_comment(self, comment_id):
     try:
         return decisions.score_comment(comment_id)
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
     except Exception as exc:  # a comment the model cannot handle goes to a human, not into a loop
         decisions.hold_after_error(comment_id, exc)
         raise
@@ -71,8 +72,9 @@ def webhooks_due():
 
 # Acknowledged on receipt, unlike scoring: a retrain that kills its worker (out of memory) must not be
 # redelivered to kill the next one. A lost job is failed by the stale-job check instead.
-@shared_task(name="moderation.retrain", acks_late=False, reject_on_worker_lost=False,
-             soft_time_limit=3300, time_limit=3600)
+@shared_task(
+    name="moderation.retrain", acks_late=False, reject_on_worker_lost=False, soft_time_limit=3300, time_limit=3600
+)
 def retrain(job_id):
     """Retrain the models from the moderators' decisions for one queued job."""
     return retraining.run_job(job_id, current_app.config)

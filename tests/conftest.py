@@ -1,4 +1,5 @@
 """Fixtures shared by every suite: real databases (SQLite and PostgreSQL), real Redis, the app."""
+
 import os
 import uuid
 from pathlib import Path
@@ -131,8 +132,22 @@ def make_app(database_url, redis_url):
     yield factory
     for app in apps:
         with app.app_context():
-            for table in (AuditEvent, Label, Complaint, WebhookDelivery, Ban, Setting, WordEntry, RetrainJob,
-                          FingerprintSlot, Comment, ApiToken, UserSession, Site, User):
+            for table in (
+                AuditEvent,
+                Label,
+                Complaint,
+                WebhookDelivery,
+                Ban,
+                Setting,
+                WordEntry,
+                RetrainJob,
+                FingerprintSlot,
+                Comment,
+                ApiToken,
+                UserSession,
+                Site,
+                User,
+            ):
                 db.session.execute(delete(table))
             db.session.execute(delete(Reason).where(Reason.builtin.is_(False)))
             db.session.execute(update(Reason).values(active=True))

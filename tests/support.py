@@ -1,4 +1,5 @@
 """Helpers for tests that need real servers on this machine."""
+
 import glob
 import os
 import shutil
@@ -78,16 +79,31 @@ class PostgresServer:
 
     def init(self):
         """Create the cluster (trust authentication, no fsync: it is thrown away)."""
-        self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--locale", "C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C",
+            "--no-sync",
+        )
         return self
 
     def start(self):
         """Start the server and wait until it accepts connections."""
-        options = (f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.workdir / "log"), "-w",
-                  "-t", "60", "start")
+        options = (
+            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.workdir / "log"), "-w", "-t", "60", "start"
+        )
 
     def stop(self, mode="fast"):
         """Stop the server (fast: connections are cut, as in a failover or a restart)."""

@@ -1,4 +1,5 @@
 """The JSON API that websites call, server to server."""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

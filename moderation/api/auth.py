@@ -1,4 +1,5 @@
 """Bearer-key authentication of the calling website."""
+
 from functools import wraps
 
 from flask import g, request

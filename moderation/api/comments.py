@@ -1,4 +1,5 @@
 """Comment routes: intake, status, and an article's approved comments."""
+
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
@@ -46,8 +47,11 @@ def read_form(form_class=CommentForm, fields=FIELDS):
 @bp.post("/comments")
 @site_required
 @limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
-@limiter.limit(lambda: current_app.config["API_AUTHOR_LIMIT"], key_func=lambda: limit_key("author", author_ip()),
-               exempt_when=lambda: not author_ip())
+@limiter.limit(
+    lambda: current_app.config["API_AUTHOR_LIMIT"],
+    key_func=lambda: limit_key("author", author_ip()),
+    exempt_when=lambda: not author_ip(),
+)
 def create_comment():
     """Accept a comment for moderation: 202 with its id once it is stored."""
     form, error = read_form()
@@ -56,8 +60,9 @@ def create_comment():
     taken = intake.take(g.site, form.cleaned())
     if taken.duplicate_of is not None:
         # With the id of the comment already taken: a retry whose first answer was lost needs it.
-        return error_response(409, _("Duplicate comment detected; it looks as though you have already said that!"),
-                              id=taken.duplicate_of)
+        return error_response(
+            409, _("Duplicate comment detected; it looks as though you have already said that!"), id=taken.duplicate_of
+        )
     if taken.wait:
         response = error_response(429, _("You are posting comments too quickly. Slow down."))
         response.headers["Retry-After"] = str(taken.wait)
@@ -76,13 +81,15 @@ def show_comment(comment_id):
     comment = intake.get_comment(g.site, comment_id)
     if comment is None:
         return error_response(404, _("Comment not found."))
-    return jsonify({
-        "id": comment.id,
-        "status": comment.status,
-        "scores": {"spam": comment.spam_score, "toxicity": comment.toxicity_score},
-        "reasons": comment.reasons or [],
-        "model_version": comment.model_version,
-    })
+    return jsonify(
+        {
+            "id": comment.id,
+            "status": comment.status,
+            "scores": {"spam": comment.spam_score, "toxicity": comment.toxicity_score},
+            "reasons": comment.reasons or [],
+            "model_version": comment.model_version,
+        }
+    )
 
 
 @bp.get("/articles/<path:article_id>/comments")
@@ -95,13 +102,19 @@ def article_comments(article_id):
     limit = min(max(request.args.get("limit", PAGE_SIZE, type=int), 1), MAX_PAGE_SIZE)
     comments = intake.approved_comments(g.site, article_id, after=max(after, 0), limit=limit)
     next_after = comments[-1].id if len(comments) == limit else None
-    return jsonify({"article_id": article_id, "next_after": next_after, "comments": [
+    return jsonify(
         {
-            "id": c.id,
-            "name": c.name,
-            "text": c.text,
-            "parent_id": c.parent_id,
-            "created_at": c.created_at.isoformat() + "Z",
+            "article_id": article_id,
+            "next_after": next_after,
+            "comments": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "text": c.text,
+                    "parent_id": c.parent_id,
+                    "created_at": c.created_at.isoformat() + "Z",
+                }
+                for c in comments
+            ],
         }
-        for c in comments
-    ]})
+    )

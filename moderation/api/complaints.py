@@ -1,4 +1,5 @@
 """Readers' complaints about a comment, confirmed at once: the site passes them on, server to server."""
+
 from flask import current_app, g, jsonify
 from flask_babel import gettext as _
 
@@ -20,8 +21,11 @@ def reporter_key():
 @bp.post("/comments/<int(max=2147483647):comment_id>/reports")
 @site_required
 @limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
-@limiter.limit(lambda: current_app.config["API_REPORTER_LIMIT"], key_func=reporter_key,
-               exempt_when=lambda: not body_field("reporter", complaints.REPORTER_MAX))
+@limiter.limit(
+    lambda: current_app.config["API_REPORTER_LIMIT"],
+    key_func=reporter_key,
+    exempt_when=lambda: not body_field("reporter", complaints.REPORTER_MAX),
+)
 def report_comment(comment_id):
     """A reader's complaint about a comment: 201 with the receipt, or 200 with theirs if they had complained."""
     if intake.get_comment(g.site, comment_id) is None:
@@ -29,11 +33,18 @@ def report_comment(comment_id):
     form, error = read_form(ComplaintForm, COMPLAINT_FIELDS)
     if error is not None:
         return error
-    receipt = complaints.file_complaint(g.site, comment_id, form.reporter.data, form.reason.data, form.text.data,
-                                        current_app.config["SECRET_KEY"])
+    receipt = complaints.file_complaint(
+        g.site, comment_id, form.reporter.data, form.reason.data, form.text.data, current_app.config["SECRET_KEY"]
+    )
     if receipt is None:  # deleted since the check
         return error_response(404, _("Comment not found."))
-    response = jsonify({"id": receipt.id, "comment_id": receipt.comment_id,
-                        "received_at": receipt.received_at.isoformat() + "Z", "reports": receipt.reports})
+    response = jsonify(
+        {
+            "id": receipt.id,
+            "comment_id": receipt.comment_id,
+            "received_at": receipt.received_at.isoformat() + "Z",
+            "reports": receipt.reports,
+        }
+    )
     response.status_code = 201 if receipt.created else 200
     return response

@@ -1,4 +1,5 @@
 """Validation of a comment as a website posts it, with the site form's own wording, and of a reader's complaint."""
+
 import re
 from urllib.parse import urlsplit
 
@@ -10,8 +11,19 @@ from wtforms.validators import AnyOf, DataRequired, Email, IPAddress, Length, Op
 from moderation.services import complaints
 
 NAME_MAX, TEXT_MAX = 100, 5000
-FIELDS = ("name", "text", "email", "url", "article_id", "article_url", "article_title", "parent_id",
-          "author_ip", "user_agent", "referrer")
+FIELDS = (
+    "name",
+    "text",
+    "email",
+    "url",
+    "article_id",
+    "article_url",
+    "article_title",
+    "parent_id",
+    "author_ip",
+    "user_agent",
+    "referrer",
+)
 # C0 control characters other than tab and newlines (PostgreSQL refuses NUL and none belong in a comment),
 # and lone surrogates, which JSON can carry but no database can store.
 UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -55,26 +67,41 @@ def too_long(limit):
 class CommentForm(Form):
     """The fields of POST /api/v1/comments."""
 
-    name = StringField(filters=[clean], validators=[
-        DataRequired(message=_l("please enter your name here")),
-        Length(max=NAME_MAX, message=_l("Name must be at most %(max)d characters.")),
-    ])
-    text = StringField(filters=[clean], validators=[
-        DataRequired(message=_l("Please enter your comment!")),
-        Length(max=TEXT_MAX, message=_l("Comment must be at most %(max)d characters.")),
-    ])
-    email = StringField(filters=[clean], validators=[
-        Optional(), too_long(254),
-        Email(message=_l("Please enter a valid email address."), check_deliverability=False),
-    ])
+    name = StringField(
+        filters=[clean],
+        validators=[
+            DataRequired(message=_l("please enter your name here")),
+            Length(max=NAME_MAX, message=_l("Name must be at most %(max)d characters.")),
+        ],
+    )
+    text = StringField(
+        filters=[clean],
+        validators=[
+            DataRequired(message=_l("Please enter your comment!")),
+            Length(max=TEXT_MAX, message=_l("Comment must be at most %(max)d characters.")),
+        ],
+    )
+    email = StringField(
+        filters=[clean],
+        validators=[
+            Optional(),
+            too_long(254),
+            Email(message=_l("Please enter a valid email address."), check_deliverability=False),
+        ],
+    )
     url = StringField(filters=[clean], validators=[Optional(), too_long(2000), http_url])
     article_id = StringField(filters=[clean], validators=[Optional(), too_long(200)])
     article_url = StringField(filters=[clean], validators=[Optional(), too_long(2000), http_url])
     article_title = StringField(filters=[clean, truncate(500)], validators=[Optional()])
     parent_id = StringField(filters=[clean], validators=[Optional(), too_long(200)])
-    author_ip = StringField(filters=[clean], validators=[
-        Optional(), IPAddress(ipv4=True, ipv6=True, message=_l("Please enter a valid IP address.")), too_long(45),
-    ])
+    author_ip = StringField(
+        filters=[clean],
+        validators=[
+            Optional(),
+            IPAddress(ipv4=True, ipv6=True, message=_l("Please enter a valid IP address.")),
+            too_long(45),
+        ],
+    )
     user_agent = StringField(filters=[clean, truncate(500)], validators=[Optional()])
     referrer = StringField(filters=[clean, truncate(2000)], validators=[Optional()])
 
@@ -89,16 +116,26 @@ class CommentForm(Form):
 class ComplaintForm(Form):
     """The fields of POST /api/v1/comments/<id>/reports."""
 
-    reporter = StringField(filters=[clean], validators=[
-        DataRequired(message=_l("Please say which reader complains (an account id, an e-mail or an IP).")),
-        Length(max=complaints.REPORTER_MAX, message=_l("Reporter must be at most %(max)d characters.")),
-    ])
-    reason = StringField(filters=[clean, lower], validators=[
-        AnyOf(complaints.REASONS, message=_l("Choose a reason: insult, spam, threat, hate, illegal or other.")),
-    ])
-    text = StringField(filters=[clean], validators=[
-        Optional(), Length(max=complaints.TEXT_MAX, message=_l("Complaint must be at most %(max)d characters.")),
-    ])
+    reporter = StringField(
+        filters=[clean],
+        validators=[
+            DataRequired(message=_l("Please say which reader complains (an account id, an e-mail or an IP).")),
+            Length(max=complaints.REPORTER_MAX, message=_l("Reporter must be at most %(max)d characters.")),
+        ],
+    )
+    reason = StringField(
+        filters=[clean, lower],
+        validators=[
+            AnyOf(complaints.REASONS, message=_l("Choose a reason: insult, spam, threat, hate, illegal or other.")),
+        ],
+    )
+    text = StringField(
+        filters=[clean],
+        validators=[
+            Optional(),
+            Length(max=complaints.TEXT_MAX, message=_l("Complaint must be at most %(max)d characters.")),
+        ],
+    )
 
 
 COMPLAINT_FIELDS = ("reporter", "reason", "text")

@@ -1,5 +1,6 @@
 """The moderators' API: the dashboard's actions for bots and tools, with a moderator's token; and the site's own
 moderation, with its key."""
+
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,21 +32,27 @@ def moderate_comment(comment_id):
         return error_response(400, _("Malformed JSON: expected an object."))
     action, reason = body.get("action"), body.get("reason")
     if not isinstance(action, str) or action not in review.DECISIONS:
-        return error_response(400, _("Please correct the errors in the form."), {"action": str(FIELD_MESSAGES["action"])})
+        return error_response(
+            400, _("Please correct the errors in the form."), {"action": str(FIELD_MESSAGES["action"])}
+        )
     if reason is not None and not isinstance(reason, str):
-        return error_response(400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])})
+        return error_response(
+            400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])}
+        )
     if db.session.get(Comment, comment_id) is None:
         return error_response(404, _("Comment not found."))
     try:
         _batch, changed = review.moderate([comment_id], g.user, action, reason, via="api")
     except review.ReviewError as exc:
-        return error_response(400, _("Please correct the errors in the form."),
-                              {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
+        return error_response(
+            400, _("Please correct the errors in the form."), {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))}
+        )
     if not changed:  # deleted between the check and the update
         return error_response(404, _("Comment not found."))
     comment = changed[0]
-    return jsonify({"id": comment.id, "status": comment.status, "reason": comment.reject_reason,
-                    "moderated_by": g.user.login})
+    return jsonify(
+        {"id": comment.id, "status": comment.status, "reason": comment.reject_reason, "moderated_by": g.user.login}
+    )
 
 
 SITE_STATUS_MESSAGE = _l("The status must be approved, held, spam or rejected.")
@@ -64,14 +71,17 @@ def site_status(comment_id):
     if not isinstance(status, str) or status not in review.SITE_ACTIONS:
         return error_response(400, _("Please correct the errors in the form."), {"status": str(SITE_STATUS_MESSAGE)})
     if reason is not None and not isinstance(reason, str):
-        return error_response(400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])})
+        return error_response(
+            400, _("Please correct the errors in the form."), {"reason": str(FIELD_MESSAGES["reason"])}
+        )
     if intake.get_comment(g.site, comment_id) is None:
         return error_response(404, _("Comment not found."))
     try:
         _batch, changed = review.moderate([comment_id], None, review.SITE_ACTIONS[status], reason, via="site")
     except review.ReviewError as exc:
-        return error_response(400, _("Please correct the errors in the form."),
-                              {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))})
+        return error_response(
+            400, _("Please correct the errors in the form."), {exc.field: str(FIELD_MESSAGES.get(exc.field, exc))}
+        )
     comment = changed[0] if changed else intake.get_comment(g.site, comment_id)  # unchanged: it had that status
     if comment is None:
         return error_response(404, _("Comment not found."))

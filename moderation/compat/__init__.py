@@ -1,6 +1,7 @@
 """Drop-in APIs for the tools newsrooms already run: Perspective (Coral Talk's toxicity check), Akismet and
 Coral's external moderation phase. Each speaks its client's own formats, errors included, on top of the same
 scoring, rules, queue and training labels as the service's own API (services/instant.py)."""
+
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -9,8 +10,18 @@ from moderation.api.forms import clean
 
 ANONYMOUS = "Аноним"  # these clients may send no author; the queue shows this name instead
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LIMITS = {"name": 100, "email": 254, "url": 2000, "article_id": 200, "article_url": 2000, "article_title": 500,
-          "parent_id": 200, "author_ip": 45, "user_agent": 500, "referrer": 2000}
+LIMITS = {
+    "name": 100,
+    "email": 254,
+    "url": 2000,
+    "article_id": 200,
+    "article_url": 2000,
+    "article_title": 500,
+    "parent_id": 200,
+    "author_ip": 45,
+    "user_agent": 500,
+    "referrer": 2000,
+}
 
 
 def _http_url(value):
@@ -40,7 +51,7 @@ def comment_fields(text, **optional):
         value = clean(value) if isinstance(value, str) else None
         if not value or (name in CHECKS and not CHECKS[name](value)):
             continue
-        fields[name] = value[:LIMITS[name]]
+        fields[name] = value[: LIMITS[name]]
     if fields.get("email"):
         fields["email"] = fields["email"].lower()
     return fields

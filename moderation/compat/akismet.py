@@ -6,6 +6,7 @@ send it, the host's first label (KEY.moderation.example.kz). comment-check score
 the queue. A comment the filter holds for a moderator is not spam to Akismet's clients (`false`), and
 X-Moderation-Status tells clients that care.
 """
+
 import ipaddress
 
 from flask import Blueprint, current_app, g, make_response, request
@@ -77,8 +78,14 @@ def too_large(_error):
 
 @bp.errorhandler(429)
 def too_many(_error):
-    return text_answer("false", **{"X-akismet-error": "rate limited", "X-akismet-alert-code": "10402",
-                                   "X-akismet-alert-msg": "Too many requests for this site's key; try later."})
+    return text_answer(
+        "false",
+        **{
+            "X-akismet-error": "rate limited",
+            "X-akismet-alert-code": "10402",
+            "X-akismet-alert-msg": "Too many requests for this site's key; try later.",
+        },
+    )
 
 
 def _site_limit():
@@ -93,7 +100,7 @@ def _site_key():
 def verify_key():
     """`valid` for a site's key, else `invalid`."""
     if g.site is None:
-        return invalid("Empty \"key\" value" if not request_key() else "Invalid API key.")
+        return invalid('Empty "key" value' if not request_key() else "Invalid API key.")
     return text_answer("valid")
 
 
@@ -101,15 +108,24 @@ def read_comment():
     """(fields, error answer) of the comment a client describes; user_ip is required, as Akismet requires it."""
     form = request.form
     if not form.get("user_ip", "").strip():
-        return None, text_answer("Missing required field: user_ip.", **{"X-akismet-debug-help": 'Empty "user_ip" value'})
+        return None, text_answer(
+            "Missing required field: user_ip.", **{"X-akismet-debug-help": 'Empty "user_ip" value'}
+        )
     text = form.get("comment_content", "")
     if len(text.encode("utf-8")) > instant.TEXT_MAX_BYTES:
-        return None, text_answer("Comment too long.", **{
-            "X-akismet-debug-help": f"comment_content is over {instant.TEXT_MAX_BYTES} bytes"})
-    fields = comment_fields(text, name=form.get("comment_author"), email=form.get("comment_author_email"),
-                            url=form.get("comment_author_url"), author_ip=form.get("user_ip"),
-                            user_agent=form.get("user_agent"), referrer=form.get("referrer"),
-                            article_url=form.get("permalink"))
+        return None, text_answer(
+            "Comment too long.", **{"X-akismet-debug-help": f"comment_content is over {instant.TEXT_MAX_BYTES} bytes"}
+        )
+    fields = comment_fields(
+        text,
+        name=form.get("comment_author"),
+        email=form.get("comment_author_email"),
+        url=form.get("comment_author_url"),
+        author_ip=form.get("user_ip"),
+        user_agent=form.get("user_agent"),
+        referrer=form.get("referrer"),
+        article_url=form.get("permalink"),
+    )
     if fields.get("article_url"):
         fields["article_id"] = fields["article_url"][:200]
     return fields, None

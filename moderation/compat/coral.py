@@ -6,6 +6,7 @@ X-Coral-Signature: sha256=<hex HMAC-SHA256 of the raw body> (several, comma-sepa
 still valid). The comment is scored at once, stored decided, and the answer is the shape Coral validates:
 a status (APPROVED, SYSTEM_WITHHELD for a moderator, REJECTED for spam) and FLAG actions for toxic or spam.
 """
+
 import hashlib
 import hmac
 import html
@@ -33,7 +34,7 @@ def coral_error(message, code):
 def signed(secret, header, body):
     """Whether one of the header's `sha256=` signatures is the body's, with this secret."""
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    candidates = [part.strip()[len("sha256="):] for part in header.split(",") if part.strip().startswith("sha256=")]
+    candidates = [part.strip()[len("sha256=") :] for part in header.split(",") if part.strip().startswith("sha256=")]
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
 
 
@@ -60,8 +61,11 @@ def authenticate():
     """The site named in the URL, if it has a Coral secret and the request is signed with it."""
     site = sites.find_site((request.view_args or {}).get("site_name", ""))
     body = request.get_data(cache=True)
-    if site is None or not site.coral_secret or not signed(site.coral_secret,
-                                                           request.headers.get("X-Coral-Signature", ""), body):
+    if (
+        site is None
+        or not site.coral_secret
+        or not signed(site.coral_secret, request.headers.get("X-Coral-Signature", ""), body)
+    ):
         return coral_error("unknown site or invalid X-Coral-Signature", 401)
     g.site = site
     return None
@@ -81,8 +85,13 @@ def phase(site_name):
         return coral_error(f"comment over {instant.TEXT_MAX_BYTES} bytes", 413)
     author = body.get("author") if isinstance(body.get("author"), dict) else {}
     story = body.get("story") if isinstance(body.get("story"), dict) else {}
-    fields = comment_fields(text, name=_author_name(author), article_id=_string(story.get("id")),
-                            article_url=_string(story.get("url")), parent_id=_string(body["comment"].get("parentID")))
+    fields = comment_fields(
+        text,
+        name=_author_name(author),
+        article_id=_string(story.get("id")),
+        article_url=_string(story.get("url")),
+        parent_id=_string(body["comment"].get("parentID")),
+    )
     judgement = instant.judge(g.site, fields)
     return jsonify(coral_answer(judgement))
 

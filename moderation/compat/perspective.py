@@ -5,6 +5,7 @@ Perspective's JSON, errors its Google error envelope. TOXICITY and SPAM are scor
 other Perspective attributes are refused as Perspective refuses an attribute for a language it lacks. The
 language a client declares is not trusted (Coral says "en" for a Russian site): it is detected.
 """
+
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -19,21 +20,38 @@ bp = Blueprint("perspective", __name__)
 
 SCORED = {"TOXICITY": "toxicity", "SPAM": "spam"}  # attribute -> the reason code whose spans it explains
 # Perspective's other attributes, which the service has no model for (refused, never guessed).
-KNOWN = {"SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT", "SEXUALLY_EXPLICIT", "FLIRTATION",
-         "ATTACK_ON_AUTHOR", "ATTACK_ON_COMMENTER", "INCOHERENT", "INFLAMMATORY", "LIKELY_TO_REJECT", "OBSCENE",
-         "UNSUBSTANTIAL", "TOXICITY_EXPERIMENTAL", "SEVERE_TOXICITY_EXPERIMENTAL"}
+KNOWN = {
+    "SEVERE_TOXICITY",
+    "IDENTITY_ATTACK",
+    "INSULT",
+    "PROFANITY",
+    "THREAT",
+    "SEXUALLY_EXPLICIT",
+    "FLIRTATION",
+    "ATTACK_ON_AUTHOR",
+    "ATTACK_ON_COMMENTER",
+    "INCOHERENT",
+    "INFLAMMATORY",
+    "LIKELY_TO_REJECT",
+    "OBSCENE",
+    "UNSUBSTANTIAL",
+    "TOXICITY_EXPERIMENTAL",
+    "SEVERE_TOXICITY_EXPERIMENTAL",
+}
 TOXIC_FEEDBACK = {"TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT", "OBSCENE"}
 ERROR_TYPE = "type.googleapis.com/google.commentanalyzer.v1alpha1.Error"
 FEEDBACK_REASON = "insult"  # the built-in toxic reason a client's "toxic" verdict is recorded with
 
 
-def perspective_error(message, error_type="INVALID_REQUEST", code=400, status="INVALID_ARGUMENT", reason=None,
-                      **detail):
+def perspective_error(
+    message, error_type="INVALID_REQUEST", code=400, status="INVALID_ARGUMENT", reason=None, **detail
+):
     """Google's error envelope, as Perspective answers; `reason` is an ErrorInfo's (API_KEY_INVALID)."""
     details = [{"@type": ERROR_TYPE, "errorType": error_type, **detail}] if error_type else []
     if reason:
-        details.append({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
-                        "domain": "googleapis.com"})
+        details.append(
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com"}
+        )
     response = jsonify({"error": {"code": code, "message": message, "status": status, "details": details}})
     response.status_code = code
     return response
@@ -50,8 +68,12 @@ def authenticate():
 
 @bp.errorhandler(413)
 def too_large(_error):
-    return perspective_error(f"Comment text was too many bytes. Limit: {instant.TEXT_MAX_BYTES}.",
-                             "COMMENT_TOO_LONG", 413, "FAILED_PRECONDITION")
+    return perspective_error(
+        f"Comment text was too many bytes. Limit: {instant.TEXT_MAX_BYTES}.",
+        "COMMENT_TOO_LONG",
+        413,
+        "FAILED_PRECONDITION",
+    )
 
 
 @bp.errorhandler(429)
@@ -76,7 +98,9 @@ def read_comment(body):
     if len(text.encode("utf-8")) > instant.TEXT_MAX_BYTES:
         return None, perspective_error(
             f"Comment text was too many bytes. Value ({len(text.encode('utf-8'))}) exceeded limit "
-            f"({instant.TEXT_MAX_BYTES}).", "COMMENT_TOO_LONG")
+            f"({instant.TEXT_MAX_BYTES}).",
+            "COMMENT_TOO_LONG",
+        )
     if not text.strip():
         return None, perspective_error("Comment must be non-empty.", "COMMENT_EMPTY")
     return text, None
@@ -105,10 +129,11 @@ def analyze():
     for name in requested:
         if name not in SCORED:
             if name in KNOWN:
-                return perspective_error(f"Attribute {name} does not support request languages: {lang}",
-                                         "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
-                                         languageNotSupportedByAttributeError={"detectedLanguages": [lang],
-                                                                               "attribute": name})
+                return perspective_error(
+                    f"Attribute {name} does not support request languages: {lang}",
+                    "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+                    languageNotSupportedByAttributeError={"detectedLanguages": [lang], "attribute": name},
+                )
             return perspective_error(f"Unknown requested attribute: {name}")
     store = body.get("doNotStore") is not True
     judgement = instant.judge(g.site, comment_fields(text), store=store)
@@ -182,6 +207,11 @@ def _spans(text, score, reasons, code):
             continue
         for term in reason.get("spans") or []:
             for found in re.finditer(re.escape(str(term).lower()), lowered):
-                spans.append({"begin": found.start(), "end": found.end(),
-                              "score": {"value": reason.get("score") or score, "type": "PROBABILITY"}})
+                spans.append(
+                    {
+                        "begin": found.start(),
+                        "end": found.end(),
+                        "score": {"value": reason.get("score") or score, "type": "PROBABILITY"},
+                    }
+                )
     return spans

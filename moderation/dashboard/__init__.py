@@ -1,4 +1,5 @@
 """The moderators' and admins' dashboard, in Russian by default."""
+
 from datetime import timedelta
 from functools import wraps
 

@@ -3,6 +3,7 @@
 A new site key or API token is shown once, in the answer to the POST that made it, and never again:
 it is not stored (only its hash) and never put in a flash message (the session cookie is only signed).
 """
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -46,12 +47,20 @@ def form_errors(form):
 
 # --- sites -------------------------------------------------------------------------------------------
 
+
 def _sites_page(form=None, new_key=None, key_site=None, status=200):
     all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
-        "dashboard/admin_sites.html", active_nav="admin", admin_tab="sites", sites=all_sites,
-        site_counts=sites.comment_counts(), form=form or SiteForm(formdata=None),
-        action_form=EmptyForm(), zones=sites.time_zones(), new_key=new_key, key_site=key_site,
+        "dashboard/admin_sites.html",
+        active_nav="admin",
+        admin_tab="sites",
+        sites=all_sites,
+        site_counts=sites.comment_counts(),
+        form=form or SiteForm(formdata=None),
+        action_form=EmptyForm(),
+        zones=sites.time_zones(),
+        new_key=new_key,
+        key_site=key_site,
     ), status
 
 
@@ -117,15 +126,26 @@ def admin_site_timezone(site_id):
 
 # --- users -------------------------------------------------------------------------------------------
 
+
 def _users_page(form=None, new_token=None, token_user=None, status=200):
     all_users = db.session.scalars(select(User).order_by(User.login)).all()
-    tokens = dict(db.session.execute(
-        select(ApiToken.user_id, func.count()).where(ApiToken.revoked.is_(False)).group_by(ApiToken.user_id)
-    ).all())
+    tokens = dict(
+        db.session.execute(
+            select(ApiToken.user_id, func.count()).where(ApiToken.revoked.is_(False)).group_by(ApiToken.user_id)
+        ).all()
+    )
     return render_template(
-        "dashboard/admin_users.html", active_nav="admin", admin_tab="users", users=all_users, tokens=tokens,
-        form=form or UserForm(formdata=None), action_form=EmptyForm(), roles=ROLES, role_labels=ROLE_LABELS,
-        new_token=new_token, token_user=token_user,
+        "dashboard/admin_users.html",
+        active_nav="admin",
+        admin_tab="users",
+        users=all_users,
+        tokens=tokens,
+        form=form or UserForm(formdata=None),
+        action_form=EmptyForm(),
+        roles=ROLES,
+        role_labels=ROLE_LABELS,
+        new_token=new_token,
+        token_user=token_user,
     ), status
 
 

@@ -1,4 +1,5 @@
 """Admin page for model versions: retrain from the moderators' decisions, compare, promote, roll back, delete."""
+
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,13 +58,20 @@ def version_rows(manifests, shipped=None, used=None):
             overall = ((manifest.get("dev_metrics") or {}).get(model) or {}).get("overall") or {}
             metrics[model] = {name: overall.get(name) for name in METRICS}
             metrics[model]["n"] = overall.get("n")
-        rows.append({"version": manifest["version"], "active": bool(manifest.get("active")),
-                     "shipped": manifest["version"] == shipped, "created": _created(manifest),
-                     "thresholds": manifest.get("thresholds") or {}, "metrics": metrics,
-                     "kind": "adapter" if manifest.get("adapter") else "retrained" if manifest.get("retrain") else "",
-                     "site": (used or {}).get(manifest["version"]),
-                     "for_site": (manifest.get("retrain") or {}).get("site_id") is not None,
-                     "has_metrics": any(v is not None for m in metrics.values() for v in m.values())})
+        rows.append(
+            {
+                "version": manifest["version"],
+                "active": bool(manifest.get("active")),
+                "shipped": manifest["version"] == shipped,
+                "created": _created(manifest),
+                "thresholds": manifest.get("thresholds") or {},
+                "metrics": metrics,
+                "kind": "adapter" if manifest.get("adapter") else "retrained" if manifest.get("retrain") else "",
+                "site": (used or {}).get(manifest["version"]),
+                "for_site": (manifest.get("retrain") or {}).get("site_id") is not None,
+                "has_metrics": any(v is not None for m in metrics.values() for v in m.values()),
+            }
+        )
     return rows
 
 
@@ -81,18 +89,31 @@ def comparison(manifest):
         source = metrics.get(group) or {}
         if group == "held_out":
             # Without a held-out positive, precision and recall say nothing (they would read 0).
-            old, new = ((_dig(metrics, path[:2] + (side,) + path[2:])
-                         if _dig(metrics, path[:2] + (side, "positives")) else None) for side in ("active", "new"))
+            old, new = (
+                (
+                    _dig(metrics, path[:2] + (side,) + path[2:])
+                    if _dig(metrics, path[:2] + (side, "positives"))
+                    else None
+                )
+                for side in ("active", "new")
+            )
         else:
             old, new = _dig(source.get("active"), path), _dig(source.get("new"), path)
         if old is not None or new is not None:
             rows.append({"group": group, "label": label, "active": old, "new": new})
     recent = metrics.get("recent") or {}
-    return {"version": manifest["version"], "active_version": metrics.get("active_version"), "rows": rows,
-            "held_out_n": _dig(metrics, ("held_out", "n")), "recent_n": recent.get("n"),
-            "changed": recent.get("new") or {}, "strategy": metrics.get("strategy"),
-            "train_n": _dig(metrics, ("labels", "train")), "active": bool(manifest.get("active")),
-            "warnings": metrics.get("warnings") or []}
+    return {
+        "version": manifest["version"],
+        "active_version": metrics.get("active_version"),
+        "rows": rows,
+        "held_out_n": _dig(metrics, ("held_out", "n")),
+        "recent_n": recent.get("n"),
+        "changed": recent.get("new") or {},
+        "strategy": metrics.get("strategy"),
+        "train_n": _dig(metrics, ("labels", "train")),
+        "active": bool(manifest.get("active")),
+        "warnings": metrics.get("warnings") or [],
+    }
 
 
 @bp.get("/admin/models")
@@ -109,10 +130,16 @@ def admin_models():
     retrained = [m for m in manifests if m.get("retrain") and m["retrain"].get("site_id") is None]
     used = dict(db.session.execute(select(Site.model_version, Site.name).where(Site.model_version.is_not(None))).all())
     return render_template(
-        "dashboard/admin_models.html", active_nav="admin", admin_tab="models",
-        versions=version_rows(manifests, retraining.shipped_version(_models_dir()), used), metrics=METRICS,
-        form=EmptyForm(), models_dir=str(_models_dir()), jobs=retraining.recent_jobs(),
-        job=retraining.current_job(), compared=comparison(retrained[-1]) if retrained else None,
+        "dashboard/admin_models.html",
+        active_nav="admin",
+        admin_tab="models",
+        versions=version_rows(manifests, retraining.shipped_version(_models_dir()), used),
+        metrics=METRICS,
+        form=EmptyForm(),
+        models_dir=str(_models_dir()),
+        jobs=retraining.recent_jobs(),
+        job=retraining.current_job(),
+        compared=comparison(retrained[-1]) if retrained else None,
         base_data=retraining.has_base_data(current_app.config["DATA_DIR"]),
     )
 
@@ -122,8 +149,11 @@ def admin_models():
 def admin_model_retrain():
     """Queue a retrain from the moderators' decisions; the page then follows its progress."""
     check_csrf()
-    strategy = "best" if request.form.get("compare_full") and retraining.has_base_data(current_app.config["DATA_DIR"]) \
+    strategy = (
+        "best"
+        if request.form.get("compare_full") and retraining.has_base_data(current_app.config["DATA_DIR"])
         else "adapter"
+    )
     try:
         job = retraining.queue_job(current_app._get_current_object(), current_user.id, strategy)
     except retraining.RetrainError as exc:

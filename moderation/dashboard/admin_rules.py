@@ -1,4 +1,5 @@
 """Admin pages for the rules moderation follows: reject reasons, bans, and the models' thresholds."""
+
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -44,16 +45,24 @@ class AdminBanForm(BanForm):
 
 # --- reasons -----------------------------------------------------------------------------------------
 
+
 def _reason_or_404(reason_id):
     return db.session.get(Reason, reason_id) or abort(404)
 
 
 def _reasons_page(form=None, status=200):
-    used = set(db.session.scalars(select(Comment.reject_reason).where(Comment.reject_reason.is_not(None))
-                                  .distinct()).all())
+    used = set(
+        db.session.scalars(select(Comment.reject_reason).where(Comment.reject_reason.is_not(None)).distinct()).all()
+    )
     return render_template(
-        "dashboard/admin_reasons.html", active_nav="admin", admin_tab="reasons", reasons=reasons.all_reasons(),
-        label_of=reasons.label_of, used=used, form=form or ReasonForm(formdata=None), action_form=EmptyForm(),
+        "dashboard/admin_reasons.html",
+        active_nav="admin",
+        admin_tab="reasons",
+        reasons=reasons.all_reasons(),
+        label_of=reasons.label_of,
+        used=used,
+        form=form or ReasonForm(formdata=None),
+        action_form=EmptyForm(),
     ), status
 
 
@@ -111,13 +120,20 @@ def admin_reason_delete(reason_id):
 
 # --- bans --------------------------------------------------------------------------------------------
 
+
 def _bans_page(form=None, status=200):
     all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
-        "dashboard/admin_bans.html", active_nav="admin", admin_tab="bans", bans=bans.all_bans(),
-        sites={s.id: s for s in all_sites}, site_list=all_sites, kinds=BAN_KINDS,
+        "dashboard/admin_bans.html",
+        active_nav="admin",
+        admin_tab="bans",
+        bans=bans.all_bans(),
+        sites={s.id: s for s in all_sites},
+        site_list=all_sites,
+        kinds=BAN_KINDS,
         users={u.id: u for u in db.session.scalars(select(User))},
-        form=form or AdminBanForm(formdata=None), action_form=EmptyForm(),
+        form=form or AdminBanForm(formdata=None),
+        action_form=EmptyForm(),
     ), status
 
 
@@ -141,8 +157,9 @@ def admin_ban_add():
     if raw_site and (site_id is None or db.session.get(Site, site_id) is None):
         abort(400)
     try:
-        ban, created = bans.add_ban(form.kind.data, form.value.data, user=current_user, site_id=site_id,
-                                    note=form.note.data or None)
+        ban, created = bans.add_ban(
+            form.kind.data, form.value.data, user=current_user, site_id=site_id, note=form.note.data or None
+        )
     except bans.BanError as exc:
         db.session.rollback()
         flash(str(BAN_ERRORS.get(str(exc), BAN_ERRORS["kind"])), "error")
@@ -171,6 +188,7 @@ def admin_ban_remove(ban_id):
 
 # --- thresholds --------------------------------------------------------------------------------------
 
+
 def _model_thresholds():
     """(version, thresholds, error) of the active model, read from its manifest: no need to load the models."""
     try:
@@ -189,10 +207,16 @@ def _budgets(version, overrides):
     for site in db.session.scalars(select(Site).order_by(Site.name)):
         state = site.budget_state or {}
         deciding = scorer.deciding_version(current_app.config["MODELS_DIR"], site.model_version) or version
-        rows.append({"site": site, "budget": budget.describe(site), "state": state,
-                     "in_force": bool(budget.in_force(state, deciding, budget.budget_of(site))),
-                     "stale": bool(state) and state.get("version") != deciding,
-                     "overridden": [key for key in budget.BUDGET_KEYS if key in explicit]})
+        rows.append(
+            {
+                "site": site,
+                "budget": budget.describe(site),
+                "state": state,
+                "in_force": bool(budget.in_force(state, deciding, budget.budget_of(site))),
+                "stale": bool(state) and state.get("version") != deciding,
+                "overridden": [key for key in budget.BUDGET_KEYS if key in explicit],
+            }
+        )
     return rows
 
 
@@ -201,10 +225,21 @@ def _thresholds_page(status=200, posted=None, budget_posted=None):
     overrides = settings.threshold_overrides()
     effective = scorer.thresholds(SimpleNamespace(thresholds=model), current_app.config, overrides)
     return render_template(
-        "dashboard/admin_thresholds.html", active_nav="admin", admin_tab="thresholds", version=version,
-        model=model, model_error=error, environment=scorer.explicit(current_app.config), overrides=overrides,
-        effective=effective, labels=thresholds.LABELS, keys=thresholds.NAMES, posted=posted,
-        form=EmptyForm(), budgets=_budgets(version, overrides), min_comments=budget.MIN_COMMENTS,
+        "dashboard/admin_thresholds.html",
+        active_nav="admin",
+        admin_tab="thresholds",
+        version=version,
+        model=model,
+        model_error=error,
+        environment=scorer.explicit(current_app.config),
+        overrides=overrides,
+        effective=effective,
+        labels=thresholds.LABELS,
+        keys=thresholds.NAMES,
+        posted=posted,
+        form=EmptyForm(),
+        budgets=_budgets(version, overrides),
+        min_comments=budget.MIN_COMMENTS,
         budget_posted=budget_posted or {},
     ), status
 
@@ -223,8 +258,9 @@ def admin_thresholds_set():
     check_csrf()
     _version, model, _error = _model_thresholds()
     try:
-        changes = settings.override_thresholds(thresholds.parse_all(request.form), model, current_app.config,
-                                               user=current_user)
+        changes = settings.override_thresholds(
+            thresholds.parse_all(request.form), model, current_app.config, user=current_user
+        )
     except thresholds.ThresholdError as exc:
         flash(str(THRESHOLD_ERRORS[str(exc)]), "error")
         return _thresholds_page(400, posted=request.form)

@@ -1,4 +1,5 @@
 """Admin page for a site's rules: word lists, links, pre-moderation, shadow mode, flood, complaints, spot checks."""
+
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -40,8 +41,15 @@ REFUSALS = {
     "changed": _l("an admin changed the site's model while it was trained"),
     "site_gone": _l("the site was deleted"),
 }
-SETTINGS = ("max_links", "premoderation", "shadow_mode", "flood_seconds", "complaints_hide_after",
-            "complaints_overdue_hours", "spot_check_percent")
+SETTINGS = (
+    "max_links",
+    "premoderation",
+    "shadow_mode",
+    "flood_seconds",
+    "complaints_hide_after",
+    "complaints_overdue_hours",
+    "spot_check_percent",
+)
 
 
 def _percent(name):
@@ -83,19 +91,31 @@ def _learning(site):
     """What the page shows of the site's learning: its model, the latest retrain and what came of it."""
     job = learning.latest_job(site.id)
     promotion = ((job.metrics or {}).get("promotion") if job else None) or {}
-    candidate = (job is not None and job.status == RETRAIN_DONE and job.version
-                 and job.version != site.model_version)
-    return {"job": job, "promotion": promotion, "candidate": job.version if candidate else None,
-            "new_decisions": learning.new_decisions(site), "why": REFUSALS,
-            "deciding": scorer.deciding_version(current_app.config["MODELS_DIR"], site.model_version)}
+    candidate = job is not None and job.status == RETRAIN_DONE and job.version and job.version != site.model_version
+    return {
+        "job": job,
+        "promotion": promotion,
+        "candidate": job.version if candidate else None,
+        "new_decisions": learning.new_decisions(site),
+        "why": REFUSALS,
+        "deciding": scorer.deciding_version(current_app.config["MODELS_DIR"], site.model_version),
+    }
 
 
 def _page(site, verdict=None, sample=None, status=200):
     all_sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
-        "dashboard/admin_rules.html", active_nav="admin", admin_tab="rules", site=site, sites=all_sites,
-        entries=wordlists.list_entries(site.id), modes=PREMODERATION_MODES, mode_labels=MODE_LABELS,
-        verdict=verdict, sample=sample or {}, learning=_learning(site),
+        "dashboard/admin_rules.html",
+        active_nav="admin",
+        admin_tab="rules",
+        site=site,
+        sites=all_sites,
+        entries=wordlists.list_entries(site.id),
+        modes=PREMODERATION_MODES,
+        mode_labels=MODE_LABELS,
+        verdict=verdict,
+        sample=sample or {},
+        learning=_learning(site),
     ), status
 
 
@@ -115,9 +135,16 @@ def admin_site_rules_save(site_id):
     old = {name: getattr(site, name) for name in SETTINGS}
     try:
         # A form without the complaint fields (an older page still open) leaves them as they are.
-        sites.set_rules(site, _number("max_links"), posted("premoderation", 8), bool(request.form.get("shadow_mode")),
-                        _number("flood_seconds"), _number("complaints_hide_after", None),
-                        _number("complaints_overdue_hours", None), _percent("spot_check_percent"))
+        sites.set_rules(
+            site,
+            _number("max_links"),
+            posted("premoderation", 8),
+            bool(request.form.get("shadow_mode")),
+            _number("flood_seconds"),
+            _number("complaints_hide_after", None),
+            _number("complaints_overdue_hours", None),
+            _percent("spot_check_percent"),
+        )
     except sites.SiteError as exc:
         db.session.rollback()
         flash(str(RULE_ERRORS[str(exc)]), "error")
@@ -166,14 +193,21 @@ def admin_rules_test(site_id):
     """What the rules and models would decide on a comment, and why; nothing is stored."""
     check_csrf()
     site = _site(site_id)
-    sample = {field: posted(field, limit) for field, limit in
-              (("name", 100), ("email", 254), ("url", 2000), ("author_ip", 45), ("text", 10000))}
+    sample = {
+        field: posted(field, limit)
+        for field, limit in (("name", 100), ("email", 254), ("url", 2000), ("author_ip", 45), ("text", 10000))
+    }
     if not sample["text"]:
         flash(_("Write a comment to test."), "error")
         return _page(site, sample=sample, status=400)
-    probe = Comment(site_id=site.id, name=sample["name"] or "—", text=sample["text"],
-                    email=sample["email"].lower() or None, url=sample["url"] or None,
-                    author_ip=sample["author_ip"] or None)
+    probe = Comment(
+        site_id=site.id,
+        name=sample["name"] or "—",
+        text=sample["text"],
+        email=sample["email"].lower() or None,
+        url=sample["url"] or None,
+        author_ip=sample["author_ip"] or None,
+    )
     verdict = decisions.assess(probe, site, current_app.config)
     db.session.rollback()  # the probe is never added to the session; make sure nothing of it is written
     return _page(site, verdict=verdict, sample=sample)
@@ -186,8 +220,11 @@ def admin_site_learning(site_id):
     check_csrf()
     site = _site(site_id)
     action = request.form.get("action", "settings")
-    old = {"auto_retrain_after": site.auto_retrain_after, "auto_promote": site.auto_promote,
-           "model_version": site.model_version}
+    old = {
+        "auto_retrain_after": site.auto_retrain_after,
+        "auto_promote": site.auto_promote,
+        "model_version": site.model_version,
+    }
     try:
         if action == "settings":
             learning.set_settings(site, _number("auto_retrain_after"), bool(request.form.get("auto_promote")))
@@ -201,7 +238,12 @@ def admin_site_learning(site_id):
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return _page(site, status=400)
     new = {name: getattr(site, name) for name in old}
-    record(audit.SITE_MODEL if action != "settings" else audit.SITE_LEARNING, site_id=site.id, name=site.name, old=old,
-           new=new)
+    record(
+        audit.SITE_MODEL if action != "settings" else audit.SITE_LEARNING,
+        site_id=site.id,
+        name=site.name,
+        old=old,
+        new=new,
+    )
     flash(_("Saved for %(name)s.", name=site.name), "success")
     return redirect(url_for("dashboard.admin_site_rules", site_id=site.id, _anchor="learning"))

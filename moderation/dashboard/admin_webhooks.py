@@ -1,4 +1,5 @@
 """Admin page for a site's webhook: its URL and signing secret, the delivery log, «Повторить»."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,8 +10,12 @@ from moderation.db import db
 from moderation.models import Site, WebhookDelivery
 from moderation.services import audit, webhooks
 
-DELIVERY_STATES = {"pending": _l("retrying"), "delivered": _l("delivered"), "failed": _l("failed"),
-                   "superseded": _l("replaced by a newer event")}
+DELIVERY_STATES = {
+    "pending": _l("retrying"),
+    "delivered": _l("delivered"),
+    "failed": _l("failed"),
+    "superseded": _l("replaced by a newer event"),
+}
 
 
 def _site(site_id):
@@ -19,8 +24,14 @@ def _site(site_id):
 
 def _page(site, secret=None, status=200):
     return render_template(
-        "dashboard/admin_webhook.html", active_nav="admin", admin_tab="sites", site=site, secret=secret,
-        deliveries=webhooks.log_of(site.id), failing=webhooks.keeps_failing(site.id), states=DELIVERY_STATES,
+        "dashboard/admin_webhook.html",
+        active_nav="admin",
+        admin_tab="sites",
+        site=site,
+        secret=secret,
+        deliveries=webhooks.log_of(site.id),
+        failing=webhooks.keeps_failing(site.id),
+        states=DELIVERY_STATES,
     ), status
 
 

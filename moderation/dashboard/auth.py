@@ -1,4 +1,5 @@
 """Sign-in, sign-out and the dashboard language."""
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -19,12 +20,17 @@ def _failed(response):
 # Failed sign-ins are limited per address, and per account from each address: never per account alone, or
 # anyone could lock a known login out. An account failing from many addresses is paced instead.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=address_key, methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=login_key, methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_PACE"], key_func=pace_key, methods=["POST"],
-               deduct_when=_failed, exempt_when=account_is_calm)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=address_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], key_func=login_key, methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_PACE"],
+    key_func=pace_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    exempt_when=account_is_calm,
+)
 def login():
     """Sign in with a login and a password."""
     form = LoginForm()

@@ -1,4 +1,5 @@
 """Readers' complaints for moderators: the reported comments, most reported first, decided as in the queue."""
+
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -36,8 +37,14 @@ def complaints_view():
     shown = [s for s in sites if s.id == site_id] if site_id else sites
     items = complaints.open_complaints_on(shown, limit=LIMIT)
     return render_template(
-        "dashboard/complaints.html", items=items, sites=sites, sites_by_id={s.id: s for s in sites},
-        site_id=site_id, records=queue_service.author_records([item.comment for item in items]),
-        reasons=reasons.active_reasons(), undo_form=EmptyForm(), complaint_reason=complaint_reason,
+        "dashboard/complaints.html",
+        items=items,
+        sites=sites,
+        sites_by_id={s.id: s for s in sites},
+        site_id=site_id,
+        records=queue_service.author_records([item.comment for item in items]),
+        reasons=reasons.active_reasons(),
+        undo_form=EmptyForm(),
+        complaint_reason=complaint_reason,
         counts=nav_counts(),
     )

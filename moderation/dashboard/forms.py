@@ -1,4 +1,5 @@
 """Dashboard forms; every one carries a CSRF token (Flask-WTF)."""
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

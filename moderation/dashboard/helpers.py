@@ -1,4 +1,5 @@
 """Template helpers: times in the site's zone, highlighted spans, safe redirects, the navigation's counts."""
+
 import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,8 +49,11 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def nav_counts():
     """The badges of the moderators' navigation: held comments, reported ones, spot checks waiting."""
-    return {"held": queue_service.held_count(), "complaints": complaints.reported_count(),
-            "spot_checks": spot_checks.waiting_count()}
+    return {
+        "held": queue_service.held_count(),
+        "complaints": complaints.reported_count(),
+        "spot_checks": spot_checks.waiting_count(),
+    }
 
 
 def safe_next(target):
@@ -78,8 +82,9 @@ def local_time(moment, zone_name=None, style="short"):
     """A stored naive-UTC time shown in the site's zone and the moderator's language."""
     if moment is None:
         return ""
-    return format_datetime(moment.replace(tzinfo=ZoneInfo("UTC")), style, tzinfo=zone(zone_name),
-                           locale=str(get_locale()))
+    return format_datetime(
+        moment.replace(tzinfo=ZoneInfo("UTC")), style, tzinfo=zone(zone_name), locale=str(get_locale())
+    )
 
 
 def highlight(text, spans):
@@ -90,7 +95,7 @@ def highlight(text, spans):
     pattern = re.compile("|".join(re.escape(s) for s in spans), re.IGNORECASE)
     out, last = [], 0
     for match in pattern.finditer(text):
-        out.append(escape(text[last:match.start()]))
+        out.append(escape(text[last : match.start()]))
         out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
         last = match.end()
     out.append(escape(text[last:]))
@@ -106,6 +111,11 @@ def spans_of(comment):
 def init_app(app):
     """Register the helpers with Jinja."""
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.globals.update(highlight=highlight, spans_of=spans_of, reason_label=reason_service.label_of,
-                                 get_locale=get_locale, reason_name=reason_name,
-                                 filter_reasons=FILTER_REASONS)
+    app.jinja_env.globals.update(
+        highlight=highlight,
+        spans_of=spans_of,
+        reason_label=reason_service.label_of,
+        get_locale=get_locale,
+        reason_name=reason_name,
+        filter_reasons=FILTER_REASONS,
+    )

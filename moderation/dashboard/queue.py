@@ -1,4 +1,5 @@
 """The queue: held comments (and the decided ones), one comment's page, and the moderators' actions."""
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,12 +42,19 @@ def queue():
     comments, cursor = queue_service.page(view, after=after, size=current_app.config["PAGE_SIZE"])
     sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
-        "dashboard/queue.html", view=view, comments=comments, cursor=cursor, total=queue_service.count(view),
+        "dashboard/queue.html",
+        view=view,
+        comments=comments,
+        cursor=cursor,
+        total=queue_service.count(view),
         count_cap=queue_service.SEARCH_COUNT_CAP,
         counts=nav_counts(),
-        sites=sites, sites_by_id={s.id: s for s in sites},
-        records=queue_service.author_records(comments), undo_form=EmptyForm(),
-        reasons=reasons.active_reasons(), first_page=after is None,
+        sites=sites,
+        sites_by_id={s.id: s for s in sites},
+        records=queue_service.author_records(comments),
+        undo_form=EmptyForm(),
+        reasons=reasons.active_reasons(),
+        first_page=after is None,
     )
 
 
@@ -54,11 +62,17 @@ def queue():
 def comment(comment_id):
     """One comment in full: author, article, scores, reasons, history, and what moderators did to it."""
     item = db.session.get(Comment, comment_id) or abort(404)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.comment_id == comment_id)
-                                .order_by(AuditEvent.id.desc())).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.comment_id == comment_id).order_by(AuditEvent.id.desc())
+    ).all()
     return render_template(
-        "dashboard/comment.html", comment=item, events=events, records=queue_service.author_records([item]),
-        undo_form=EmptyForm(), reasons=reasons.active_reasons(), action_labels=audit.LABELS,
+        "dashboard/comment.html",
+        comment=item,
+        events=events,
+        records=queue_service.author_records([item]),
+        undo_form=EmptyForm(),
+        reasons=reasons.active_reasons(),
+        action_labels=audit.LABELS,
     )
 
 
@@ -66,8 +80,15 @@ def _done(action, changed, batch=None):
     """Answer an action: JSON for the script, a message and a redirect for a plain form."""
     message = DONE[action] % {"n": len(changed)} if action in DONE else ""
     if wants_json():
-        return jsonify({"ok": True, "action": action, "batch": batch, "message": message,
-                        "comments": [{"id": c.id, "status": c.status} for c in changed]})
+        return jsonify(
+            {
+                "ok": True,
+                "action": action,
+                "batch": batch,
+                "message": message,
+                "comments": [{"id": c.id, "status": c.status} for c in changed],
+            }
+        )
     flash(message, "success")
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.queue"))
 
@@ -101,8 +122,9 @@ def _apply(ids):
     if form.action.data not in review.DECISIONS:  # putting a comment back on hold is the site's own action
         return _refused("action")
     try:
-        batch, changed = review.moderate(ids, current_user, form.action.data, form.reason.data or None,
-                                         expected=expected)
+        batch, changed = review.moderate(
+            ids, current_user, form.action.data, form.reason.data or None, expected=expected
+        )
     except review.ReviewError as exc:
         return _refused(exc.field)
     if ids and not changed and expected:
@@ -121,8 +143,15 @@ def ban(comment_id):
         return _refused(exc.field)
     message = _("Banned %(value)s; the comment is marked as spam.", value=ban_row.value)
     if wants_json():
-        return jsonify({"ok": True, "action": "ban", "batch": batch, "message": message,
-                        "comments": [{"id": comment_id, "status": "spam"}]})
+        return jsonify(
+            {
+                "ok": True,
+                "action": "ban",
+                "batch": batch,
+                "message": message,
+                "comments": [{"id": comment_id, "status": "spam"}],
+            }
+        )
     flash(message, "success")
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.queue"))
 

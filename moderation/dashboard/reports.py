@@ -1,4 +1,5 @@
 """The audit log and the statistics page."""
+
 import json
 from zoneinfo import ZoneInfo
 
@@ -19,10 +20,20 @@ from moderation.services import reasons, spot_checks
 from moderation.services import stats as stats_service
 
 STATUS_LABELS = {
-    APPROVED: _l("Approved"), HELD: _l("Held"), SPAM: _l("Spam"), REJECTED: _l("Rejected"), PENDING: _l("Pending"),
+    APPROVED: _l("Approved"),
+    HELD: _l("Held"),
+    SPAM: _l("Spam"),
+    REJECTED: _l("Rejected"),
+    PENDING: _l("Pending"),
 }
-VIA_LABELS = {"dashboard": _l("dashboard"), "api": _l("API"), "cli": _l("command line"), "worker": _l("filter"),
-              "auto": _l("automatically"), "site": _l("the site")}
+VIA_LABELS = {
+    "dashboard": _l("dashboard"),
+    "api": _l("API"),
+    "cli": _l("command line"),
+    "worker": _l("filter"),
+    "auto": _l("automatically"),
+    "site": _l("the site"),
+}
 # Bottom to top in the stacked bars: the good news first, the work and the waste on top.
 CHART_ORDER = (APPROVED, PENDING, HELD, REJECTED, SPAM)
 CHART_COLOURS = {APPROVED: "#1a7f37", PENDING: "#98a2b3", HELD: "#e0a100", REJECTED: "#c62828", SPAM: "#8e44ad"}
@@ -59,8 +70,9 @@ def audit():
     action = action if action in audit_log.LABELS else ""
     size = current_app.config["PAGE_SIZE"]
 
-    query = select(AuditEvent).options(joinedload(AuditEvent.user),
-                                       joinedload(AuditEvent.comment).joinedload(Comment.site))
+    query = select(AuditEvent).options(
+        joinedload(AuditEvent.user), joinedload(AuditEvent.comment).joinedload(Comment.site)
+    )
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
     if action:
@@ -80,10 +92,18 @@ def audit():
 
     filters = {k: v for k, v in {"user": user_id, "action": action, "comment": comment_id}.items() if v}
     return render_template(
-        "dashboard/audit.html", active_nav="audit", events=events[:size], older=older, filters=filters,
-        first_page=before is None, users=db.session.scalars(select(User).order_by(User.login)).all(),
-        action_labels=audit_log.LABELS, status_labels=STATUS_LABELS, via_labels=VIA_LABELS,
-        detail_items=detail_items, reason_labels={r.code: reasons.label_of(r) for r in reasons.all_reasons()},
+        "dashboard/audit.html",
+        active_nav="audit",
+        events=events[:size],
+        older=older,
+        filters=filters,
+        first_page=before is None,
+        users=db.session.scalars(select(User).order_by(User.login)).all(),
+        action_labels=audit_log.LABELS,
+        status_labels=STATUS_LABELS,
+        via_labels=VIA_LABELS,
+        detail_items=detail_items,
+        reason_labels={r.code: reasons.label_of(r) for r in reasons.all_reasons()},
     )
 
 
@@ -96,11 +116,21 @@ def stats():
     summary = stats_service.summary(days, site)
     sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return render_template(
-        "dashboard/stats.html", active_nav="stats", summary=summary, days=days, site=site,
-        periods=stats_service.PERIODS, sites=sites,
-        chart=chart(summary), order=CHART_ORDER, colours=CHART_COLOURS, status_labels=STATUS_LABELS,
-        hold_rate=_percent(summary.hold_rate), spam_rate=_percent(summary.spam_rate),
-        median=duration_text(summary.median_decision), day_label=day_label,
+        "dashboard/stats.html",
+        active_nav="stats",
+        summary=summary,
+        days=days,
+        site=site,
+        periods=stats_service.PERIODS,
+        sites=sites,
+        chart=chart(summary),
+        order=CHART_ORDER,
+        colours=CHART_COLOURS,
+        status_labels=STATUS_LABELS,
+        hold_rate=_percent(summary.hold_rate),
+        spam_rate=_percent(summary.spam_rate),
+        median=duration_text(summary.median_decision),
+        day_label=day_label,
         agreement=stats_service.shadow_agreement(days, site),
         spot_groups=_spot_groups([site] if site else sites),
         share_text=_share_text,
@@ -167,12 +197,27 @@ def chart(summary, width=720, height=220, top=10, bottom=24, left=36, right=28):
             h = plot_height * n / scale
             y -= h
             segments.append({"status": status, "y": round(y, 2), "h": round(h, 2), "n": n})
-        bars.append({"x": round(x, 2), "w": round(slot - gap, 2), "day": day, "segments": segments,
-                     "label": day_label(day.day) if index % every == 0 or index == count - 1 else ""})
+        bars.append(
+            {
+                "x": round(x, 2),
+                "w": round(slot - gap, 2),
+                "day": day,
+                "segments": segments,
+                "label": day_label(day.day) if index % every == 0 or index == count - 1 else "",
+            }
+        )
     fractions = (0, 0.5, 1) if scale >= 2 else (0, 1)
     ticks = [{"y": round(top + plot_height * (1 - f), 2), "value": round(scale * f)} for f in fractions]
-    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "left": left, "right": width - right,
-            "base": top + plot_height, "label_y": height - 6}
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "left": left,
+        "right": width - right,
+        "base": top + plot_height,
+        "label_y": height - 6,
+    }
 
 
 def _nice_ceiling(n):

@@ -1,4 +1,5 @@
 """«Выборочная проверка»: approvals drawn at random for a moderator to check, decided as in the queue."""
+
 from flask import render_template, request
 from sqlalchemy import select
 
@@ -21,8 +22,13 @@ def spot_checks_view():
     shown = [s.id for s in sites if s.id == site_id] if site_id else [s.id for s in sites]
     items = spot_checks.waiting(shown, limit=LIMIT)
     return render_template(
-        "dashboard/spot_checks.html", items=items, sites=sites, sites_by_id={s.id: s for s in sites},
-        site_id=site_id, records=queue_service.author_records(items), reasons=reasons.active_reasons(),
+        "dashboard/spot_checks.html",
+        items=items,
+        sites=sites,
+        sites_by_id={s.id: s for s in sites},
+        site_id=site_id,
+        records=queue_service.author_records(items),
+        reasons=reasons.active_reasons(),
         undo_form=EmptyForm(),
         counts=nav_counts(),
     )

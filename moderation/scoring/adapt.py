@@ -12,6 +12,7 @@ insults and their inflections. The correction is linear in the base model's feat
 folds exactly into every head's weights and intercept: the result is an ordinary version (same
 skops types, same checksums, same loader, same explanations), only its weights differ.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,8 +43,14 @@ DECISION_THRESHOLDS = {"spam": "spam", "toxicity": "toxicity_hold"}
 # reached it in 3 of 6 new sentences (0.67-0.98), at 0.15 in 5 of 6, at 0.1 in all 6 (0.87-0.99) but not
 # when a retrain holds out the latest fifth of the decisions (tests/tasks/test_retrain.py); at 0.05 all 6
 # (0.94-1.00), the ordinary comments of that test at most 0.14, base dev toxicity ROC-AUC 0.9414 -> 0.9418.
-ADAPTER_SETTINGS = {"l2": 0.05, "signal_penalty": 100.0, "l2_scale": 1000.0, "l2_intercept": 1000.0,
-                    "max_iter": 100, "gtol": 1e-3}
+ADAPTER_SETTINGS = {
+    "l2": 0.05,
+    "signal_penalty": 100.0,
+    "l2_scale": 1000.0,
+    "l2_intercept": 1000.0,
+    "max_iter": 100,
+    "gtol": 1e-3,
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,10 @@ class SiteLabel:
 
 def task_rows(labels: list[SiteLabel]) -> dict:
     """(text, label) pairs per task: every label teaches spam, only those with a toxicity verdict teach toxicity."""
-    return {"spam": [(x.text, int(x.spam)) for x in labels],
-            "toxicity": [(x.text, int(x.toxic)) for x in labels if x.toxic is not None]}
+    return {
+        "spam": [(x.text, int(x.spam)) for x in labels],
+        "toxicity": [(x.text, int(x.toxic)) for x in labels if x.toxic is not None],
+    }
 
 
 class AdaptError(ValueError):
@@ -80,9 +89,12 @@ class Correction:
     def summary(self) -> dict:
         """The manifest's account of the correction (no weights, no text)."""
         out = {k: v for k, v in asdict(self).items() if k != "weights"}
-        out.update(scale=round(self.scale, 6), intercept=round(self.intercept, 6),
-                   nonzero_weights=int(np.count_nonzero(self.weights)),
-                   weight_norm=round(float(np.linalg.norm(self.weights)), 6))
+        out.update(
+            scale=round(self.scale, 6),
+            intercept=round(self.intercept, 6),
+            nonzero_weights=int(np.count_nonzero(self.weights)),
+            weight_norm=round(float(np.linalg.norm(self.weights)), 6),
+        )
         return out
 
 
@@ -109,8 +121,9 @@ def base_log_odds(bundle: ModelBundle, task: str, batch) -> np.ndarray:
     return -(a * d + b)
 
 
-def fit_correction(X, base: np.ndarray, y, sample_weight=None, settings: dict | None = None,
-                   column_penalty: np.ndarray | None = None) -> Correction:
+def fit_correction(
+    X, base: np.ndarray, y, sample_weight=None, settings: dict | None = None, column_penalty: np.ndarray | None = None
+) -> Correction:
     """Fit the L2-regularised logistic correction to the base log-odds (trust-region Newton-CG).
 
     Only columns some label has are optimised (the rest keep a zero correction); the Hessian is
@@ -128,7 +141,9 @@ def fit_correction(X, base: np.ndarray, y, sample_weight=None, settings: dict | 
     Xu = X[:, used].tocsr()
     Xt = Xu.T.tocsr()
     k = len(used)
-    l2 = float(settings["l2"]) * (np.ones(k) if column_penalty is None else np.asarray(column_penalty, dtype=np.float64)[used])
+    l2 = float(settings["l2"]) * (
+        np.ones(k) if column_penalty is None else np.asarray(column_penalty, dtype=np.float64)[used]
+    )
     penalty = np.concatenate([l2, [float(settings["l2_scale"]), float(settings["l2_intercept"])]])
 
     def _margin(theta):
@@ -150,12 +165,19 @@ def fit_correction(X, base: np.ndarray, y, sample_weight=None, settings: dict | 
         u = Xu @ v[:k] + v[k] * base + v[k + 1]
         return _back(s * p * (1.0 - p) * u, v) + penalty * v
 
-    result = minimize(_objective, np.zeros(k + 2), jac=True, hessp=_hessp, method="trust-ncg",
-                      options={"maxiter": int(settings["max_iter"]), "gtol": float(settings["gtol"])})
+    result = minimize(
+        _objective,
+        np.zeros(k + 2),
+        jac=True,
+        hessp=_hessp,
+        method="trust-ncg",
+        options={"maxiter": int(settings["max_iter"]), "gtol": float(settings["gtol"])},
+    )
     weights = np.zeros(X.shape[1])
     weights[used] = result.x[:k]
-    return Correction(float(result.x[k]), float(result.x[k + 1]), weights, len(y), positives,
-                      int(result.nit), bool(result.success))
+    return Correction(
+        float(result.x[k]), float(result.x[k + 1]), weights, len(y), positives, int(result.nit), bool(result.success)
+    )
 
 
 def fold(pipeline, correction: Correction):
@@ -193,7 +215,9 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             if not pairs:
                 raise AdaptError("no labels")
             if len(np.unique(labels)) < 2:
-                raise AdaptError(f"{len(pairs)} labels, all {'positive' if labels[0] else 'negative'}: both classes are needed")
+                raise AdaptError(
+                    f"{len(pairs)} labels, all {'positive' if labels[0] else 'negative'}: both classes are needed"
+                )
             # Both models share one featurizer in shipped versions: featurize every text once.
             key = id(bundle.featurizers[task]) if not bundle.shared else "shared"
             if key not in batches:
@@ -203,7 +227,7 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             X = batches[key].to_csr()[idx]
             # The moderator signals (length, capitals...) touch every comment: corrected only on strong evidence.
             penalty = np.ones(X.shape[1])
-            penalty[1 << bundle.featurizers[task].n_bits:] = settings["signal_penalty"]
+            penalty[1 << bundle.featurizers[task].n_bits :] = settings["signal_penalty"]
             # A moderator's label says which side of the decision threshold a comment belongs on, so the
             # correction is fitted with that threshold as its origin (an insult the site rejects must reach
             # a high `toxicity_hold`, not just 0.5); the intercept is then moved back to the base log-odds'.
@@ -218,8 +242,10 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             continue
         models[task] = fold(bundle.pipelines[task], correction)
         account[task] = {"adapted": True, **correction.summary()}
-        log(f"{task}: corrected on {correction.rows} labels ({correction.positives} positive), "
-            f"{correction.iterations} Newton steps")
+        log(
+            f"{task}: corrected on {correction.rows} labels ({correction.positives} positive), "
+            f"{correction.iterations} Newton steps"
+        )
     if not any(account[t].get("adapted") for t in TASKS):
         raise AdaptError("nothing to learn from the site's labels: " + "; ".join(problems))
     return models, account
@@ -239,7 +265,8 @@ def adapted_manifest(base: ModelBundle, version: str, account: dict) -> dict:
     """The new version's manifest: the base's settings and thresholds, the adapter's account, no base dev metrics."""
     manifest = {k: v for k, v in base.manifest.items() if k not in ("files", "dev_metrics", "active")}
     manifest.update(
-        version=version, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        version=version,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         adapter={"base_version": base_version_of(base.manifest), "adapted_from": base.version, **account},
         extra_rows={t: account[t].get("rows", 0) for t in TASKS},
     )
@@ -278,19 +305,28 @@ def compare_on_labels(bundles: dict, limits: dict, held_out: list[SiteLabel], re
         rows = [x for x in held_out if getattr(x, key) is not None]
         y = np.array([int(getattr(x, key)) for x in rows], dtype=np.int64)
         out["held_out"][task] = {
-            name: binary_metrics(y, np.array([getattr(scores[name][x.text], task) for x in rows]), limits[name][threshold])
-            for name in bundles}
-    decided = {name: [decide(scores[name][x.text].spam, scores[name][x.text].toxicity, limits[name]) for x in recent]
-               for name in bundles}
+            name: binary_metrics(
+                y, np.array([getattr(scores[name][x.text], task) for x in rows]), limits[name][threshold]
+            )
+            for name in bundles
+        }
+    decided = {
+        name: [decide(scores[name][x.text].spam, scores[name][x.text].toxicity, limits[name]) for x in recent]
+        for name in bundles
+    }
     reference, *others = list(bundles)
     for name in others:
         changed = [i for i, (a, b) in enumerate(zip(decided[reference], decided[name])) if a != b]
         out["recent"][name] = {
             "changed": len(changed),
-            "toward_moderators": sum(_agrees(decided[name][i], recent[i]) is True
-                                     and _agrees(decided[reference][i], recent[i]) is False for i in changed),
-            "away_from_moderators": sum(_agrees(decided[name][i], recent[i]) is False
-                                        and _agrees(decided[reference][i], recent[i]) is True for i in changed),
+            "toward_moderators": sum(
+                _agrees(decided[name][i], recent[i]) is True and _agrees(decided[reference][i], recent[i]) is False
+                for i in changed
+            ),
+            "away_from_moderators": sum(
+                _agrees(decided[name][i], recent[i]) is False and _agrees(decided[reference][i], recent[i]) is True
+                for i in changed
+            ),
         }
     return out
 

@@ -1,4 +1,5 @@
 """Reading the labelled CSVs and splitting them deterministically into train / dev / test."""
+
 from __future__ import annotations
 
 import csv

@@ -1,6 +1,7 @@
 """Held-out metrics per source and language, the shipped decision's operating figures (ordinary
 comments held, toxic comments caught) on the test split and on the in-domain news comments, and
 scoring of CSV files."""
+
 from __future__ import annotations
 
 import csv
@@ -100,12 +101,21 @@ def spam_summary(examples: list[Example], p: np.ndarray, thresholds: dict) -> di
 
     def figures(sources, label):
         mask = np.isin(src, list(sources)) & (y == label)
-        return {"sources": list(sources), "label": label, "n": int(mask.sum()),
-                **{f"at_{name}": _share(flagged[name], mask) for name in flagged}}
+        return {
+            "sources": list(sources),
+            "label": label,
+            "n": int(mask.sum()),
+            **{f"at_{name}": _share(flagged[name], mask) for name in flagged},
+        }
 
-    out = {"groups": {name: figures(sources, label) for name, sources, label in SPAM_TARGET_GROUPS},
-           "by_source": {source: figures((source,), label)
-                         for sources, label in ((sorted(ORDINARY_RU), 0), (sorted(SPAM_RU), 1)) for source in sources}}
+    out = {
+        "groups": {name: figures(sources, label) for name, sources, label in SPAM_TARGET_GROUPS},
+        "by_source": {
+            source: figures((source,), label)
+            for sources, label in ((sorted(ORDINARY_RU), 0), (sorted(SPAM_RU), 1))
+            for source in sources
+        },
+    }
     ordinary, ru_spam = out["groups"]["ordinary_ru"], out["groups"]["spam_ru"]
     out.update(ordinary_ru_n=ordinary["n"], spam_ru_n=ru_spam["n"])
     for name in flagged:
@@ -133,8 +143,9 @@ def hold_shares(decisions: np.ndarray, spam: np.ndarray, tox: np.ndarray, thresh
     }
 
 
-def caught_at_held(y: np.ndarray, p: np.ndarray, budget: float = HOLD_BUDGET,
-                   weights: np.ndarray | None = None) -> dict:
+def caught_at_held(
+    y: np.ndarray, p: np.ndarray, budget: float = HOLD_BUDGET, weights: np.ndarray | None = None
+) -> dict:
     """Share of positives with `p >= t`, t the lowest threshold that holds at most `budget` of the negatives.
 
     That is the best recall with at most `budget` (weighted) of the ordinary comments held; with
@@ -158,8 +169,14 @@ def caught_at_held(y: np.ndarray, p: np.ndarray, budget: float = HOLD_BUDGET,
     return out
 
 
-def operating_figures(y: np.ndarray, tox: np.ndarray, held: np.ndarray, threshold: float,
-                      budget: float = HOLD_BUDGET, weights: np.ndarray | None = None) -> dict:
+def operating_figures(
+    y: np.ndarray,
+    tox: np.ndarray,
+    held: np.ndarray,
+    threshold: float,
+    budget: float = HOLD_BUDGET,
+    weights: np.ndarray | None = None,
+) -> dict:
     """Toxicity figures of a labelled group: ROC-AUC, AP, precision/recall/F1 at `threshold`,
     ordinary comments held (`held`: the shipped decision is not 'approved'), toxic comments
     caught (toxicity >= threshold) and caught at `budget` held. Optionally weighted."""
@@ -204,22 +221,28 @@ def held_ordinary(scored: dict, thresholds: dict, toxicity_sources: set[str]) ->
     out = {}
     for task in ("toxicity", "spam"):
         examples, scores, decisions = scored[task]
-        keep = [i for i, ex in enumerate(examples)
-                if ex.label == 0 and (task == "toxicity" or ex.source not in toxicity_sources)]
+        keep = [
+            i
+            for i, ex in enumerate(examples)
+            if ex.label == 0 and (task == "toxicity" or ex.source not in toxicity_sources)
+        ]
         rows = [examples[i] for i in keep]
         dec = np.asarray(decisions)[keep]
         spam = np.array([scores[i].spam for i in keep])
         tox = np.array([scores[i].toxicity for i in keep])
         block = {"overall": hold_shares(dec, spam, tox, thresholds)}
         for key, attr in (("by_source", "source"), ("by_lang", "lang")):
-            block[key] = {name: hold_shares(dec[idx], spam[idx], tox[idx], thresholds)
-                          for name, idx in _groups(rows, attr).items()}
+            block[key] = {
+                name: hold_shares(dec[idx], spam[idx], tox[idx], thresholds)
+                for name, idx in _groups(rows, attr).items()
+            }
         out[task] = block
     return out
 
 
-def caught_by_group(examples: list[Example], scores: list, decisions: list[str], thresholds: dict,
-                    budget: float = HOLD_BUDGET) -> dict:
+def caught_by_group(
+    examples: list[Example], scores: list, decisions: list[str], thresholds: dict, budget: float = HOLD_BUDGET
+) -> dict:
     """operating_figures of the toxicity split overall, per source and per lang."""
     y = np.array([ex.label for ex in examples], dtype=int)
     tox = np.array([s.toxicity for s in scores])
@@ -227,8 +250,10 @@ def caught_by_group(examples: list[Example], scores: list, decisions: list[str],
     t = thresholds["toxicity_hold"]
     out = {"budget": budget, "overall": operating_figures(y, tox, held, t, budget)}
     for key, attr in (("by_source", "source"), ("by_lang", "lang")):
-        out[key] = {name: operating_figures(y[idx], tox[idx], held[idx], t, budget)
-                    for name, idx in _groups(examples, attr).items()}
+        out[key] = {
+            name: operating_figures(y[idx], tox[idx], held[idx], t, budget)
+            for name, idx in _groups(examples, attr).items()
+        }
     return out
 
 
@@ -281,17 +306,31 @@ def read_labels(labels_path: Path, rows: list[dict], unlabelled_path: Path | str
         digest = hashlib.sha1((rows[i].get("text") or "").encode("utf-8")).hexdigest()
         if digest != (lab["sha1"] or "").strip().lower():
             problems.append(f"line {line}: row {i} has sha1 {lab['sha1']} in the labels but its text's is {digest}")
-        labels.append({"row": i, "lang": (lab["lang"] or "").strip(),
-                       **{col: _flag(lab.get(col), col, line, problems) for col in ("toxic", "spam", "uncertain")}})
+        labels.append(
+            {
+                "row": i,
+                "lang": (lab["lang"] or "").strip(),
+                **{col: _flag(lab.get(col), col, line, problems) for col in ("toxic", "spam", "uncertain")},
+            }
+        )
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise LabelJoinError(f"{labels_path} does not match {unlabelled_path}: {len(problems)} problem(s) in "
-                             f"{len(raw)} label rows (was the CSV changed or reordered?): {shown}")
+        raise LabelJoinError(
+            f"{labels_path} does not match {unlabelled_path}: {len(problems)} problem(s) in "
+            f"{len(raw)} label rows (was the CSV changed or reordered?): {shown}"
+        )
     return labels
 
 
-def in_domain_figures(labels: list[dict], rows: list[dict], decisions: np.ndarray, spam: np.ndarray,
-                      tox: np.ndarray, thresholds: dict, budget: float = HOLD_BUDGET) -> dict:
+def in_domain_figures(
+    labels: list[dict],
+    rows: list[dict],
+    decisions: np.ndarray,
+    spam: np.ndarray,
+    tox: np.ndarray,
+    thresholds: dict,
+    budget: float = HOLD_BUDGET,
+) -> dict:
     """Figures on the hand-labelled rows, leaving out the uncertain ones: overall, overall weighted by
     the sampling strata (the file's lang), per file lang and per the labeller's lang."""
     idx = np.array([lab["row"] for lab in labels], dtype=int)
@@ -316,8 +355,7 @@ def in_domain_figures(labels: list[dict], rows: list[dict], decisions: np.ndarra
 
     def figures(mask, w=None):
         m = mask & certain
-        out = operating_figures(y[m], t[m], held[m], thresholds["toxicity_hold"], budget,
-                                None if w is None else w[m])
+        out = operating_figures(y[m], t[m], held[m], thresholds["toxicity_hold"], budget, None if w is None else w[m])
         out["uncertain"] = int((mask & ~certain).sum())
         return out
 
@@ -334,13 +372,16 @@ def in_domain_figures(labels: list[dict], rows: list[dict], decisions: np.ndarra
     }
 
 
-def evaluate_news_comments(bundle: ModelBundle, unlabelled_path: Path, labels_path: Path | None = None,
-                           budget: float = HOLD_BUDGET) -> dict:
+def evaluate_news_comments(
+    bundle: ModelBundle, unlabelled_path: Path, labels_path: Path | None = None, budget: float = HOLD_BUDGET
+) -> dict:
     """The 'unlabelled' and 'in_domain' parts of the results; each is {'skipped': why} without its file."""
     unlabelled_path = Path(unlabelled_path)
     if not unlabelled_path.exists():
-        return {"unlabelled": {"skipped": f"no file {unlabelled_path}"},
-                "in_domain": {"skipped": f"no file {unlabelled_path} to join the labels to"}}
+        return {
+            "unlabelled": {"skipped": f"no file {unlabelled_path}"},
+            "in_domain": {"skipped": f"no file {unlabelled_path} to join the labels to"},
+        }
     rows = read_unlabelled(unlabelled_path)
     labels = None
     if labels_path is None:
@@ -354,12 +395,21 @@ def evaluate_news_comments(bundle: ModelBundle, unlabelled_path: Path, labels_pa
     spam = np.array([s.spam for s in scores])
     tox = np.array([s.toxicity for s in scores])
     langs = np.array([r["lang"] for r in rows], dtype=object)
-    unlabelled = {"path": str(unlabelled_path), "overall": hold_shares(decisions, spam, tox, bundle.thresholds),
-                  "by_lang": {lang: hold_shares(decisions[m], spam[m], tox[m], bundle.thresholds)
-                              for lang in sorted(set(langs)) for m in [langs == lang]}}
+    unlabelled = {
+        "path": str(unlabelled_path),
+        "overall": hold_shares(decisions, spam, tox, bundle.thresholds),
+        "by_lang": {
+            lang: hold_shares(decisions[m], spam[m], tox[m], bundle.thresholds)
+            for lang in sorted(set(langs))
+            for m in [langs == lang]
+        },
+    }
     if labels is not None:
-        in_domain = {"labels": str(labels_path), "unlabelled": str(unlabelled_path),
-                     **in_domain_figures(labels, rows, decisions, spam, tox, bundle.thresholds, budget)}
+        in_domain = {
+            "labels": str(labels_path),
+            "unlabelled": str(unlabelled_path),
+            **in_domain_figures(labels, rows, decisions, spam, tox, bundle.thresholds, budget),
+        }
     return {"unlabelled": unlabelled, "in_domain": in_domain}
 
 
@@ -381,8 +431,13 @@ def split_metrics(bundle: ModelBundle, corpus: Corpus, split: str) -> tuple[dict
     return metrics, scored
 
 
-def evaluate_bundle(bundle: ModelBundle, data_dir: Path, split: str = "test", labels_path: Path | None = None,
-                    budget: float = HOLD_BUDGET) -> dict:
+def evaluate_bundle(
+    bundle: ModelBundle,
+    data_dir: Path,
+    split: str = "test",
+    labels_path: Path | None = None,
+    budget: float = HOLD_BUDGET,
+) -> dict:
     """Score one split of the shared data with a bundle; metrics per task, source and lang, the
     operating figures of the shipped decision, and the in-domain news comments when there."""
     data_dir = Path(data_dir)
@@ -397,8 +452,9 @@ def evaluate_bundle(bundle: ModelBundle, data_dir: Path, split: str = "test", la
     return results
 
 
-def evaluate(models_dir: Path, data_dir: Path, split: str = "test", version: str | None = None,
-             labels_path: Path | None = None) -> dict:
+def evaluate(
+    models_dir: Path, data_dir: Path, split: str = "test", version: str | None = None, labels_path: Path | None = None
+) -> dict:
     """Evaluate the active (or given) version on the held-out test split (or 'dev'), and on the
     in-domain news comments (labels default to models_dir/eval/news_comments_labels.csv)."""
     bundle = load_version(models_dir, version) if version else load_active(models_dir)
@@ -451,19 +507,33 @@ HOLD_HEADER = ["n", "held", "by tox", "by spam", "to spam"]
 
 def _format_summary(sm: dict) -> list[str]:
     if "groups" not in sm:  # a summary in the old shape
-        return ["", f"[spam targets] ordinary Russian comments n={sm['ordinary_ru_n']}, "
-                    f"Russian spam n={sm['spam_ru_n']}"] + [
+        return [
+            "",
+            f"[spam targets] ordinary Russian comments n={sm['ordinary_ru_n']}, Russian spam n={sm['spam_ru_n']}",
+        ] + [
             f"at {name:9}: ordinary flagged {_fmt(sm[f'ordinary_ru_flagged_at_{name}'])}, "
-            f"Russian spam caught {_fmt(sm[f'spam_ru_caught_at_{name}'])}" for name in ("spam", "spam_hold")]
-    lines = ["", "[spam targets] share of each group with spam >= threshold: ordinary comments flagged (label 0), "
-                 "spam caught (label 1)"]
+            f"Russian spam caught {_fmt(sm[f'spam_ru_caught_at_{name}'])}"
+            for name in ("spam", "spam_hold")
+        ]
+    lines = [
+        "",
+        "[spam targets] share of each group with spam >= threshold: ordinary comments flagged (label 0), "
+        "spam caught (label 1)",
+    ]
     for name in ("spam", "spam_hold"):
         g = sm["groups"]
-        lines.append(f"at {name:9}: ordinary Russian flagged {_fmt(sm[f'ordinary_ru_flagged_at_{name}'])} "
-                     f"(of which {' + '.join(ORDINARY_RU_CHAT)} ham {_fmt(g['ordinary_ru_chat'][f'at_{name}'])}), "
-                     f"Russian spam caught {_fmt(sm[f'spam_ru_caught_at_{name}'])}")
-    rows = [(f"{name} ({'+'.join(m['sources'])})" if name != "ordinary_ru" else f"{name} (all {len(m['sources'])})",
-             [m["label"], m["n"], m["at_spam"], m["at_spam_hold"]]) for name, m in sm["groups"].items()]
+        lines.append(
+            f"at {name:9}: ordinary Russian flagged {_fmt(sm[f'ordinary_ru_flagged_at_{name}'])} "
+            f"(of which {' + '.join(ORDINARY_RU_CHAT)} ham {_fmt(g['ordinary_ru_chat'][f'at_{name}'])}), "
+            f"Russian spam caught {_fmt(sm[f'spam_ru_caught_at_{name}'])}"
+        )
+    rows = [
+        (
+            f"{name} ({'+'.join(m['sources'])})" if name != "ordinary_ru" else f"{name} (all {len(m['sources'])})",
+            [m["label"], m["n"], m["at_spam"], m["at_spam_hold"]],
+        )
+        for name, m in sm["groups"].items()
+    ]
     rows += [(f"source={k}", [m["label"], m["n"], m["at_spam"], m["at_spam_hold"]]) for k, m in sm["by_source"].items()]
     width = max(28, max(len(name) for name, _ in rows))
     return lines + _table(["label", "n", "at spam", "at spam_hold"], rows, width)
@@ -472,33 +542,83 @@ def _format_summary(sm: dict) -> list[str]:
 def _format_in_domain(block: dict) -> list[str]:
     t = block["overall"]["threshold"]
     budget = block["overall"]["at_budget"]["budget"]
-    lines = ["", f"[in-domain news comments, hand-labelled] {block['labels']} joined to {block['unlabelled']} by row "
-                 f"(sha1 checked): {block['n']} rows, {block['uncertain']} uncertain left out",
-             f"toxicity at toxicity_hold {t:.3f}; 'held ord' = ordinary comments not approved (held or spam), "
-             f"'caught' = toxic with toxicity >= toxicity_hold, 'caught@{budget:.0%}' = toxic caught when t is set "
-             f"so {budget:.0%} of the group's ordinary comments are held for toxicity",
-             "'weighted' = rows weighted by the sampling strata (file lang): "
-             + ", ".join(f"{k} x{v:.2f}" for k, v in block["strata_weights"].items())]
+    lines = [
+        "",
+        f"[in-domain news comments, hand-labelled] {block['labels']} joined to {block['unlabelled']} by row "
+        f"(sha1 checked): {block['n']} rows, {block['uncertain']} uncertain left out",
+        f"toxicity at toxicity_hold {t:.3f}; 'held ord' = ordinary comments not approved (held or spam), "
+        f"'caught' = toxic with toxicity >= toxicity_hold, 'caught@{budget:.0%}' = toxic caught when t is set "
+        f"so {budget:.0%} of the group's ordinary comments are held for toxicity",
+        "'weighted' = rows weighted by the sampling strata (file lang): "
+        + ", ".join(f"{k} x{v:.2f}" for k, v in block["strata_weights"].items()),
+    ]
     rows = [("overall", block["overall"]), ("overall, weighted", block["overall_weighted"])]
     rows += [(f"file lang={k}", v) for k, v in block["by_file_lang"].items()]
     rows += [(f"labeller lang={k}", v) for k, v in block["by_labeller_lang"].items()]
-    lines += _table(["n", "uncert", "toxic", "ROC-AUC", "AP", "prec", "recall", "F1", "held ord", "caught",
-                     f"t@{budget:.0%}", f"caught@{budget:.0%}"],
-                    [(name, [m["n"], m["uncertain"], m["toxic"], m["roc_auc"], m["average_precision"], m["precision"],
-                             m["recall"], m["f1"], m["held_ordinary"], m["caught"], m["at_budget"]["threshold"],
-                             m["at_budget"]["caught"]]) for name, m in rows])
+    lines += _table(
+        [
+            "n",
+            "uncert",
+            "toxic",
+            "ROC-AUC",
+            "AP",
+            "prec",
+            "recall",
+            "F1",
+            "held ord",
+            "caught",
+            f"t@{budget:.0%}",
+            f"caught@{budget:.0%}",
+        ],
+        [
+            (
+                name,
+                [
+                    m["n"],
+                    m["uncertain"],
+                    m["toxic"],
+                    m["roc_auc"],
+                    m["average_precision"],
+                    m["precision"],
+                    m["recall"],
+                    m["f1"],
+                    m["held_ordinary"],
+                    m["caught"],
+                    m["at_budget"]["threshold"],
+                    m["at_budget"]["caught"],
+                ],
+            )
+            for name, m in rows
+        ],
+    )
     spam = block["spam"]["spam"]
     if spam["positives"]:
         lines.append("spam labels:")
-        lines += _table(["n", "pos", "ROC-AUC", "AP", "prec", "recall", "F1", "flagged"],
-                        [(f"at {name} {m['threshold']:.3f}", [m["n"], m["positives"], m["roc_auc"],
-                                                              m["average_precision"], m["precision"], m["recall"],
-                                                              m["f1"], m["flagged_share"]])
-                         for name, m in block["spam"].items()])
+        lines += _table(
+            ["n", "pos", "ROC-AUC", "AP", "prec", "recall", "F1", "flagged"],
+            [
+                (
+                    f"at {name} {m['threshold']:.3f}",
+                    [
+                        m["n"],
+                        m["positives"],
+                        m["roc_auc"],
+                        m["average_precision"],
+                        m["precision"],
+                        m["recall"],
+                        m["f1"],
+                        m["flagged_share"],
+                    ],
+                )
+                for name, m in block["spam"].items()
+            ],
+        )
     else:
-        lines.append(f"spam: no spam labels among the {spam['n']} rows; share with spam >= spam "
-                     f"{_fmt(spam['flagged_share']).strip()}, spam >= spam_hold "
-                     f"{_fmt(block['spam']['spam_hold']['flagged_share']).strip()}")
+        lines.append(
+            f"spam: no spam labels among the {spam['n']} rows; share with spam >= spam "
+            f"{_fmt(spam['flagged_share']).strip()}, spam >= spam_hold "
+            f"{_fmt(block['spam']['spam_hold']['flagged_share']).strip()}"
+        )
     return lines
 
 
@@ -511,7 +631,8 @@ def format_report(results: dict) -> str:
         block = results[task]
         lines.append("")
         lines.append(f"[{task}] threshold {block['overall']['threshold']:.3f}")
-        lines.append(f"{'group':28} {'n':>6} {'pos':>6} {'ROC-AUC':>7} {'AP':>7} {'prec':>7} {'recall':>7} {'F1':>7} {'flagged':>7}")
+        columns = ("ROC-AUC", "AP", "prec", "recall", "F1", "flagged")
+        lines.append(f"{'group':28} {'n':>6} {'pos':>6} " + " ".join(f"{c:>7}" for c in columns))
         rows = [("overall", block["overall"])]
         rows += [(f"source={k}", v) for k, v in block["by_source"].items()]
         rows += [(f"lang={k}", v) for k, v in block["by_lang"].items()]
@@ -525,10 +646,13 @@ def format_report(results: dict) -> str:
     thresholds = results.get("thresholds") or {}
     limits = ", ".join(f"{k} {v:.3f}" for k, v in sorted(thresholds.items()))
     if "held_ordinary" in results:
-        lines += ["", f"[held ordinary comments] ordinary (label 0) comments of the {results['split']} split "
-                      f"the shipped decision does not approve ({limits})",
-                  "'held' = held or spam; 'by tox' = toxicity >= toxicity_hold; 'by spam' = spam >= spam_hold "
-                  "(a comment can be both); 'to spam' = sent to spam"]
+        lines += [
+            "",
+            f"[held ordinary comments] ordinary (label 0) comments of the {results['split']} split "
+            f"the shipped decision does not approve ({limits})",
+            "'held' = held or spam; 'by tox' = toxicity >= toxicity_hold; 'by spam' = spam >= spam_hold "
+            "(a comment can be both); 'to spam' = sent to spam",
+        ]
         block = results["held_ordinary"]
         lines.append("toxicity sources:")
         lines += _table(HOLD_HEADER, _hold_rows(_grouped_rows(block["toxicity"])))
@@ -537,23 +661,52 @@ def format_report(results: dict) -> str:
     if "caught_at_held" in results:
         block = results["caught_at_held"]
         budget = block["budget"]
-        lines += ["", f"[toxic caught at {budget:.0%} held] toxicity {results['split']} split: t set per group so that "
-                      f"{budget:.0%} of its ordinary comments score >= t; beside it the shipped toxicity_hold "
-                      f"{block['overall']['threshold']:.3f}"]
-        lines += _table(["ordinary", "toxic", "held@hold", "caught@hold", f"t@{budget:.0%}", f"held@{budget:.0%}",
-                         f"caught@{budget:.0%}"],
-                        [(name, [m["ordinary"], m["toxic"], m["held_ordinary_toxicity"], m["caught"],
-                                 m["at_budget"]["threshold"], m["at_budget"]["held"], m["at_budget"]["caught"]])
-                         for name, m in _grouped_rows(block)])
+        lines += [
+            "",
+            f"[toxic caught at {budget:.0%} held] toxicity {results['split']} split: t set per group so that "
+            f"{budget:.0%} of its ordinary comments score >= t; beside it the shipped toxicity_hold "
+            f"{block['overall']['threshold']:.3f}",
+        ]
+        lines += _table(
+            [
+                "ordinary",
+                "toxic",
+                "held@hold",
+                "caught@hold",
+                f"t@{budget:.0%}",
+                f"held@{budget:.0%}",
+                f"caught@{budget:.0%}",
+            ],
+            [
+                (
+                    name,
+                    [
+                        m["ordinary"],
+                        m["toxic"],
+                        m["held_ordinary_toxicity"],
+                        m["caught"],
+                        m["at_budget"]["threshold"],
+                        m["at_budget"]["held"],
+                        m["at_budget"]["caught"],
+                    ],
+                )
+                for name, m in _grouped_rows(block)
+            ],
+        )
     if "unlabelled" in results:
         block = results["unlabelled"]
         if "skipped" in block:
             lines += ["", f"[unlabelled news comments] skipped: {block['skipped']}"]
         else:
-            lines += ["", f"[unlabelled news comments] {block['path']}: share of all comments the shipped decision "
-                          f"does not approve, per the file's lang ({limits})"]
-            lines += _table(HOLD_HEADER, _hold_rows([("overall", block["overall"])]
-                                                    + [(f"lang={k}", v) for k, v in block["by_lang"].items()]))
+            lines += [
+                "",
+                f"[unlabelled news comments] {block['path']}: share of all comments the shipped decision "
+                f"does not approve, per the file's lang ({limits})",
+            ]
+            lines += _table(
+                HOLD_HEADER,
+                _hold_rows([("overall", block["overall"])] + [(f"lang={k}", v) for k, v in block["by_lang"].items()]),
+            )
     if "in_domain" in results:
         block = results["in_domain"]
         if "skipped" in block:
@@ -574,15 +727,17 @@ def score_csv(bundle: ModelBundle, input_path: Path, output_path: Path, batch_si
         rows = []
         for row in reader:
             if None in row:  # DictReader files surplus fields under None; writing them back would fail
-                raise ValueError(f"{input_path}, line {reader.line_num}: more fields than the header "
-                                 "(put texts that contain commas in double quotes)")
+                raise ValueError(
+                    f"{input_path}, line {reader.line_num}: more fields than the header "
+                    "(put texts that contain commas in double quotes)"
+                )
             rows.append(row)
     out_fields = fields + [f for f in ("spam", "toxicity", "decision") if f not in fields]
     with open(output_path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=out_fields)
         writer.writeheader()
         for start in range(0, len(rows), batch_size):
-            batch = rows[start:start + batch_size]
+            batch = rows[start : start + batch_size]
             names = [r.get("name") or "" for r in batch] if "name" in fields else None
             scores = bundle.score([r.get("text") or "" for r in batch], names, explain=False)
             for row, s in zip(batch, scores):

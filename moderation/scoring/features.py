@@ -4,6 +4,7 @@ Char n-grams are hashed with numpy over a whole batch at once (no Python loop pe
 which is what makes batched scoring fast. Only weights and IDF values indexed by hash
 bucket are ever stored, so a fitted featurizer holds no corpus text.
 """
+
 from __future__ import annotations
 
 import threading
@@ -71,7 +72,7 @@ def char_ngram_indices(texts: list[str], ngram_range: tuple[int, int], n_bits: i
             if total < n:
                 break
             # h[i] becomes the polynomial hash of codes[i:i+n]; uint64 overflow is the modulus.
-            h = h[: total - n + 1] * _PRIME + codes[n - 1:]
+            h = h[: total - n + 1] * _PRIME + codes[n - 1 :]
             if n < lo:
                 continue
             if n == 2:
@@ -79,7 +80,7 @@ def char_ngram_indices(texts: list[str], ngram_range: tuple[int, int], n_bits: i
                 ok = ~(is_space[:-1] & is_space[1:])
             else:
                 # No space strictly inside the window; this also rules out crossing two texts.
-                ok = spaces_upto[n - 2: total - 1] == spaces_upto[: total - n + 1]
+                ok = spaces_upto[n - 2 : total - 1] == spaces_upto[: total - n + 1]
             starts = np.flatnonzero(ok)
             rows.append(row_of[starts])
             cols.append(_bucket(h[starts], n, n_bits))
@@ -144,7 +145,7 @@ class HashedBatch:
     def dot(self, coef: np.ndarray) -> np.ndarray:
         """Row-wise dot product with a weight vector of the full feature width."""
         ngram = np.bincount(self.rows, self.vals * coef[self.cols], minlength=self.n_rows)
-        return ngram + self.signals @ coef[1 << self.n_bits:]
+        return ngram + self.signals @ coef[1 << self.n_bits :]
 
     def dot_heads(self, coef: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """Row-wise dot product, each row with its own row of `coef` (one gather, not one pass per head)."""
@@ -152,7 +153,7 @@ class HashedBatch:
             return self.dot(coef[0])
         flat = heads[self.rows] * coef.shape[1] + self.cols
         ngram = np.bincount(self.rows, self.vals * coef.ravel().take(flat), minlength=self.n_rows)
-        return ngram + np.einsum("ij,ij->i", self.signals, coef[heads, 1 << self.n_bits:])
+        return ngram + np.einsum("ij,ij->i", self.signals, coef[heads, 1 << self.n_bits :])
 
     def column(self, index: int) -> np.ndarray:
         """Dense values of one feature column."""

@@ -3,6 +3,7 @@
 A MinHash signature of the normalised text's words and word pairs estimates how much two texts
 share (Jaccard similarity) from 32 numbers, whatever names, case or look-alike letters differ.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,13 @@ MIN_SHARED = math.ceil(SIMILAR * PERMUTATIONS - 1e-9)
 _PRIME = (1 << 61) - 1
 _MAX = (1 << 32) - 1
 # Fixed "random" permutations, so signatures stay comparable across processes and releases.
-_COEFFS = [(int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _PRIME | 1,
-            int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME)
-           for i in range(PERMUTATIONS)]
+_COEFFS = [
+    (
+        int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _PRIME | 1,
+        int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME,
+    )
+    for i in range(PERMUTATIONS)
+]
 
 
 def shingles(words: list[str]) -> set[str]:
@@ -47,7 +52,7 @@ def similarity(a: str | None, b: str | None) -> float:
     """Estimated Jaccard similarity of two signatures' texts (0 when either is missing)."""
     if not a or not b or len(a) != len(b):
         return 0.0
-    same = sum(a[i:i + 8] == b[i:i + 8] for i in range(0, len(a), 8))
+    same = sum(a[i : i + 8] == b[i : i + 8] for i in range(0, len(a), 8))
     return same / (len(a) // 8)
 
 
@@ -56,7 +61,7 @@ def slots(signature_: str | None) -> list[int]:
     they agree in positions, so an index of slots finds the SIMILAR ones without reading every signature."""
     if not signature_ or len(signature_) != PERMUTATIONS * 8:
         return []
-    return [(i << 32) | int(signature_[i * 8:i * 8 + 8], 16) for i in range(PERMUTATIONS)]
+    return [(i << 32) | int(signature_[i * 8 : i * 8 + 8], 16) for i in range(PERMUTATIONS)]
 
 
 def similarities(signature_: str, others: list[str]) -> np.ndarray:

@@ -13,6 +13,7 @@ or objects) holds, for each task `t` in ("spam", "toxicity"):
 and one calibration map: t.sigmoid (2,) [a, b], p = 1 / (1 + exp(a*d + b)), or t.isotonic
 (2, n) x and y thresholds, p = clipped linear interpolation. `format` (1,) is the layout's number.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -39,8 +40,14 @@ class HeadWeights:
 
     def arrays(self, task: str) -> dict[str, np.ndarray]:
         """The arrays under their names in the weights file."""
-        out = {"coef": self.coef, "intercepts": self.intercepts, "route_columns": self.route_columns,
-               "route_thresholds": self.route_thresholds, "sigmoid": self.sigmoid, "isotonic": self.isotonic}
+        out = {
+            "coef": self.coef,
+            "intercepts": self.intercepts,
+            "route_columns": self.route_columns,
+            "route_thresholds": self.route_thresholds,
+            "sigmoid": self.sigmoid,
+            "isotonic": self.isotonic,
+        }
         return {f"{task}.{name}": value for name, value in out.items() if value is not None}
 
 
@@ -59,9 +66,12 @@ def head_weights(pipeline) -> HeadWeights:
     else:
         intercepts = np.full(len(coef), float(np.ravel(estimator.intercept_)[0]))
     routes = getattr(estimator, "routes", ())
-    weights = {"coef": np.array(coef), "intercepts": intercepts.copy(),
-               "route_columns": np.array([int(column) for _, column, _ in routes], dtype=np.int64),
-               "route_thresholds": np.array([float(threshold) for _, _, threshold in routes], dtype=np.float64)}
+    weights = {
+        "coef": np.array(coef),
+        "intercepts": intercepts.copy(),
+        "route_columns": np.array([int(column) for _, column, _ in routes], dtype=np.int64),
+        "route_thresholds": np.array([float(threshold) for _, _, threshold in routes], dtype=np.float64),
+    }
     if hasattr(calibrator, "a_"):
         return HeadWeights(**weights, sigmoid=np.array([calibrator.a_, calibrator.b_], dtype=np.float64))
     if getattr(calibrator, "out_of_bounds", None) == "clip":  # as CalibratedClassifierCV fits it
@@ -99,10 +109,15 @@ def read_heads(path: Path) -> dict[str, HeadWeights]:
             raise ValueError(f"{path}: the {task} weights are incomplete: {exc}") from exc
         calibrations = (head.sigmoid is not None) + (head.isotonic is not None)
         n_heads = len(head.route_columns) + 1
-        if (head.coef.ndim != 2 or head.coef.shape[0] != n_heads or head.intercepts.shape != (n_heads,)
-                or head.route_thresholds.shape != head.route_columns.shape or calibrations != 1
-                or (head.sigmoid is not None and head.sigmoid.shape != (2,))
-                or (head.isotonic is not None and (head.isotonic.ndim != 2 or head.isotonic.shape[0] != 2))):
+        if (
+            head.coef.ndim != 2
+            or head.coef.shape[0] != n_heads
+            or head.intercepts.shape != (n_heads,)
+            or head.route_thresholds.shape != head.route_columns.shape
+            or calibrations != 1
+            or (head.sigmoid is not None and head.sigmoid.shape != (2,))
+            or (head.isotonic is not None and (head.isotonic.ndim != 2 or head.isotonic.shape[0] != 2))
+        ):
             raise ValueError(f"{path}: the {task} weights do not fit together")
         out[task] = head
     return out

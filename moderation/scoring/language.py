@@ -1,4 +1,5 @@
 """A cheap guess of a comment's language for the moderators' filters: Kazakh, Russian or English."""
+
 import re
 
 _KAZAKH = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")

@@ -9,6 +9,7 @@ domain's block; the shared weights learn what all sources agree on. At predictio
 each comment is routed to one head (shared + one domain's block), e.g. Kazakh text to the
 Kazakh head and everything else to the forum head, so scoring stays one dot product.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,10 +56,23 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
     nblr_alpha = 0.1
     default_only_weight = 0.0
 
-    def __init__(self, C: float = 10.0, class_weight=None, domains=(), default_domain=None, routes=(),
-                 domain_scale: float = 1.0, nb_weight=0.0, nb_alpha: float = 0.01, head_calibration: bool = False,
-                 separate_heads: bool = False, nblr_weight: float = 0.0, nblr_alpha: float = 0.1,
-                 default_only_weight: float = 0.0, max_iter: int = 300):
+    def __init__(
+        self,
+        C: float = 10.0,
+        class_weight=None,
+        domains=(),
+        default_domain=None,
+        routes=(),
+        domain_scale: float = 1.0,
+        nb_weight=0.0,
+        nb_alpha: float = 0.01,
+        head_calibration: bool = False,
+        separate_heads: bool = False,
+        nblr_weight: float = 0.0,
+        nblr_alpha: float = 0.1,
+        default_only_weight: float = 0.0,
+        max_iter: int = 300,
+    ):
         self.C = C
         self.class_weight = class_weight
         self.domains = domains
@@ -98,7 +112,9 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
 
         def fit_lr(Xs):
             """Logistic regression on shared + domain copies; one weight row per named head."""
-            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter)
+            lr = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
+            )
             lr.fit(self._augment(Xs, domain), y, sample_weight=sample_weight)
             w = lr.coef_.ravel()
 
@@ -107,7 +123,7 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
                 if name is None or name not in self.domains:
                     return w[:n]
                 k = list(self.domains).index(name) + 1
-                return w[:n] + self.domain_scale * w[k * n:(k + 1) * n]
+                return w[:n] + self.domain_scale * w[k * n : (k + 1) * n]
 
             return np.vstack([head(name) for name in names]), float(lr.intercept_[0]), lr.classes_
 
@@ -125,7 +141,9 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         intercepts = np.full(len(heads), intercept)
         own = np.flatnonzero(domain == names[0]) if self.default_only_weight and names[0] is not None else []
         if len(own) and len(np.unique(y[own])) == 2:
-            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter)
+            lr = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter
+            )
             lr.fit(X[own], y[own], sample_weight=sample_weight[own])
             w_own = lr.coef_.ravel()
             # After an NB-LR blend each part already has unit spread; else scale the regression to it.
@@ -158,7 +176,9 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
                 rows = np.flatnonzero(routed == k)
                 if len(np.unique(y[rows])) < 2:
                     rows = np.arange(X.shape[0])  # too little of its own to learn from: use every row
-                parts.append(self._fit_heads(X[rows], y[rows], domain[rows], sample_weight[rows], [name], nb_weights[k:k + 1]))
+                parts.append(
+                    self._fit_heads(X[rows], y[rows], domain[rows], sample_weight[rows], [name], nb_weights[k : k + 1])
+                )
             heads = np.vstack([p[0] for p in parts])
             intercepts = np.concatenate([p[1] for p in parts])
             classes = parts[0][2]

@@ -1,4 +1,5 @@
 """Scoring with the active model version: batched probabilities plus the spans that raised them."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,11 @@ EXPLAIN_MIN = 0.3
 MAX_TERMS = 5
 _SPAN_CACHE: dict[tuple[str, bool], Normalised] = {}
 _SPAN_CACHE_MAX = 200_000
-_SPAN_RE = re.compile("|".join(f"(?:{r.pattern})" for r in (URL_RE, EMAIL_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
-                      + r"|[^\s.,;:!?()\[\]{}«»\"“”]+(?:[.\-_*][^\s.,;:!?()\[\]{}«»\"“”]+)*", re.IGNORECASE)
+_SPAN_RE = re.compile(
+    "|".join(f"(?:{r.pattern})" for r in (URL_RE, EMAIL_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
+    + r"|[^\s.,;:!?()\[\]{}«»\"“”]+(?:[.\-_*][^\s.,;:!?()\[\]{}«»\"“”]+)*",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -97,13 +101,17 @@ class ModelBundle:
         self.thresholds = dict(manifest["thresholds"])
         self.pipelines = models
         # `heads` comes from the version's weights file; models not saved yet have none to read.
-        self.heads = {name: LinearHead(heads[name]) if heads else LinearHead.from_pipeline(models[name])
-                      for name in ("spam", "toxicity")}
+        self.heads = {
+            name: LinearHead(heads[name]) if heads else LinearHead.from_pipeline(models[name])
+            for name in ("spam", "toxicity")
+        }
         self.featurizers = {name: models[name].steps[0][1] for name in ("spam", "toxicity")}
         for name, featurizer in self.featurizers.items():
             if getattr(featurizer, "feature_version_", None) != FEATURE_VERSION:
-                raise ModelLoadError(f"{version}/{name}: features of version {getattr(featurizer, 'feature_version_', None)}, "
-                                     f"this code computes version {FEATURE_VERSION}; retrain")
+                raise ModelLoadError(
+                    f"{version}/{name}: features of version {getattr(featurizer, 'feature_version_', None)}, "
+                    f"this code computes version {FEATURE_VERSION}; retrain"
+                )
         a, b = self.featurizers["spam"], self.featurizers["toxicity"]
         # Both models are trained on one featurizer; when they are identical, featurize once.
         self.shared = a.get_params() == b.get_params() and np.array_equal(a.idf_, b.idf_)
@@ -112,8 +120,13 @@ class ModelBundle:
         """Return 'spam', 'held' or 'approved' by the manifest's thresholds."""
         return decide(score.spam, score.toxicity, self.thresholds)
 
-    def score(self, texts: list[str], names: list[str] | None = None, explain: bool = True,
-              docs: list[Normalised] | None = None) -> list[Score]:
+    def score(
+        self,
+        texts: list[str],
+        names: list[str] | None = None,
+        explain: bool = True,
+        docs: list[Normalised] | None = None,
+    ) -> list[Score]:
         """Score a batch of comments; `names` is accepted for the service's sake but not used yet.
 
         `docs` are the texts' normalise() when the caller has them already.
@@ -136,8 +149,13 @@ class ModelBundle:
                     if not self.shared:
                         batch = self.featurizers[name].hashed(texts, docs)
                     heads = self.heads[name].heads_for(batch)[0][rows]
-                    terms = explain_terms([texts[i] for i in rows], self.featurizers[name], self.heads[name],
-                                          heads, [docs[i].cyrillic_text for i in rows])
+                    terms = explain_terms(
+                        [texts[i] for i in rows],
+                        self.featurizers[name],
+                        self.heads[name],
+                        heads,
+                        [docs[i].cyrillic_text for i in rows],
+                    )
                     for i, found in zip(rows, terms):
                         setattr(scores[i], f"{name}_terms", found)
         return scores
@@ -155,8 +173,13 @@ def _normalise_span(span: str, cyrillic: bool) -> Normalised:
     return doc
 
 
-def explain_terms(texts: list[str], featurizer: CommentFeaturizer, head: LinearHead,
-                  heads: np.ndarray | None = None, cyrillic: list[bool] | None = None) -> list[list[str]]:
+def explain_terms(
+    texts: list[str],
+    featurizer: CommentFeaturizer,
+    head: LinearHead,
+    heads: np.ndarray | None = None,
+    cyrillic: list[bool] | None = None,
+) -> list[list[str]]:
     """Return, per text, the original spans whose own n-grams weigh most toward the positive class.
 
     A span's weight is what its n-grams alone add to the log-odds under the head that scored
@@ -208,8 +231,12 @@ def load_version(models_dir: Path, version: str) -> ModelBundle:
     models, heads, manifest = load_version_files(Path(models_dir), version)
     if heads is None:
         # Kept loadable so that a rollback to it still works; the weights come out of the sklearn objects.
-        log.warning("model version %s was saved without %s: its head weights are read from its models "
-                    "(registry.add_heads_file adds the file)", version, HEADS_FILE)
+        log.warning(
+            "model version %s was saved without %s: its head weights are read from its models "
+            "(registry.add_heads_file adds the file)",
+            version,
+            HEADS_FILE,
+        )
     try:
         return ModelBundle(version, models, manifest, heads)
     except (KeyError, AttributeError, IndexError, TypeError, ValueError) as exc:

@@ -7,6 +7,7 @@ Layout of `models/`:
     <version>/heads.npz    the heads' scoring weights as plain arrays (see heads.py); versions saved
                            before it existed lack it, and `add_heads_file` gives it to them
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,7 +86,9 @@ def save_version(models_dir: Path, version: str, models: dict, manifest: dict) -
         write_heads(staging / HEADS_FILE, models)
         checksums[HEADS_FILE] = sha256_of(staging / HEADS_FILE)
         manifest = {**manifest, "version": version, "files": checksums}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         os.chmod(staging, 0o755)
         os.replace(staging, final)
     except BaseException:
@@ -124,8 +127,10 @@ def load_version_files(models_dir: Path, version: str) -> tuple[dict, dict | Non
     # refusing it here also keeps `set_active` and `rollback` from pointing ACTIVE at it.
     fitted_on = manifest.get("features", {}).get("feature_version")
     if fitted_on is not None and fitted_on != FEATURE_VERSION:
-        raise ModelLoadError(f"model version {version!r} was fitted on features of version {fitted_on}, "
-                             f"this code computes version {FEATURE_VERSION}; retrain")
+        raise ModelLoadError(
+            f"model version {version!r} was fitted on features of version {fitted_on}, "
+            f"this code computes version {FEATURE_VERSION}; retrain"
+        )
     models, heads = {}, None
     for filename, expected in manifest["files"].items():
         path = Path(models_dir) / version / filename
@@ -257,8 +262,13 @@ def remove_version(models_dir: Path, version: str) -> None:
         raise ValueError("cannot remove the active model version")
     folder = Path(models_dir) / version
     # Only a version folder directly inside models_dir: never "..", a path, a hidden folder or a file.
-    if not version or version.startswith(".") or folder.parent != Path(models_dir) or not folder.is_dir() \
-            or not (folder / "manifest.json").is_file():
+    if (
+        not version
+        or version.startswith(".")
+        or folder.parent != Path(models_dir)
+        or not folder.is_dir()
+        or not (folder / "manifest.json").is_file()
+    ):
         raise ValueError(f"no model version {version!r}")
     shutil.rmtree(folder)
     history = [v for v in _history(models_dir) if v != version]

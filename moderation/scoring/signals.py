@@ -3,6 +3,7 @@
 Computed with numpy over a whole batch; scaled to roughly 0..1 so that one regularisation
 strength suits them and the hashed n-grams alike.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,25 @@ from .normalise import Normalised, normalise
 # Column order of the signals in the feature matrix (after the hashed n-grams); FEATURE_VERSION
 # in features.py must change when it does.
 SIGNAL_NAMES = (
-    "has_url", "n_urls", "has_handle", "has_phone", "has_email", "spaced", "mixed_share",
-    "caps_share", "repeat_share", "long_numbers", "emoji_share", "exclaim", "cyrillic_share",
-    "kazakh_share", "log_len", "log_words", "offer_terms", "contact_terms", "cyrillic_text",
+    "has_url",
+    "n_urls",
+    "has_handle",
+    "has_phone",
+    "has_email",
+    "spaced",
+    "mixed_share",
+    "caps_share",
+    "repeat_share",
+    "long_numbers",
+    "emoji_share",
+    "exclaim",
+    "cyrillic_share",
+    "kazakh_share",
+    "log_len",
+    "log_words",
+    "offer_terms",
+    "contact_terms",
+    "cyrillic_text",
 )
 
 _LONG_NUMBER_RE = re.compile(r"\d{4,}")
@@ -25,10 +42,12 @@ _LONG_NUMBER_RE = re.compile(r"\d{4,}")
 _OFFER_RE = re.compile(
     r"(?<!\w)(?:заработ|зарабат|доход|подработ|удален|удаленк|вакан|выплат|оплат|займ|кредит|"
     r"микрозайм|крипт|биткоин|инвест|трейд|бирж|казино|ставк|бонус|приз|выигр|бесплатн|скидк|"
-    r"акци|предлага|ищу|требу|набор|курьер|прибыл|пассивн|схем|арбитраж|руб|₽|\$|usdt|usd)")
+    r"акци|предлага|ищу|требу|набор|курьер|прибыл|пассивн|схем|арбитраж|руб|₽|\$|usdt|usd)"
+)
 _CONTACT_RE = re.compile(
     r"(?<!\w)(?:пиш|напиш|обращ|звон|личк|лс|директ|телеграм|телега|тг|whatsapp|ватсап|вотсап|"
-    r"вайбер|viber|переход|жми|подпис|ссылк|профил|\ue001|\ue003|\ue004)")
+    r"вайбер|viber|переход|жми|подпис|ссылк|профил|\ue001|\ue003|\ue004)"
+)
 KAZAKH_ROUTE = 0.3  # kazakh_share above this (3% of letters) routes a comment to the Kazakh head
 _KAZAKH = np.array([ord(c) for c in "әғқңөұүһіӘҒҚҢӨҰҮҺІ"], dtype=np.uint32)
 
@@ -83,31 +102,44 @@ def signal_matrix(texts: list[str], docs: list[Normalised]) -> np.ndarray:
     repeats = np.bincount(row_of[:-2][same3], minlength=n).astype(np.float64) if len(codes) > 2 else np.zeros(n)
     chars = np.maximum(lengths, 1).astype(np.float64)
     n_words = np.fromiter((max(len(d.words), 1) for d in docs), dtype=np.float64, count=n)
-    per_doc = np.array([
-        (float(bool(d.urls)), min(len(d.urls), 5) / 5, float(d.handles > 0), float(d.phones > 0),
-         float(d.emails > 0), float(d.spaced_runs > 0), d.mixed_words, float(d.cyrillic_text))
-        for d in docs
-    ], dtype=np.float64).reshape(n, 8)
+    per_doc = np.array(
+        [
+            (
+                float(bool(d.urls)),
+                min(len(d.urls), 5) / 5,
+                float(d.handles > 0),
+                float(d.phones > 0),
+                float(d.emails > 0),
+                float(d.spaced_runs > 0),
+                d.mixed_words,
+                float(d.cyrillic_text),
+            )
+            for d in docs
+        ],
+        dtype=np.float64,
+    ).reshape(n, 8)
     joined = [" ".join(d.words) for d in docs]
     offers = np.minimum(_distinct_matches(_OFFER_RE, joined), 3) / 3
     contacts = np.minimum(_distinct_matches(_CONTACT_RE, joined), 3) / 3
     has_letters = letters > 3
     safe_letters = np.maximum(letters, 1)
-    return np.column_stack([
-        per_doc[:, :6],
-        per_doc[:, 6] / n_words,
-        np.where(has_letters, caps / safe_letters, 0.0),
-        repeats / chars,
-        long_numbers,
-        emoji / chars,
-        np.minimum(exclaim, 5) / 5,
-        cyr_letters / safe_letters,
-        np.minimum(kazakh / safe_letters * 10, 1.0),
-        np.log1p(chars) / 8,
-        np.log1p(n_words) / 6,
-        offers,
-        contacts,
-        # The script guess after undoing look-alikes: «Пpeдлaгaeм» spam is Russian, which the
-        # raw letter shares above cannot tell; the spam model routes Russian comments on it.
-        per_doc[:, 7],
-    ])
+    return np.column_stack(
+        [
+            per_doc[:, :6],
+            per_doc[:, 6] / n_words,
+            np.where(has_letters, caps / safe_letters, 0.0),
+            repeats / chars,
+            long_numbers,
+            emoji / chars,
+            np.minimum(exclaim, 5) / 5,
+            cyr_letters / safe_letters,
+            np.minimum(kazakh / safe_letters * 10, 1.0),
+            np.log1p(chars) / 8,
+            np.log1p(n_words) / 6,
+            offers,
+            contacts,
+            # The script guess after undoing look-alikes: «Пpeдлaгaeм» spam is Russian, which the
+            # raw letter shares above cannot tell; the spam model routes Russian comments on it.
+            per_doc[:, 7],
+        ]
+    )

@@ -1,4 +1,5 @@
 """Training the spam and toxicity models and writing them as a new version."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,34 +44,53 @@ CLASSIFIER_SETTINGS = {
     # 0.14% -> 0.11%. Naive Bayes weight 3 in the Russian head ranked Russian spam a little better
     # (caught at 0.5: 91.8%) but scored ordinary salary comments as spam (a teacher's «зарплата 180
     # тысяч» 0.34 on average over the folds, against 0.16), so it was not kept.
-    "spam": {"C": 16.0, "class_weight": "balanced", "domains": (), "default_domain": None,
-             "routes": (("ru", "cyrillic_text", 0.5),), "nb_weight": 1.0, "head_calibration": True,
-             "separate_heads": True, "nblr_weight": 1.0, "nblr_alpha": 0.1},
+    "spam": {
+        "C": 16.0,
+        "class_weight": "balanced",
+        "domains": (),
+        "default_domain": None,
+        "routes": (("ru", "cyrillic_text", 0.5),),
+        "nb_weight": 1.0,
+        "head_calibration": True,
+        "separate_heads": True,
+        "nblr_weight": 1.0,
+        "nblr_alpha": 0.1,
+    },
     # domain_scale 0.5 (dev): forum AUC -0.001, detox AUC +0.04 against 1.0; less is learnt as a forum quirk.
     # The forum head scores Russian comments, the Kazakh head Kazakh ones (routed by the
     # share of Kazakh-only letters); detox rows only teach the shared weights and their block.
-    "toxicity": {"C": 20.0, "class_weight": None, "domain_scale": 0.5,
-                 "domains": ("ru_2ch_pikabu", "ru_detox_2022", "kk_hate_speech"),
-                 "default_domain": "ru_2ch_pikabu", "routes": (("kk_hate_speech", "kazakh_share", KAZAKH_ROUTE),),
-                 # NB-LR blended in (a second regression on features scaled by |naive Bayes log-count
-                 # ratio|, weight 1). 5-fold cross-validation inside train+dev, mean per-fold ROC-AUC:
-                 # 2ch/Pikabu 0.9614 -> 0.9634, detox 0.9553 -> 0.9694, Kazakh 0.9851 -> 0.9861
-                 # (a linear SVM blend: 2ch/Pikabu 0.9620).
-                 "nblr_weight": 1.0, "nblr_alpha": 0.1,
-                 # Plus, in the forum head only, a regression fitted on the forum rows alone (weight
-                 # 0.25). Same cross-validation, on top of NB-LR: 2ch/Pikabu 0.9634 -> 0.9645, detox
-                 # 0.9694 -> 0.9607, Kazakh unchanged (weight 0.5: 0.9649 / 0.9518; 1: 0.9649 / 0.9353).
-                 # Dev split: 2ch/Pikabu 0.9684 -> 0.9698, detox 0.9515 -> 0.9575, Kazakh 0.9859 -> 0.9864.
-                 "default_only_weight": 0.25,
-                 # A Platt map per head (dev: Kazakh F1 at the forum threshold 0.947 -> 0.970).
-                 "head_calibration": True},
+    "toxicity": {
+        "C": 20.0,
+        "class_weight": None,
+        "domain_scale": 0.5,
+        "domains": ("ru_2ch_pikabu", "ru_detox_2022", "kk_hate_speech"),
+        "default_domain": "ru_2ch_pikabu",
+        "routes": (("kk_hate_speech", "kazakh_share", KAZAKH_ROUTE),),
+        # NB-LR blended in (a second regression on features scaled by |naive Bayes log-count
+        # ratio|, weight 1). 5-fold cross-validation inside train+dev, mean per-fold ROC-AUC:
+        # 2ch/Pikabu 0.9614 -> 0.9634, detox 0.9553 -> 0.9694, Kazakh 0.9851 -> 0.9861
+        # (a linear SVM blend: 2ch/Pikabu 0.9620).
+        "nblr_weight": 1.0,
+        "nblr_alpha": 0.1,
+        # Plus, in the forum head only, a regression fitted on the forum rows alone (weight
+        # 0.25). Same cross-validation, on top of NB-LR: 2ch/Pikabu 0.9634 -> 0.9645, detox
+        # 0.9694 -> 0.9607, Kazakh unchanged (weight 0.5: 0.9649 / 0.9518; 1: 0.9649 / 0.9353).
+        # Dev split: 2ch/Pikabu 0.9684 -> 0.9698, detox 0.9515 -> 0.9575, Kazakh 0.9859 -> 0.9864.
+        "default_only_weight": 0.25,
+        # A Platt map per head (dev: Kazakh F1 at the forum threshold 0.947 -> 0.970).
+        "head_calibration": True,
+    },
 }
 # Rows that calibrate each model on dev: the ones scored by the head made for them.
 CALIBRATION_SOURCES = {"spam": None, "toxicity": {"ru_2ch_pikabu", "kk_hate_speech"}}
 # Moderators' decisions and the neutral debiasing sentences are news-site comments: they
 # train the forum/news head. Sources not listed here are their own domain.
-DOMAIN_OF_SOURCE = {"site_decisions": "ru_2ch_pikabu", "debias_templates": "ru_2ch_pikabu",
-                    "debias_kazakh": "kk_hate_speech", "handwritten_toxic": "ru_2ch_pikabu"}
+DOMAIN_OF_SOURCE = {
+    "site_decisions": "ru_2ch_pikabu",
+    "debias_templates": "ru_2ch_pikabu",
+    "debias_kazakh": "kk_hate_speech",
+    "handwritten_toxic": "ru_2ch_pikabu",
+}
 # Rows that train the Kazakh head when written in Kazakh and the news head otherwise (code-switched ones).
 BY_SCRIPT_SOURCES = ("site_decisions", "kk_youtube_news", "handwritten_toxic_kazakh")
 # Hand-labelled Kazakhstan news comments for training (models/train/): rows of unlabelled_comments.csv, none of
@@ -142,10 +162,12 @@ def debias_examples(task: str) -> list[Example]:
     """The hand-written rows that join a task's train split (see debias.py)."""
     if task == "spam":
         return [Example(text, label, "debias_templates", "ru") for text, label in ordinary_money_rows()]
-    return ([Example(text, label, "debias_templates", "ru") for text, label in neutral_rows() + news_talk_rows()]
-            + [Example(text, label, "debias_kazakh", "kk") for text, label in kazakh_neutral_rows() + kazakh_news_rows()]
-            + [Example(text, label, "handwritten_toxic", "ru") for text, label in news_toxic_rows()]
-            + [Example(text, label, "handwritten_toxic_kazakh", "kk") for text, label in kazakh_toxic_rows()])
+    return (
+        [Example(text, label, "debias_templates", "ru") for text, label in neutral_rows() + news_talk_rows()]
+        + [Example(text, label, "debias_kazakh", "kk") for text, label in kazakh_neutral_rows() + kazakh_news_rows()]
+        + [Example(text, label, "handwritten_toxic", "ru") for text, label in news_toxic_rows()]
+        + [Example(text, label, "handwritten_toxic_kazakh", "kk") for text, label in kazakh_toxic_rows()]
+    )
 
 
 def news_training_rows(data_dir: Path, models_dir: Path) -> list[Example]:
@@ -164,8 +186,11 @@ def news_training_rows(data_dir: Path, models_dir: Path) -> list[Example]:
         both = {lab["row"] for lab in training} & {lab["row"] for lab in read_labels(evaluation, rows, unlabelled)}
         if both:
             raise ValueError(f"{labels} and {evaluation} share {len(both)} row(s), e.g. {sorted(both)[:5]}")
-    return [Example(rows[lab["row"]]["text"], lab["toxic"], "news_labelled", lab["lang"])
-            for lab in training if not lab["uncertain"]]
+    return [
+        Example(rows[lab["row"]]["text"], lab["toxic"], "news_labelled", lab["lang"])
+        for lab in training
+        if not lab["uncertain"]
+    ]
 
 
 def news_likeness_weights(featurizer: CommentFeaturizer, texts: list[str], news_texts: list[str]) -> np.ndarray:
@@ -184,8 +209,14 @@ def calibration_rows(task: str, dev: list[Example]) -> list[Example]:
     return [ex for ex in dev if keep is None or ex.source in keep]
 
 
-def fit_model(featurizer: CommentFeaturizer, train: list[Example], calibration: list[Example], settings: dict,
-              source_weights: dict | None = None, row_weights: np.ndarray | None = None) -> Pipeline:
+def fit_model(
+    featurizer: CommentFeaturizer,
+    train: list[Example],
+    calibration: list[Example],
+    settings: dict,
+    source_weights: dict | None = None,
+    row_weights: np.ndarray | None = None,
+) -> Pipeline:
     """Fit a DomainLogit on `train`, calibrate it (Platt) on held-out `calibration` rows, return the pipeline.
 
     Calibrating on rows outside the training split matters: the corpora hold many near-
@@ -241,8 +272,9 @@ def _decision_value(calibrator, p: float) -> float:
     return (np.log(1 / p - 1) - float(calibrator.b_)) / float(calibrator.a_)
 
 
-def lower_head_thresholds(pipeline: Pipeline, dev: list[Example], p_dev: np.ndarray, caps: dict,
-                          target: float = 0.5, hold_target: float = 0.3) -> dict:
+def lower_head_thresholds(
+    pipeline: Pipeline, dev: list[Example], p_dev: np.ndarray, caps: dict, target: float = 0.5, hold_target: float = 0.3
+) -> dict:
     """Rescale the named heads so that their dev-chosen thresholds map to `target` (and `hold_target`).
 
     For each head in `caps`, the spam threshold is the lowest in [0.05, target] flagging at most
@@ -281,8 +313,12 @@ def lower_head_thresholds(pipeline: Pipeline, dev: list[Example], p_dev: np.ndar
             scale = (log_odds(target) - log_odds(hold_target)) / gap
             shift = log_odds(target) - scale * log_odds(t)
         model.rescale_head(k, scale, shift)
-        done[name] = {"max_fpr": cap["spam"], "threshold": round(float(t), 4),
-                      "log_odds_scale": round(float(scale), 4), "log_odds_shift": round(float(shift), 4)}
+        done[name] = {
+            "max_fpr": cap["spam"],
+            "threshold": round(float(t), 4),
+            "log_odds_scale": round(float(scale), 4),
+            "log_odds_shift": round(float(shift), 4),
+        }
         if cap.get("spam_hold"):
             done[name].update(hold_max_fpr=cap["spam_hold"], hold_threshold=round(float(t_hold), 4))
     return done
@@ -294,8 +330,11 @@ def news_dev_rows(data_dir: Path, labels_path: Path) -> list[Example] | None:
     if not unlabelled.exists() or not Path(labels_path).exists():
         return None
     rows = read_unlabelled(unlabelled)
-    return [Example(rows[lab["row"]]["text"], lab["toxic"], "news_labelled", lab["lang"])
-            for lab in read_labels(Path(labels_path), rows, unlabelled) if not lab["uncertain"]]
+    return [
+        Example(rows[lab["row"]]["text"], lab["toxic"], "news_labelled", lab["lang"])
+        for lab in read_labels(Path(labels_path), rows, unlabelled)
+        if not lab["uncertain"]
+    ]
 
 
 def toxicity_news_thresholds(pipeline: Pipeline, news: list[Example], budget: float = NEWS_HOLD_BUDGET) -> dict:
@@ -321,8 +360,12 @@ def toxicity_news_thresholds(pipeline: Pipeline, news: list[Example], budget: fl
         t = _lowest_threshold_with_fpr(p_neg, budget, 0.05, 0.9999)
         shift = log_odds(hold) - log_odds(t)
         model.rescale_head(k, 1.0, shift)
-        done[name] = {"max_held": budget, "threshold": round(float(t), 4), "ordinary": int(len(p_neg)),
-                      "log_odds_shift": round(float(shift), 4)}
+        done[name] = {
+            "max_held": budget,
+            "threshold": round(float(t), 4),
+            "ordinary": int(len(p_neg)),
+            "log_odds_shift": round(float(shift), 4),
+        }
     return {"toxicity_hold": round(float(hold), 4), "heads": done}
 
 
@@ -347,8 +390,15 @@ def _version_id(models_dir: Path) -> str:
     return version
 
 
-def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, extra_toxicity_rows=None,
-                  activate: bool = False, log=print) -> str:
+def train_version(
+    data_dir: Path,
+    models_dir: Path,
+    *,
+    extra_spam_rows=None,
+    extra_toxicity_rows=None,
+    activate: bool = False,
+    log=print,
+) -> str:
     """Train both models on the train split, choose thresholds on dev, write a new version; return its id."""
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     started = dt.datetime.now(dt.UTC)
@@ -356,15 +406,20 @@ def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, ext
     log(f"data: spam train {len(corpus.spam['train'])}, toxicity train {len(corpus.toxicity['train'])}")
 
     # One featurizer (IDF over both tasks' train texts) lets the service featurize a comment once.
-    train_texts = list(dict.fromkeys([ex.text for ex in corpus.spam["train"]] + [ex.text for ex in corpus.toxicity["train"]]))
+    train_texts = list(
+        dict.fromkeys([ex.text for ex in corpus.spam["train"]] + [ex.text for ex in corpus.toxicity["train"]])
+    )
     featurizer = CommentFeaturizer(**FEATURE_SETTINGS).fit(train_texts)
     pipelines, dev_p, head_thresholds, news_thresholds = {}, {}, {}, None
     news = news_dev_rows(data_dir, models_dir / IN_DOMAIN_LABELS)
     news_rows = news_training_rows(data_dir, models_dir)
     if news_rows:
         log(f"toxicity: {len(news_rows)} hand-labelled news comments join the train split ({NEWS_TRAIN_LABELS})")
-    unlabelled = ([row["text"] for row in read_unlabelled(data_dir / UNLABELLED_FILE)]
-                  if (data_dir / UNLABELLED_FILE).exists() else None)
+    unlabelled = (
+        [row["text"] for row in read_unlabelled(data_dir / UNLABELLED_FILE)]
+        if (data_dir / UNLABELLED_FILE).exists()
+        else None
+    )
     for task, parts in (("spam", corpus.spam), ("toxicity", corpus.toxicity)):
         calibration = calibration_rows(task, parts["dev"])
         log(f"{task}: fitting on {len(parts['train'])} rows, calibrating on {len(calibration)} dev rows")
@@ -373,8 +428,10 @@ def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, ext
         rows = None
         if task == "toxicity" and unlabelled:
             rows = news_likeness_weights(featurizer, [ex.text for ex in train], unlabelled)
-            log(f"toxicity rows weighted by news likeness ({len(unlabelled)} unlabelled comments): "
-                f"{rows.min():.2f}-{rows.max():.2f}")
+            log(
+                f"toxicity rows weighted by news likeness ({len(unlabelled)} unlabelled comments): "
+                f"{rows.min():.2f}-{rows.max():.2f}"
+            )
         pipelines[task] = fit_model(featurizer, train, calibration, CLASSIFIER_SETTINGS[task], weights, rows)
         dev_p[task] = pipelines[task].predict_proba([ex.text for ex in parts["dev"]])[:, 1]
         if task == "spam" and SPAM_HEAD_MAX_FPR:
@@ -401,29 +458,51 @@ def train_version(data_dir: Path, models_dir: Path, *, extra_spam_rows=None, ext
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
         "data_sources": corpus.sources(),
-        "debias_rows": {"toxicity": len(neutral_rows()), "toxicity_news": len(news_talk_rows()),
-                        "toxicity_kazakh": len(kazakh_neutral_rows()), "toxicity_kazakh_news": len(kazakh_news_rows()),
-                        "toxic_news": len(news_toxic_rows()), "toxic_kazakh": len(kazakh_toxic_rows()),
-                        "spam": len(ordinary_money_rows()), "news_labelled": len(news_rows),
-                        "weight": SOURCE_WEIGHTS["debias_templates"]},
+        "debias_rows": {
+            "toxicity": len(neutral_rows()),
+            "toxicity_news": len(news_talk_rows()),
+            "toxicity_kazakh": len(kazakh_neutral_rows()),
+            "toxicity_kazakh_news": len(kazakh_news_rows()),
+            "toxic_news": len(news_toxic_rows()),
+            "toxic_kazakh": len(kazakh_toxic_rows()),
+            "spam": len(ordinary_money_rows()),
+            "news_labelled": len(news_rows),
+            "weight": SOURCE_WEIGHTS["debias_templates"],
+        },
         "source_weights": {"spam": SPAM_SOURCE_WEIGHTS, "toxicity": TOXICITY_SOURCE_WEIGHTS},
-        "news_likeness_weights": ({"power": DOMAIN_WEIGHT_POWER, "clip": list(DOMAIN_WEIGHT_CLIP),
-                                   "unlabelled": len(unlabelled)} if unlabelled else None),
+        "news_likeness_weights": (
+            {"power": DOMAIN_WEIGHT_POWER, "clip": list(DOMAIN_WEIGHT_CLIP), "unlabelled": len(unlabelled)}
+            if unlabelled
+            else None
+        ),
         "extra_rows": {
             "spam": sum(ex.source == "site_decisions" for ex in corpus.spam["train"]),
             "toxicity": sum(ex.source == "site_decisions" for ex in corpus.toxicity["train"]),
         },
         "split": {"method": "crc32(seed|source|group or text) % 100", "train_pct": 70, "dev_pct": 15, "test_pct": 15},
-        "features": {**FEATURE_SETTINGS, "feature_version": FEATURE_VERSION, "word_ngrams": [1, 2], "stemmer": "snowball russian/english",
-                     "tf": "log1p * idf, l2-normalised", "signals": list(SIGNAL_NAMES)},
-        "classifiers": {t: {"type": "DomainLogit (liblinear logistic regression) + sigmoid calibration on dev",
-                            **s} for t, s in CLASSIFIER_SETTINGS.items()},
+        "features": {
+            **FEATURE_SETTINGS,
+            "feature_version": FEATURE_VERSION,
+            "word_ngrams": [1, 2],
+            "stemmer": "snowball russian/english",
+            "tf": "log1p * idf, l2-normalised",
+            "signals": list(SIGNAL_NAMES),
+        },
+        "classifiers": {
+            t: {"type": "DomainLogit (liblinear logistic regression) + sigmoid calibration on dev", **s}
+            for t, s in CLASSIFIER_SETTINGS.items()
+        },
         "thresholds": thresholds,
         "spam_head_thresholds": head_thresholds,
-        "toxicity_thresholds": ({"method": f"at most {NEWS_HOLD_BUDGET:.0%} of the hand-labelled ordinary news "
-                                           f"comments held, per head ({len(news)} labelled, {IN_DOMAIN_LABELS})",
-                                 **news_thresholds} if news_thresholds else
-                                {"method": "F1-best on dev ru_2ch_pikabu"}),
+        "toxicity_thresholds": (
+            {
+                "method": f"at most {NEWS_HOLD_BUDGET:.0%} of the hand-labelled ordinary news "
+                f"comments held, per head ({len(news)} labelled, {IN_DOMAIN_LABELS})",
+                **news_thresholds,
+            }
+            if news_thresholds
+            else {"method": "F1-best on dev ru_2ch_pikabu"}
+        ),
         "dev_metrics": dev_metrics,
     }
     path = save_version(models_dir, version, pipelines, manifest)

@@ -6,6 +6,7 @@ its words reduced to a key: the Snowball stem for Russian and English words, so 
 «ақымақ» catches «ақымақтар»). A comment's words are compared whole, never as substrings, so «ху»
 never fires inside «застрахуйте».
 """
+
 from __future__ import annotations
 
 import re

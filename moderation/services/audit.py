@@ -3,6 +3,7 @@
 An action recorded without a label here would show as its bare code and could not be picked in the audit
 page's filter; tests/unit/test_audit_vocabulary.py checks that every action has one.
 """
+
 from flask_babel import lazy_gettext as _l
 
 from moderation.db import db
@@ -22,13 +23,22 @@ SITE_RULES, SITE_BUDGET, SITE_WEBHOOK, SITE_CORAL = "site_rules", "site_budget",
 SITE_LEARNING, SITE_MODEL = "site_learning", "site_model"
 WEBHOOK_REDELIVER = "webhook_redeliver"
 USER_ADD, USER_ROLE, USER_DISABLE, USER_ENABLE, USER_TOKEN = (
-    "user_add", "user_role", "user_disable", "user_enable", "user_token")
+    "user_add",
+    "user_role",
+    "user_disable",
+    "user_enable",
+    "user_token",
+)
 REASON_ADD, REASON_TOGGLE, REASON_DELETE = "reason_add", "reason_toggle", "reason_delete"
 BAN_ADD, BAN_REMOVE = "ban_add", "ban_remove"
 THRESHOLD_SET = "threshold_set"
 WORDS_ADD, WORDS_REMOVE = "words_add", "words_remove"
 MODEL_PROMOTE, MODEL_ROLLBACK, MODEL_RETRAIN, MODEL_DELETE = (
-    "model_promote", "model_rollback", "model_retrain", "model_delete")
+    "model_promote",
+    "model_rollback",
+    "model_retrain",
+    "model_delete",
+)
 # A site's automatic retrain (services/learning.py): its new version made the site's own, or kept as a candidate.
 MODEL_AUTO_PROMOTE, MODEL_AUTO_KEEP = "model_auto_promote", "model_auto_keep"
 

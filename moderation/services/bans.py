@@ -1,4 +1,5 @@
 """Banned authors: e-mail addresses, IP addresses and IP ranges whose comments go to spam unscored."""
+
 import ipaddress
 
 from sqlalchemy import and_, delete, or_, select
@@ -40,8 +41,14 @@ def add_ban(kind, value, user=None, site_id=None, note=None, expires_at=None):
     existing = db.session.scalar(select(Ban).where(Ban.kind == kind, Ban.value == value, same_site))
     if existing is not None:
         return existing, False
-    ban = Ban(kind=kind, value=value, site_id=site_id, note=note, created_by_id=user.id if user else None,
-              expires_at=expires_at)
+    ban = Ban(
+        kind=kind,
+        value=value,
+        site_id=site_id,
+        note=note,
+        created_by_id=user.id if user else None,
+        expires_at=expires_at,
+    )
     db.session.add(ban)
     db.session.flush()
     return ban, True
@@ -59,8 +66,9 @@ def all_bans():
 
 def ban_for(site_id, email, author_ip):
     """The ban that covers this author on this site, or None."""
-    scope = and_(or_(Ban.site_id.is_(None), Ban.site_id == site_id),
-                 or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow()))
+    scope = and_(
+        or_(Ban.site_id.is_(None), Ban.site_id == site_id), or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow())
+    )
     if email:
         ban = db.session.scalar(select(Ban).where(scope, Ban.kind == EMAIL, Ban.value == email.strip().lower()))
         if ban is not None:

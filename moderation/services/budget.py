@@ -17,6 +17,7 @@ Thresholds an admin or the environment set explicitly win over the budget: they 
 budget moves the other one around them. A budget a day is read as a share of the window's comments a
 day, at most MAX_PERCENT.
 """
+
 import logging
 import math
 import re
@@ -95,10 +96,12 @@ def window(site_id, now=None):
     """The site's latest decided comments in the window, newest first: text, name, status, reasons, who, when."""
     since = (now or utcnow()) - timedelta(days=WINDOW_DAYS)
     rows = db.session.execute(
-        select(Comment.text, Comment.name, Comment.status, Comment.reason_codes, Comment.moderated_at,
-               Comment.created_at)
+        select(
+            Comment.text, Comment.name, Comment.status, Comment.reason_codes, Comment.moderated_at, Comment.created_at
+        )
         .where(Comment.site_id == site_id, Comment.created_at >= since, Comment.status != PENDING)
-        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(WINDOW_MAX)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(WINDOW_MAX)
     ).all()
     db.session.rollback()  # hold no transaction while the model scores the window
     return rows
@@ -126,8 +129,10 @@ def _shifted(threshold, shift, low, high):
 
 def thresholds_for(shift, model, fixed=()):
     """The hold thresholds a log-odds shift gives, within the bounds; those in `fixed` stay as `model` has them."""
-    moved = {"toxicity_hold": _shifted(model["toxicity_hold"], shift, LOWEST, max(BLATANT, model["toxicity_hold"])),
-             "spam_hold": _shifted(model["spam_hold"], shift, LOWEST, model["spam"])}
+    moved = {
+        "toxicity_hold": _shifted(model["toxicity_hold"], shift, LOWEST, max(BLATANT, model["toxicity_hold"])),
+        "spam_hold": _shifted(model["spam_hold"], shift, LOWEST, model["spam"]),
+    }
     return {key: model[key] if key in fixed else value for key, value in moved.items()}
 
 
@@ -167,31 +172,47 @@ def compute(site, bundle, explicit=None, now=None):
     previous = site.budget_state or {}
     rows = window(site_id, now)
     daily = per_day(rows, now)
-    state = {"version": bundle.version, "window": len(rows), "per_day": round(daily, 1),
-             "computed_at": now.isoformat(timespec="seconds"), "budget": budget}
+    state = {
+        "version": bundle.version,
+        "window": len(rows),
+        "per_day": round(daily, 1),
+        "computed_at": now.isoformat(timespec="seconds"),
+        "budget": budget,
+    }
     if len(rows) < MIN_COMMENTS:
         state["status"] = "learning"
     else:
-        target = (budget["percent"] if budget["percent"] is not None
-                  else min(100 * budget["per_day"] / daily, MAX_PERCENT)) / 100
+        target = (
+            budget["percent"] if budget["percent"] is not None else min(100 * budget["per_day"] / daily, MAX_PERCENT)
+        ) / 100
         ruled = np.array([held_by_rules(row) for row in rows])
         scores = bundle.score([row.text for row in rows], [row.name for row in rows], explain=False)
         spam, toxicity = np.array([s.spam for s in scores]), np.array([s.toxicity for s in scores])
-        model = {key: float(explicit.get(key, bundle.thresholds[key]))
-                 for key in ("toxicity_hold", "spam_hold", "spam")}
+        model = {
+            key: float(explicit.get(key, bundle.thresholds[key])) for key in ("toxicity_hold", "spam_hold", "spam")
+        }
         limits = thresholds_for(solve(spam, toxicity, model, target, ruled, explicit), model, explicit)
         expected = held_share(spam, toxicity, {**model, **limits}, ruled)
         since = previous.get("active_since") if previous.get("status") == "active" else None
-        state.update(status="active", active_since=since or state["computed_at"], target=round(target, 4),
-                     rule_share=round(float(ruled.mean()), 4), expected_share=round(expected, 4),
-                     expected_per_day=round(expected * daily, 1),
-                     fixed=sorted(key for key in BUDGET_KEYS if key in explicit),
-                     model={key: round(float(bundle.thresholds[key]), 4) for key in BUDGET_KEYS},
-                     **{key: round(value, 4) for key, value in limits.items()})
+        state.update(
+            status="active",
+            active_since=since or state["computed_at"],
+            target=round(target, 4),
+            rule_share=round(float(ruled.mean()), 4),
+            expected_share=round(expected, 4),
+            expected_per_day=round(expected * daily, 1),
+            fixed=sorted(key for key in BUDGET_KEYS if key in explicit),
+            model={key: round(float(bundle.thresholds[key]), 4) for key in BUDGET_KEYS},
+            **{key: round(value, 4) for key, value in limits.items()},
+        )
     # Written only if the budget is still the one scored for: an admin may have changed it meanwhile.
     stored = db.session.execute(
-        update(Site).where(Site.id == site_id, _same(Site.hold_budget_percent, budget["percent"]),
-                           _same(Site.hold_budget_per_day, budget["per_day"]))
+        update(Site)
+        .where(
+            Site.id == site_id,
+            _same(Site.hold_budget_percent, budget["percent"]),
+            _same(Site.hold_budget_per_day, budget["per_day"]),
+        )
         .values(budget_state=state)
     ).rowcount
     db.session.commit()
@@ -206,8 +227,9 @@ def _same(column, value):
 
 def recompute_all(models_dir, explicit=None):
     """Recompute every budgeted site's thresholds with the version deciding its comments; {site id: status}."""
-    ids = db.session.scalars(select(Site.id).where((Site.hold_budget_percent.is_not(None))
-                                                   | (Site.hold_budget_per_day.is_not(None)))).all()
+    ids = db.session.scalars(
+        select(Site.id).where((Site.hold_budget_percent.is_not(None)) | (Site.hold_budget_per_day.is_not(None)))
+    ).all()
     done = {}
     for site_id in ids:
         site = db.session.get(Site, site_id)
@@ -224,7 +246,11 @@ def recompute_all(models_dir, explicit=None):
 
 def in_force(state, version, site_budget):
     """The thresholds the budget sets now ({} when none): computed for this model version and this budget."""
-    if (not state or state.get("status") != "active" or state.get("version") != version
-            or state.get("budget") != site_budget):
+    if (
+        not state
+        or state.get("status") != "active"
+        or state.get("version") != version
+        or state.get("budget") != site_budget
+    ):
         return {}
     return {key: state[key] for key in BUDGET_KEYS}

@@ -3,6 +3,7 @@ closed by the moderator's decision, and the reported comments that wait too long
 
 The reader is personal data and is needed only to count them once, so only a keyed hash of them is stored.
 """
+
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ class Receipt:
 
 
 def _find(comment_id, digest):
-    return db.session.scalar(select(Complaint).where(Complaint.comment_id == comment_id,
-                                                     Complaint.reporter_hash == digest))
+    return db.session.scalar(
+        select(Complaint).where(Complaint.comment_id == comment_id, Complaint.reporter_hash == digest)
+    )
 
 
 def reporters(comment_id, only_open=False):
@@ -71,8 +73,12 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
     """
     # Locking the comment makes complaints about it take turns, so that two readers reporting at once both
     # see each other when counting (PostgreSQL; SQLite writes one at a time anyway).
-    comment = db.session.scalar(select(Comment).where(Comment.id == comment_id, Comment.site_id == site.id)
-                                .with_for_update().execution_options(populate_existing=True))
+    comment = db.session.scalar(
+        select(Comment)
+        .where(Comment.id == comment_id, Comment.site_id == site.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if comment is None:
         db.session.rollback()
         return None
@@ -82,8 +88,9 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
         receipt = _receipt(existing, created=False)
         db.session.rollback()
         return receipt
-    complaint = Complaint(comment_id=comment_id, site_id=site.id, reporter_hash=digest, reason=reason,
-                          text=text or None)
+    complaint = Complaint(
+        comment_id=comment_id, site_id=site.id, reporter_hash=digest, reason=reason, text=text or None
+    )
     db.session.add(complaint)
     try:
         db.session.flush()
@@ -97,8 +104,14 @@ def file_complaint(site, comment_id, reporter, reason, text, secret):
         return receipt
     receipt = _receipt(complaint, created=True)
     # In the comment's history and the audit log; the reader stays unnamed there too.
-    db.session.add(AuditEvent(action=audit.COMPLAINT, comment_id=comment_id, via="api",
-                              detail={"complaint": complaint.id, "reason": reason, "reports": receipt.reports}))
+    db.session.add(
+        AuditEvent(
+            action=audit.COMPLAINT,
+            comment_id=comment_id,
+            via="api",
+            detail={"complaint": complaint.id, "reason": reason, "reports": receipt.reports},
+        )
+    )
     event = _hold_if_reported(comment, site)
     db.session.commit()
     webhooks.send_soon([event])
@@ -120,9 +133,16 @@ def _hold_if_reported(comment, site):
     reason = Reason(REPORTS, facts={"count": count}).as_dict()
     reasons = [r for r in comment.reasons or [] if r.get("code") != REPORTS] + [reason]
     codes = with_code(comment.reason_codes, REPORTS)
-    return status.change(comment, HELD, audit.REPORTS_HOLD, via="api", expected=APPROVED,
-                         values={"reasons": reasons, "reason_codes": codes}, detail={"reports": count},
-                         by="readers").delivery
+    return status.change(
+        comment,
+        HELD,
+        audit.REPORTS_HOLD,
+        via="api",
+        expected=APPROVED,
+        values={"reasons": reasons, "reason_codes": codes},
+        detail={"reports": count},
+        by="readers",
+    ).delivery
 
 
 def close_open(comment_ids, user, decision, now=None):
@@ -131,7 +151,8 @@ def close_open(comment_ids, user, decision, now=None):
     if not comment_ids:
         return
     db.session.execute(
-        update(Complaint).where(Complaint.comment_id.in_(comment_ids), Complaint.closed_at.is_(None))
+        update(Complaint)
+        .where(Complaint.comment_id.in_(comment_ids), Complaint.closed_at.is_(None))
         .values(closed_at=now or utcnow(), closed_by_id=user.id if user else None, decision=decision)
         .execution_options(synchronize_session=False)
     )
@@ -154,22 +175,28 @@ def open_complaints(site, now=None, limit=100):
     summary = (
         select(Complaint.comment_id, func.count().label("reports"), func.min(Complaint.created_at).label("oldest"))
         .where(Complaint.site_id == site.id, Complaint.closed_at.is_(None))
-        .group_by(Complaint.comment_id).subquery()
+        .group_by(Complaint.comment_id)
+        .subquery()
     )
     rows = db.session.execute(
-        select(Comment, summary.c.reports, summary.c.oldest).join(summary, Comment.id == summary.c.comment_id)
+        select(Comment, summary.c.reports, summary.c.oldest)
+        .join(summary, Comment.id == summary.c.comment_id)
         .order_by(summary.c.reports.desc(), Comment.risk.desc().nulls_last(), summary.c.oldest, Comment.id)
         .limit(limit)
     ).all()
     by_comment = {}
     if rows:
         for complaint in db.session.scalars(
-                select(Complaint).where(Complaint.comment_id.in_([row[0].id for row in rows]),
-                                        Complaint.closed_at.is_(None)).order_by(Complaint.created_at, Complaint.id)):
+            select(Complaint)
+            .where(Complaint.comment_id.in_([row[0].id for row in rows]), Complaint.closed_at.is_(None))
+            .order_by(Complaint.created_at, Complaint.id)
+        ):
             by_comment.setdefault(complaint.comment_id, []).append(complaint)
     due = timedelta(hours=site.complaints_overdue_hours)
-    return [ReportedComment(comment, by_comment.get(comment.id, []), reports, now - oldest, now - oldest > due)
-            for comment, reports, oldest in rows]
+    return [
+        ReportedComment(comment, by_comment.get(comment.id, []), reports, now - oldest, now - oldest > due)
+        for comment, reports, oldest in rows
+    ]
 
 
 def _rank(item):

@@ -3,6 +3,7 @@
 The decision itself is the phases in services/pipeline/; this module reads a comment, runs them, and stores
 what they decide.
 """
+
 import logging
 from functools import partial
 
@@ -29,8 +30,13 @@ def score_comment(comment_id):
     if comment is None or comment.status != PENDING:
         return None
     site, article_id = comment.site, comment.article_id
-    verdict = assess(comment, site, current_app.config, storing=True,
-                     count_reports=partial(complaints.reporters, comment_id, only_open=True))
+    verdict = assess(
+        comment,
+        site,
+        current_app.config,
+        storing=True,
+        count_reports=partial(complaints.reporters, comment_id, only_open=True),
+    )
     return store_verdict(comment_id, site, article_id, verdict)
 
 
@@ -64,15 +70,24 @@ def _store_if_pending(comment_id, target=None, **values):
     reasons, to = values.get("reasons") or [], values.pop("status")
     values.update(reason_codes=codes_of(reasons), decided_at=utcnow())
     if target is None:
-        target = db.session.execute(select(Comment.site_id, Comment.article_id, Site.webhook_url)
-                                    .join(Site, Site.id == Comment.site_id).where(Comment.id == comment_id)).first()
+        target = db.session.execute(
+            select(Comment.site_id, Comment.article_id, Site.webhook_url)
+            .join(Site, Site.id == Comment.site_id)
+            .where(Comment.id == comment_id)
+        ).first()
         if target is None:  # deleted meanwhile
             db.session.rollback()
             return False
     site_id, article_id, webhook_url = target
-    result = status.change(status.Ref(comment_id, site_id, article_id, webhook_url is not None), to, status.FILTER,
-                           via="worker", expected=PENDING, values=values,
-                           detail={"reasons": [r["code"] for r in reasons]})
+    result = status.change(
+        status.Ref(comment_id, site_id, article_id, webhook_url is not None),
+        to,
+        status.FILTER,
+        via="worker",
+        expected=PENDING,
+        values=values,
+        detail={"reasons": [r["code"] for r in reasons]},
+    )
     if result.changed:
         rules.index_fingerprint(comment_id, site_id, values.get("fingerprint"), values["decided_at"])
     db.session.commit()

@@ -2,6 +2,7 @@
 
 Not the reject reasons moderators pick (services/reasons.py).
 """
+
 from dataclasses import dataclass, field
 
 # The codes of the reasons stored with comments; the queue filters on them and the dashboard names them.

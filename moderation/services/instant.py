@@ -1,8 +1,10 @@
 """Answers that cannot wait for the queue (Perspective's analyze, Akismet's comment-check, Coral's moderation
 phase): the comment is scored in the web process with the model the workers use, and stored decided.
 
-The comment is stored with its decision before the client gets its answer. The model is loaded once per process and follows promotions (services/scorer).
+The comment is stored with its decision before the client gets its answer. The model is loaded once per process
+and follows promotions (services/scorer).
 """
+
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,8 +56,9 @@ def judge(site, fields, store=True):
     before that commit, so a client never hears of a comment the service does not have, and it costs one
     commit instead of the queue's two.
     """
-    verdict = decisions.assess(Comment(site_id=site.id, status=PENDING, **fields), site, current_app.config,
-                               storing=store)
+    verdict = decisions.assess(
+        Comment(site_id=site.id, status=PENDING, **fields), site, current_app.config, storing=store
+    )
     values, decided, comment_id = verdict.values, verdict.status, None
     if store:
         comment = Comment(site_id=site.id, status=PENDING, **fields)
@@ -63,8 +66,14 @@ def judge(site, fields, store=True):
         db.session.flush()
         comment_id = comment.id
         decided = decisions.store_verdict(comment_id, site, fields.get("article_id"), verdict) or decided
-    return Judgement(decided, values.get("spam_score") or 0.0, values.get("toxicity_score") or 0.0,
-                     values.get("reasons") or [], values.get("lang") or "", comment_id)
+    return Judgement(
+        decided,
+        values.get("spam_score") or 0.0,
+        values.get("toxicity_score") or 0.0,
+        values.get("reasons") or [],
+        values.get("lang") or "",
+        comment_id,
+    )
 
 
 def record_verdict(site, fields, action, reason=None):
@@ -73,8 +82,9 @@ def record_verdict(site, fields, action, reason=None):
     client says) takes it; a comment the service never stored is stored first. Return the comment's id.
     """
     since = utcnow() - timedelta(days=FEEDBACK_WINDOW_DAYS)
-    query = select(Comment.id).where(Comment.site_id == site.id, Comment.text == fields["text"],
-                                     Comment.created_at >= since)
+    query = select(Comment.id).where(
+        Comment.site_id == site.id, Comment.text == fields["text"], Comment.created_at >= since
+    )
     if fields.get("author_ip"):
         query = query.where(Comment.author_ip == fields["author_ip"])
     comment_id = db.session.scalar(query.order_by(Comment.id.desc()).limit(1))

@@ -1,4 +1,5 @@
 """Taking in a comment: store it first, then hand its id to the broker."""
+
 import functools
 import hashlib
 import json
@@ -52,9 +53,16 @@ def precheck(connection, site, fields, key):
     flood = site.flood_seconds > 0
     by_address, by_email = flood and bool(fields.get("author_ip")), flood and bool(fields.get("email"))
     now = utcnow()
-    duplicate_id, last_at = connection.execute(precheck_statement(by_address, by_email), {
-        "site_id": site.id, "key": key, "author_ip": fields.get("author_ip"), "email": fields.get("email"),
-        "since": now - timedelta(seconds=site.flood_seconds)}).one()
+    duplicate_id, last_at = connection.execute(
+        precheck_statement(by_address, by_email),
+        {
+            "site_id": site.id,
+            "key": key,
+            "author_ip": fields.get("author_ip"),
+            "email": fields.get("email"),
+            "since": now - timedelta(seconds=site.flood_seconds),
+        },
+    ).one()
     wait = max(1, math.ceil(site.flood_seconds - (now - last_at).total_seconds())) if last_at else 0
     return duplicate_id, wait
 
@@ -65,26 +73,35 @@ def precheck_statement(by_address, by_email):
     site_id = bindparam("site_id")
     duplicate = select(Comment.id).where(Comment.site_id == site_id, Comment.dedupe_key == bindparam("key"))
     same_author = ([Comment.author_ip == bindparam("author_ip")] if by_address else []) + (
-        [Comment.email == bindparam("email")] if by_email else [])
-    last = (select(func.max(Comment.created_at))
-            .where(Comment.site_id == site_id, or_(*same_author), Comment.created_at > bindparam("since"))
-            .scalar_subquery() if same_author else null())
+        [Comment.email == bindparam("email")] if by_email else []
+    )
+    last = (
+        select(func.max(Comment.created_at))
+        .where(Comment.site_id == site_id, or_(*same_author), Comment.created_at > bindparam("since"))
+        .scalar_subquery()
+        if same_author
+        else null()
+    )
     return select(duplicate.scalar_subquery(), last)
 
 
 def insert_comment(connection, site, fields, key):
     """Insert a comment as pending; return its id, or None when one with the same duplicate key is there (stored
     at the same moment, the unique index decides)."""
-    return connection.scalar(insert_statement(connection.dialect.name),
-                             {"site_id": site.id, "status": PENDING, "dedupe_key": key, **fields})
+    return connection.scalar(
+        insert_statement(connection.dialect.name), {"site_id": site.id, "status": PENDING, "dedupe_key": key, **fields}
+    )
 
 
 @functools.cache
 def insert_statement(dialect):
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once (PostgreSQL and SQLite both have it)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return (insert(Comment.__table__).on_conflict_do_nothing(index_elements=["site_id", "dedupe_key"])
-            .returning(Comment.__table__.c.id))
+    return (
+        insert(Comment.__table__)
+        .on_conflict_do_nothing(index_elements=["site_id", "dedupe_key"])
+        .returning(Comment.__table__.c.id)
+    )
 
 
 def get_comment(site, comment_id):
@@ -97,8 +114,9 @@ def approved_comments(site, article_id, after=0, limit=100):
     """Approved comments of one article in arrival order, those with an id above `after`."""
     query = (
         select(Comment)
-        .where(Comment.site_id == site.id, Comment.article_id == article_id, Comment.status == APPROVED,
-               Comment.id > after)
+        .where(
+            Comment.site_id == site.id, Comment.article_id == article_id, Comment.status == APPROVED, Comment.id > after
+        )
         .order_by(Comment.id)
         .limit(limit)
     )
@@ -111,10 +129,7 @@ def requeue_stale(max_age, batch=500):
         return 0  # no worker would take them: re-sending would only pile copies up in the queue
     cutoff = utcnow() - timedelta(seconds=max_age)
     query = (
-        select(Comment)
-        .where(Comment.status == PENDING, Comment.queued_at < cutoff)
-        .order_by(Comment.id)
-        .limit(batch)
+        select(Comment).where(Comment.status == PENDING, Comment.queued_at < cutoff).order_by(Comment.id).limit(batch)
     )
     stale = db.session.scalars(query).all()
     sent = 0

@@ -9,6 +9,7 @@ decisions away from the moderators than toward them, and only if the site allows
 Otherwise it is kept as a candidate an admin may promote, with the reasons. Other sites never see it:
 each site's comments are decided by its own version or, without one, by the active version.
 """
+
 import logging
 
 from sqlalchemy import func, select, update
@@ -53,20 +54,35 @@ def promote_for_site(site_id, job_id, version, metrics):
     previous = metrics.get("site_version")
     if not why:
         same = Site.model_version.is_(None) if previous is None else Site.model_version == previous
-        switched = db.session.execute(update(Site).where(Site.id == site_id, same)
-                                      .values(model_version=version)).rowcount
+        switched = db.session.execute(
+            update(Site).where(Site.id == site_id, same).values(model_version=version)
+        ).rowcount
         if not switched:
             why = [{"code": "changed"}]
-    db.session.add(AuditEvent(action=audit.MODEL_AUTO_KEEP if why else audit.MODEL_AUTO_PROMOTE, via="auto",
-                              detail={"site_id": site.id, "name": site.name, "job": job_id, "old": previous,
-                                      "new": version, "why": [w["code"] for w in why]}))
+    db.session.add(
+        AuditEvent(
+            action=audit.MODEL_AUTO_KEEP if why else audit.MODEL_AUTO_PROMOTE,
+            via="auto",
+            detail={
+                "site_id": site.id,
+                "name": site.name,
+                "job": job_id,
+                "old": previous,
+                "new": version,
+                "why": [w["code"] for w in why],
+            },
+        )
+    )
     return {"promoted": not why, "why": why, "previous": previous}
 
 
 def due_site():
     """The site that waited longest among those with enough new decisions since their last automatic retrain."""
-    candidates = db.session.scalars(select(Site).where(Site.auto_retrain_after > 0)
-                                    .order_by(Site.retrained_at.is_not(None), Site.retrained_at, Site.id)).all()
+    candidates = db.session.scalars(
+        select(Site)
+        .where(Site.auto_retrain_after > 0)
+        .order_by(Site.retrained_at.is_not(None), Site.retrained_at, Site.id)
+    ).all()
     return next((site for site in candidates if new_decisions(site) >= site.auto_retrain_after), None)
 
 
@@ -120,8 +136,12 @@ def use_version(site, models_dir, version):
 
 def new_decisions(site):
     """Moderators' decisions on the site's comments since its last automatic retrain was queued."""
-    query = (select(func.count()).select_from(Label).join(Comment, Comment.id == Label.comment_id)
-             .where(Comment.site_id == site.id))
+    query = (
+        select(func.count())
+        .select_from(Label)
+        .join(Comment, Comment.id == Label.comment_id)
+        .where(Comment.site_id == site.id)
+    )
     if site.retrained_at is not None:
         query = query.where(Label.created_at > site.retrained_at)
     return db.session.scalar(query)
@@ -129,5 +149,6 @@ def new_decisions(site):
 
 def latest_job(site_id):
     """The site's latest retrain job, or None."""
-    return db.session.scalar(select(RetrainJob).where(RetrainJob.site_id == site_id)
-                             .order_by(RetrainJob.id.desc()).limit(1))
+    return db.session.scalar(
+        select(RetrainJob).where(RetrainJob.site_id == site_id).order_by(RetrainJob.id.desc()).limit(1)
+    )

@@ -1,4 +1,5 @@
 """What moderators look at: comments by status with filters, search and keyset pagination, and authors' records."""
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -54,9 +55,20 @@ class QueueFilter:
 
     def args(self, **changes):
         """The query-string arguments that reproduce this filter (with some changed), for links."""
-        values = {"status": self.status, "site": self.site_id, "article": self.article_id, "reason": self.reason,
-                  "lang": self.lang, "min": self.min_score, "max": self.max_score, "q": self.q,
-                  "email": self.email, "ip": self.ip, "campaign": self.campaign, "order": self.order}
+        values = {
+            "status": self.status,
+            "site": self.site_id,
+            "article": self.article_id,
+            "reason": self.reason,
+            "lang": self.lang,
+            "min": self.min_score,
+            "max": self.max_score,
+            "q": self.q,
+            "email": self.email,
+            "ip": self.ip,
+            "campaign": self.campaign,
+            "order": self.order,
+        }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -87,8 +99,11 @@ def _conditions(view):
     if view.article_id:
         conditions.append(Comment.article_id == view.article_id)
     if view.reason:
-        conditions.append(or_(Comment.reason_codes.contains(f" {view.reason} ", autoescape=True),
-                              Comment.reject_reason == view.reason))
+        conditions.append(
+            or_(
+                Comment.reason_codes.contains(f" {view.reason} ", autoescape=True), Comment.reject_reason == view.reason
+            )
+        )
     if view.lang:
         conditions.append(Comment.lang == view.lang)
     if view.min_score is not None:
@@ -103,9 +118,15 @@ def _conditions(view):
         conditions.append(Comment.campaign_id == view.campaign)
     if view.q:
         pattern = f"%{_escape_like(view.q.lower())}%"
-        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\")
-                                for column in (Comment.text, Comment.name, Comment.email)),
-                              Comment.author_ip == view.q))
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Comment.text, Comment.name, Comment.email)
+                ),
+                Comment.author_ip == view.q,
+            )
+        )
     return conditions
 
 

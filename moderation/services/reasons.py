@@ -1,4 +1,5 @@
 """Reject reasons: the contract's built-in codes and the ones admins add."""
+
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -77,8 +78,11 @@ def delete_reason(reason):
 
     A built-in reason is part of the API's contract; a used one is named by past decisions and their audit entries.
     """
-    used = db.session.scalar(select(or_(exists().where(Comment.reject_reason == reason.code),
-                                        exists().where(AuditEvent.reason == reason.code))))
+    used = db.session.scalar(
+        select(
+            or_(exists().where(Comment.reject_reason == reason.code), exists().where(AuditEvent.reason == reason.code))
+        )
+    )
     if reason.builtin or used:
         raise ReasonError("kept")
     db.session.delete(reason)

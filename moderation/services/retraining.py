@@ -14,6 +14,7 @@ the adapter decides more of them as the moderators did (F1 0.911 vs 0.872; of th
 decisions 67 change toward the moderators and 5 away, vs 52 and 17), in 9 s instead of 79 s.
 The latest decisions are held out (never trained on) and score the new and the active version alike.
 """
+
 import logging
 import math
 import shutil
@@ -83,6 +84,7 @@ def delete_version(models_dir, version):
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
+
 def expire_stale(config, now=None):
     """Fail running jobs whose heartbeat stopped (a killed worker) and queued ones no worker took.
 
@@ -97,17 +99,25 @@ def expire_stale(config, now=None):
     if current_job() is not None and heartbeat.workers_alive(config) == []:
         stale = waited = now - timedelta(seconds=heartbeat.ttl(config))
     for status, column, cutoff, error in (
-            (RETRAIN_RUNNING, RetrainJob.updated_at, stale, "The worker stopped answering (killed or out of memory)."),
-            (RETRAIN_QUEUED, RetrainJob.created_at, waited, "No worker took the job.")):
-        db.session.execute(update(RetrainJob).where(RetrainJob.status == status, column < cutoff).values(
-            status=RETRAIN_FAILED, error=error, finished_at=now, active_slot=None))
+        (RETRAIN_RUNNING, RetrainJob.updated_at, stale, "The worker stopped answering (killed or out of memory)."),
+        (RETRAIN_QUEUED, RetrainJob.created_at, waited, "No worker took the job."),
+    ):
+        db.session.execute(
+            update(RetrainJob)
+            .where(RetrainJob.status == status, column < cutoff)
+            .values(status=RETRAIN_FAILED, error=error, finished_at=now, active_slot=None)
+        )
     db.session.commit()
 
 
 def current_job():
     """The queued or running job, if any (only one runs at a time)."""
-    return db.session.scalar(select(RetrainJob).where(RetrainJob.status.in_((RETRAIN_QUEUED, RETRAIN_RUNNING)))
-                             .order_by(RetrainJob.id.desc()).limit(1))
+    return db.session.scalar(
+        select(RetrainJob)
+        .where(RetrainJob.status.in_((RETRAIN_QUEUED, RETRAIN_RUNNING)))
+        .order_by(RetrainJob.id.desc())
+        .limit(1)
+    )
 
 
 def recent_jobs(limit=5):
@@ -129,8 +139,14 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=No
         broker.require_worker(app)  # a job no worker takes would only block the next one
     except broker.BrokerUnavailable as exc:
         raise RetrainError(str(exc)) from exc
-    job = RetrainJob(status=RETRAIN_QUEUED, strategy=strategy, created_by_id=user_id, message="queued",
-                     active_slot=1, site_id=site_id)
+    job = RetrainJob(
+        status=RETRAIN_QUEUED,
+        strategy=strategy,
+        created_by_id=user_id,
+        message="queued",
+        active_slot=1,
+        site_id=site_id,
+    )
     db.session.add(job)
     try:
         db.session.flush()
@@ -138,8 +154,14 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=No
         db.session.rollback()
         raise RetrainError("a retrain is under way already") from exc
     if via != "dashboard":  # the dashboard records its own audit event (admin.record)
-        db.session.add(AuditEvent(user_id=user_id, action=audit.MODEL_RETRAIN, via=via,
-                                  detail={"job": job.id, "strategy": strategy, "site_id": site_id}))
+        db.session.add(
+            AuditEvent(
+                user_id=user_id,
+                action=audit.MODEL_RETRAIN,
+                via=via,
+                detail={"job": job.id, "strategy": strategy, "site_id": site_id},
+            )
+        )
     db.session.commit()
     if not broker.enqueue(app, "moderation.retrain", job.id):
         _finish(job.id, RETRAIN_FAILED, error="The broker is unreachable; nothing was started.", only_from=None)
@@ -148,9 +170,16 @@ def queue_job(app, user_id=None, strategy="adapter", via="dashboard", site_id=No
 
 def job_state(job):
     """What the page and its script show of a job."""
-    return {"id": job.id, "status": job.status, "progress": job.progress, "message": job.message,
-            "error": job.error, "version": job.version, "strategy": job.strategy,
-            "finished": job.status in (RETRAIN_DONE, RETRAIN_FAILED)}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "version": job.version,
+        "strategy": job.strategy,
+        "finished": job.status in (RETRAIN_DONE, RETRAIN_FAILED),
+    }
 
 
 def _heartbeat(job_id, progress=None, message=None):
@@ -159,8 +188,9 @@ def _heartbeat(job_id, progress=None, message=None):
         values["progress"] = int(progress)
     if message:
         values["message"] = str(message)[:500]
-    db.session.execute(update(RetrainJob).where(RetrainJob.id == job_id, RetrainJob.status == RETRAIN_RUNNING)
-                       .values(**values))
+    db.session.execute(
+        update(RetrainJob).where(RetrainJob.id == job_id, RetrainJob.status == RETRAIN_RUNNING).values(**values)
+    )
     db.session.commit()
 
 
@@ -175,9 +205,11 @@ def _keep_alive(job_id, every=30):
     def beat():
         while not stop.wait(every):
             with engine.begin() as connection:
-                connection.execute(update(RetrainJob).where(RetrainJob.id == job_id,
-                                                            RetrainJob.status == RETRAIN_RUNNING)
-                                   .values(updated_at=utcnow()))
+                connection.execute(
+                    update(RetrainJob)
+                    .where(RetrainJob.id == job_id, RetrainJob.status == RETRAIN_RUNNING)
+                    .values(updated_at=utcnow())
+                )
 
     threading.Thread(target=beat, name=f"retrain-{job_id}-heartbeat", daemon=True).start()
     return stop
@@ -199,9 +231,14 @@ def _finish(job_id, status, only_from=RETRAIN_RUNNING, commit=True, **values):
 def run_job(job_id, config):
     """The worker's part: claim a queued job, retrain, record the outcome; return the new version or None."""
     now = utcnow()
-    claimed = db.session.execute(update(RetrainJob).where(RetrainJob.id == job_id, RetrainJob.status == RETRAIN_QUEUED)
-                                 .values(status=RETRAIN_RUNNING, started_at=now, updated_at=now, progress=1,
-                                         message="started")).rowcount == 1
+    claimed = (
+        db.session.execute(
+            update(RetrainJob)
+            .where(RetrainJob.id == job_id, RetrainJob.status == RETRAIN_QUEUED)
+            .values(status=RETRAIN_RUNNING, started_at=now, updated_at=now, progress=1, message="started")
+        ).rowcount
+        == 1
+    )
     db.session.commit()
     if not claimed:  # a duplicate delivery, or a job failed meanwhile: never run twice
         log.warning("retrain job %s is not queued; not run", job_id)
@@ -210,8 +247,9 @@ def run_job(job_id, config):
     strategy, site_id = job.strategy, job.site_id
     alive = _keep_alive(job_id)
     try:
-        version, metrics = retrain(config, strategy, progress=lambda pct, msg=None: _heartbeat(job_id, pct, msg),
-                                   site_id=site_id)
+        version, metrics = retrain(
+            config, strategy, progress=lambda pct, msg=None: _heartbeat(job_id, pct, msg), site_id=site_id
+        )
     except Exception as exc:  # shown to the admins; the active model is untouched in every case
         db.session.rollback()
         log.exception("retrain job %s failed", job_id)
@@ -221,16 +259,23 @@ def run_job(job_id, config):
     finally:
         alive.set()
     # A site's job switches its site in the transaction that records it done, and only if it is done.
-    finished = _finish(job_id, RETRAIN_DONE, commit=site_id is None, version=version, metrics=metrics,
-                       message=f"wrote {version}")
+    finished = _finish(
+        job_id, RETRAIN_DONE, commit=site_id is None, version=version, metrics=metrics, message=f"wrote {version}"
+    )
     if finished and site_id is not None:
         from moderation.services import learning  # it builds on this module
 
         promotion = learning.promote_for_site(site_id, job_id, version, metrics)
-        message = f"wrote {version}" + ("; the site's model now" if promotion["promoted"] else
-                                        "; kept as a candidate: " + ", ".join(w["code"] for w in promotion["why"]))
-        db.session.execute(update(RetrainJob).where(RetrainJob.id == job_id)
-                           .values(metrics={**metrics, "promotion": promotion}, message=message))
+        message = f"wrote {version}" + (
+            "; the site's model now"
+            if promotion["promoted"]
+            else "; kept as a candidate: " + ", ".join(w["code"] for w in promotion["why"])
+        )
+        db.session.execute(
+            update(RetrainJob)
+            .where(RetrainJob.id == job_id)
+            .values(metrics={**metrics, "promotion": promotion}, message=message)
+        )
     db.session.commit()
     if not finished:
         log.warning("retrain job %s was failed meanwhile; version %s is written all the same", job_id, version)
@@ -238,6 +283,7 @@ def run_job(job_id, config):
 
 
 # --- the retrain itself --------------------------------------------------------------------------------
+
 
 def load_labels(site_id=None):
     """Every moderator's label (on one site's comments, when given) with its comment's text, oldest first."""
@@ -286,14 +332,20 @@ def retrain(config, strategy="adapter", labels=None, progress=lambda pct, msg=No
     for name, bundle in candidates.items():
         limits["new"] = scorer.thresholds(bundle, config, overrides)
         # "Would change" counts only decisions the new version never learnt from.
-        compared[name] = adapt.compare_on_labels({"active": current, "new": bundle}, limits, held_out,
-                                                 held_out[-RECENT_DECISIONS:])
+        compared[name] = adapt.compare_on_labels(
+            {"active": current, "new": bundle}, limits, held_out, held_out[-RECENT_DECISIONS:]
+        )
     # The full retrain must beat the adapter by a measurable margin: the adapter is cheaper and moves less.
     chosen = max(candidates, key=lambda name: held_out_score(compared[name]) + (WORSE_AUC if name == "adapter" else 0))
     bundle, metrics = candidates[chosen], compared[chosen]
-    metrics.update(strategy=chosen, tried={n: held_out_score(c) for n, c in compared.items()},
-                   active_version=current.version, site_id=site_id, site_version=site_version,
-                   labels={"train": len(train), "held_out": len(held_out), "split": "latest decisions held out"})
+    metrics.update(
+        strategy=chosen,
+        tried={n: held_out_score(c) for n, c in compared.items()},
+        active_version=current.version,
+        site_id=site_id,
+        site_version=site_version,
+        labels={"train": len(train), "held_out": len(held_out), "split": "latest decisions held out"},
+    )
     manifest = dict(bundle.manifest)
     if base_data:
         progress(80, "scoring the base dev split")
@@ -334,9 +386,13 @@ def _full_candidate(data_dir, train, progress):
     scratch = Path(tempfile.mkdtemp(prefix="moderation-retrain-"))
     try:
         progress(10, "training on the base data and the decisions (takes minutes)")
-        version = scoring.train_version(data_dir, scratch, extra_spam_rows=rows["spam"] * SITE_WEIGHT,
-                                        extra_toxicity_rows=rows["toxicity"] * SITE_WEIGHT,
-                                        log=lambda msg: progress(None, msg))
+        version = scoring.train_version(
+            data_dir,
+            scratch,
+            extra_spam_rows=rows["spam"] * SITE_WEIGHT,
+            extra_toxicity_rows=rows["toxicity"] * SITE_WEIGHT,
+            log=lambda msg: progress(None, msg),
+        )
         models, manifest = registry.load_models(scratch, version)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -367,7 +423,9 @@ def warnings(metrics):
                 found.append({"code": "base_dev", "task": part, "figure": figure, "active": old, "new": new})
     changed = (metrics.get("recent") or {}).get("new") or {}
     if changed.get("away_from_moderators", 0) > changed.get("toward_moderators", 0):
-        found.append({"code": "recent", "away": changed["away_from_moderators"], "toward": changed["toward_moderators"]})
+        found.append(
+            {"code": "recent", "away": changed["away_from_moderators"], "toward": changed["toward_moderators"]}
+        )
     return found
 
 
@@ -375,10 +433,12 @@ def _dev_summary(result):
     """The base dev figures the models page shows: overall, per task, and the forum comments' toxicity."""
     pick = ("roc_auc", "precision", "recall", "f1", "n")
     forum = result["toxicity"]["by_source"].get("ru_2ch_pikabu", {})
-    return {"spam": {k: result["spam"]["overall"][k] for k in pick},
-            "toxicity": {k: result["toxicity"]["overall"][k] for k in pick},
-            "toxicity_forum": {k: forum.get(k) for k in pick},
-            "ordinary_ru_flagged": result["summary"].get("ordinary_ru_flagged_at_spam")}
+    return {
+        "spam": {k: result["spam"]["overall"][k] for k in pick},
+        "toxicity": {k: result["toxicity"]["overall"][k] for k in pick},
+        "toxicity_forum": {k: forum.get(k) for k in pick},
+        "ordinary_ru_flagged": result["summary"].get("ordinary_ru_flagged_at_spam"),
+    }
 
 
 def _site_version_of(site_id):

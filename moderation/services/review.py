@@ -4,6 +4,7 @@ Every decision changes the status through status.change (its audit event, traini
 closes the readers' open complaints about the comment and, on a spot check, records the verdict on the filter's
 approval.
 """
+
 import uuid
 from datetime import datetime, timedelta
 
@@ -61,14 +62,26 @@ def moderate(comment_ids, user, action, reason_code=None, via="dashboard", batch
     comments = [c for c in _lock(comment_ids) if expected is None or c.status == expected]
     now, changed, events = utcnow(), [], []
     for comment in comments:
-        values = {"reject_reason": reason.code if reason else None, "moderated_by_id": user.id if user else None,
-                  "moderated_at": now}
+        values = {
+            "reject_reason": reason.code if reason else None,
+            "moderated_by_id": user.id if user else None,
+            "moderated_at": now,
+        }
         # The moderators' latest decision is the verdict, like the training label; the site's is not a check.
         if comment.spot_check and action != HOLD and not by_site:
             values["spot_verdict"] = spot_checks.verdict_for(action, reason)
-        result = status.change(comment, ACTIONS[action], action, via=via, values=values, user=user, reason=reason,
-                               batch=batch, detail={"previous": _moderation_state(comment)},
-                               by="site" if by_site else "moderator")
+        result = status.change(
+            comment,
+            ACTIONS[action],
+            action,
+            via=via,
+            values=values,
+            user=user,
+            reason=reason,
+            batch=batch,
+            detail={"previous": _moderation_state(comment)},
+            by="site" if by_site else "moderator",
+        )
         if result.changed:
             changed.append(comment)
             events.append(result.delivery)
@@ -91,20 +104,31 @@ def ban_author(comment_id, user, kind, via="dashboard"):
     # A moderator's ban covers the comment's site only; an IP ban expires, because mobile operators put
     # many readers behind one address. Admins can ban everywhere and for good on the bans page.
     expires = utcnow() + timedelta(days=IP_BAN_DAYS) if kind == bans.IP else None
-    ban, created = bans.add_ban(kind, value, user=user, site_id=comment.site_id, note=f"comment {comment.id}",
-                                expires_at=expires)
+    ban, created = bans.add_ban(
+        kind, value, user=user, site_id=comment.site_id, note=f"comment {comment.id}", expires_at=expires
+    )
     batch = uuid.uuid4().hex
-    db.session.add(AuditEvent(user_id=user.id, action=BAN, comment_id=comment.id, batch=batch, via=via,
-                              detail={"ban_id": ban.id, "kind": ban.kind, "value": ban.value,
-                                      "created": created}))
+    db.session.add(
+        AuditEvent(
+            user_id=user.id,
+            action=BAN,
+            comment_id=comment.id,
+            batch=batch,
+            via=via,
+            detail={"ban_id": ban.id, "kind": ban.kind, "value": ban.value, "created": created},
+        )
+    )
     moderate([comment.id], user, MARK_SPAM, via=via, batch=batch)
     return batch, ban
 
 
 def _moderation_state(comment):
-    return {"reject_reason": comment.reject_reason, "moderated_by_id": comment.moderated_by_id,
-            "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None,
-            "spot_verdict": comment.spot_verdict}
+    return {
+        "reject_reason": comment.reject_reason,
+        "moderated_by_id": comment.moderated_by_id,
+        "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None,
+        "spot_verdict": comment.spot_verdict,
+    }
 
 
 def undo_last(user, via="dashboard"):
@@ -115,15 +139,22 @@ def undo_last(user, via="dashboard"):
     """
     since = utcnow() - timedelta(minutes=UNDO_MINUTES)
     last = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.user_id == user.id, AuditEvent.undone.is_(False),
-                                 AuditEvent.batch.is_not(None), AuditEvent.action != UNDO,
-                                 AuditEvent.created_at >= since)
-        .order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(
+            AuditEvent.user_id == user.id,
+            AuditEvent.undone.is_(False),
+            AuditEvent.batch.is_not(None),
+            AuditEvent.action != UNDO,
+            AuditEvent.created_at >= since,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     )
     if last is None:
         return []
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.batch == last.batch)
-                                .order_by(AuditEvent.id.desc())).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.batch == last.batch).order_by(AuditEvent.id.desc())
+    ).all()
     comments = {c.id: c for c in _lock([e.comment_id for e in events if e.comment_id])}
     restored, sent = [], []
     for event in events:
@@ -138,13 +169,15 @@ def undo_last(user, via="dashboard"):
         previous = event.detail.get("previous") or {}
         values = {key: previous.get(key) for key in ("reject_reason", "moderated_by_id", "spot_verdict")}
         values["moderated_at"] = _parse_time(previous.get("moderated_at"))
-        result = status.change(comment, event.from_status, UNDO, via=via, values=values, user=user, by="moderator",
-                               undoes=event)
+        result = status.change(
+            comment, event.from_status, UNDO, via=via, values=values, user=user, by="moderator", undoes=event
+        )
         if result.changed:
             restored.append(comment.id)
             sent.append(result.delivery)
-    db.session.add(AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch,
-                                                                             "comments": restored}))
+    db.session.add(
+        AuditEvent(user_id=user.id, action=UNDO, via=via, detail={"batch": last.batch, "comments": restored})
+    )
     db.session.commit()
     webhooks.send_soon(sent)
     return restored
@@ -152,10 +185,19 @@ def undo_last(user, via="dashboard"):
 
 def _decided_since(event):
     """Whether someone took a decision on the event's comment after it that still stands (same status or not)."""
-    return db.session.scalar(
-        select(AuditEvent.id).where(AuditEvent.comment_id == event.comment_id, AuditEvent.id > event.id,
-                                    AuditEvent.action.in_(DECISIONS), AuditEvent.undone.is_(False)).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.comment_id == event.comment_id,
+                AuditEvent.id > event.id,
+                AuditEvent.action.in_(DECISIONS),
+                AuditEvent.undone.is_(False),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _parse_time(value):

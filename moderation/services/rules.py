@@ -2,6 +2,7 @@
 
 They are read before scoring (pipeline/context.py); the phases in pipeline/ judge by them.
 """
+
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, update
@@ -53,9 +54,13 @@ def author_history(comment, site_id):
     if author is None:
         return 0, 0
     rows = db.session.execute(
-        select(Comment.status, func.count()).where(Comment.site_id == site_id, *author,
-                                                   Comment.id != (comment.id or 0),
-                                                   Comment.status.in_((APPROVED, REJECTED, SPAM)))
+        select(Comment.status, func.count())
+        .where(
+            Comment.site_id == site_id,
+            *author,
+            Comment.id != (comment.id or 0),
+            Comment.status.in_((APPROVED, REJECTED, SPAM)),
+        )
         .group_by(Comment.status)
     ).all()
     counts = dict(rows)
@@ -72,14 +77,22 @@ def campaign_members(comment, site_id, signature, config):
     if not slots:
         return []
     since = utcnow() - timedelta(hours=config["CAMPAIGN_HOURS"])
-    shared = (select(FingerprintSlot.comment_id)
-              .where(FingerprintSlot.site_id == site_id, FingerprintSlot.slot.in_(slots),
-                     FingerprintSlot.decided_at >= since, FingerprintSlot.comment_id != (comment.id or 0))
-              .group_by(FingerprintSlot.comment_id).having(func.count() >= fingerprint.MIN_SHARED))
+    shared = (
+        select(FingerprintSlot.comment_id)
+        .where(
+            FingerprintSlot.site_id == site_id,
+            FingerprintSlot.slot.in_(slots),
+            FingerprintSlot.decided_at >= since,
+            FingerprintSlot.comment_id != (comment.id or 0),
+        )
+        .group_by(FingerprintSlot.comment_id)
+        .having(func.count() >= fingerprint.MIN_SHARED)
+    )
     similar = db.session.execute(
         select(Comment.id, Comment.name, Comment.campaign_id)
         .where(Comment.id.in_(shared), Comment.created_at >= since)
-        .order_by(Comment.id.desc()).limit(CAMPAIGN_SCAN)
+        .order_by(Comment.id.desc())
+        .limit(CAMPAIGN_SCAN)
     ).all()
     # Different names: one person repeating themselves is a duplicate or a flood, not a campaign.
     names = {(row.name or "").strip().lower() for row in similar} | {(comment.name or "").strip().lower()}
@@ -90,8 +103,10 @@ def index_fingerprint(comment_id, site_id, signature, decided_at):
     """Index a decided comment's fingerprint for later campaign checks, in the caller's transaction."""
     slots = fingerprint.slots(signature)
     if slots:
-        db.session.execute(insert(FingerprintSlot), [
-            {"comment_id": comment_id, "slot": slot, "site_id": site_id, "decided_at": decided_at} for slot in slots])
+        db.session.execute(
+            insert(FingerprintSlot),
+            [{"comment_id": comment_id, "slot": slot, "site_id": site_id, "decided_at": decided_at} for slot in slots],
+        )
 
 
 def forget_fingerprints(hours):
@@ -112,14 +127,28 @@ def hold_campaign(members, campaign_id, size):
     """
     reason = Reason(CAMPAIGN, facts={"campaign_id": campaign_id, "size": size}).as_dict()
     ids, events = [member.id for member in members], []
-    db.session.execute(update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None))
-                       .values(campaign_id=campaign_id))
-    for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED,
-                                                            Comment.moderated_at.is_(None))).all():
-        values = {"reasons": [*(comment.reasons or []), reason],
-                  "reason_codes": with_code(comment.reason_codes, CAMPAIGN)}
-        events.append(status.change(comment, HELD, audit.CAMPAIGN_HOLD, via="worker", expected=APPROVED,
-                                    when=(Comment.moderated_at.is_(None),), values=values,
-                                    detail={"campaign_id": campaign_id}, by="filter").delivery)
+    db.session.execute(
+        update(Comment).where(Comment.id.in_(ids), Comment.campaign_id.is_(None)).values(campaign_id=campaign_id)
+    )
+    for comment in db.session.scalars(
+        select(Comment).where(Comment.id.in_(ids), Comment.status == APPROVED, Comment.moderated_at.is_(None))
+    ).all():
+        values = {
+            "reasons": [*(comment.reasons or []), reason],
+            "reason_codes": with_code(comment.reason_codes, CAMPAIGN),
+        }
+        events.append(
+            status.change(
+                comment,
+                HELD,
+                audit.CAMPAIGN_HOLD,
+                via="worker",
+                expected=APPROVED,
+                when=(Comment.moderated_at.is_(None),),
+                values=values,
+                detail={"campaign_id": campaign_id},
+                by="filter",
+            ).delivery
+        )
     db.session.commit()
     webhooks.send_soon(events)

@@ -1,4 +1,5 @@
 """The models of this process: the active one, reloaded when admins switch it, and the sites' own versions."""
+
 import logging
 import threading
 from collections import OrderedDict

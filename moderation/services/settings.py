@@ -1,4 +1,5 @@
 """Settings admins change in the dashboard; every read goes to the database, so changes need no restart."""
+
 from types import SimpleNamespace
 
 from moderation.db import db

@@ -1,4 +1,5 @@
 """Sites and their API keys; only a hash of each key is stored."""
+
 import functools
 import hashlib
 import math
@@ -156,8 +157,7 @@ def set_timezone(site, zone_name):
 def comment_counts():
     """Per site id: {"total": n, "held": n} over all its comments."""
     rows = db.session.execute(
-        select(Comment.site_id, func.count(), func.count(case((Comment.status == HELD, 1))))
-        .group_by(Comment.site_id)
+        select(Comment.site_id, func.count(), func.count(case((Comment.status == HELD, 1)))).group_by(Comment.site_id)
     ).all()
     return {site_id: {"total": total, "held": held} for site_id, total, held in rows}
 
@@ -170,8 +170,16 @@ def find_site(name_or_id):
     return site
 
 
-def set_rules(site, max_links, premoderation, shadow_mode, flood_seconds, complaints_hide_after=None,
-              complaints_overdue_hours=None, spot_check_percent=None):
+def set_rules(
+    site,
+    max_links,
+    premoderation,
+    shadow_mode,
+    flood_seconds,
+    complaints_hide_after=None,
+    complaints_overdue_hours=None,
+    spot_check_percent=None,
+):
     """Change a site's rules; they apply to the next comment. Raise SiteError on a value out of range.
 
     The complaint and spot-check settings stay as they are when not given.

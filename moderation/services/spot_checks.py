@@ -6,6 +6,7 @@ approvals, drawn at random, is put before the moderators as well: their verdicts
 of toxic and spam comments among those published (with a confidence interval), and, being
 decisions like any other, become training labels for the site's adapter.
 """
+
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -42,16 +43,18 @@ def waiting(site_ids, limit=100):
     toward the harmless ones.
     """
     return db.session.scalars(
-        select(Comment).where(Comment.spot_check.is_(True), Comment.spot_verdict.is_(None),
-                              Comment.site_id.in_(site_ids))
-        .order_by(Comment.id).limit(limit)
+        select(Comment)
+        .where(Comment.spot_check.is_(True), Comment.spot_verdict.is_(None), Comment.site_id.in_(site_ids))
+        .order_by(Comment.id)
+        .limit(limit)
     ).all()
 
 
 def waiting_count():
     """Spot checks waiting on every site (the navigation's badge)."""
-    return db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.spot_check.is_(True), Comment.spot_verdict.is_(None)))
+    return db.session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.spot_check.is_(True), Comment.spot_verdict.is_(None))
+    )
 
 
 def interval(k, n, confidence=CONFIDENCE):
@@ -96,9 +99,12 @@ def weekly(site_ids, zone, weeks=WEEKS, now=None):
     first = today - timedelta(days=today.weekday(), weeks=weeks - 1)  # the Monday `weeks` weeks back
     since = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
     rows = db.session.execute(
-        select(Comment.decided_at, Comment.spot_verdict)
-        .where(Comment.spot_check.is_(True), Comment.spot_verdict.is_not(None), Comment.site_id.in_(site_ids),
-               Comment.decided_at >= since)
+        select(Comment.decided_at, Comment.spot_verdict).where(
+            Comment.spot_check.is_(True),
+            Comment.spot_verdict.is_not(None),
+            Comment.site_id.in_(site_ids),
+            Comment.decided_at >= since,
+        )
     ).all()
     found = {}
     for decided_at, verdict in rows:

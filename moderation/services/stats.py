@@ -4,6 +4,7 @@ Days are counted in one time zone (the site's), so "today" matches the newsroom'
 day happens in the database with a CASE over the day boundaries, which both SQLite and PostgreSQL run
 without date functions; only moderated comments (a small share) come back to Python, for the median.
 """
+
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -117,8 +118,9 @@ def summary(days=DEFAULT_DAYS, site=None, now=None):
         per_day[index].counts[status] += count
         totals[status] += count
 
-    return Summary(days=per_day, zone=zone_name, totals=totals, held_ever=_held_ever(in_period),
-                   **_decision_times(in_period))
+    return Summary(
+        days=per_day, zone=zone_name, totals=totals, held_ever=_held_ever(in_period), **_decision_times(in_period)
+    )
 
 
 def _held_ever(in_period):
@@ -148,8 +150,9 @@ class Agreement:
     @property
     def agreed(self):
         """Comments where filter and moderator agree: both publish, or both keep it off the site."""
-        return sum(n for (filtered, moderated), n in self.pairs.items()
-                   if (filtered == APPROVED) == (moderated == APPROVED))
+        return sum(
+            n for (filtered, moderated), n in self.pairs.items() if (filtered == APPROVED) == (moderated == APPROVED)
+        )
 
     @property
     def rate(self):
@@ -159,12 +162,20 @@ class Agreement:
 def shadow_agreement(days=DEFAULT_DAYS, site=None, now=None):
     """For comments held in shadow mode and decided by a moderator: the filter's decision against theirs."""
     _local_days, bounds = day_bounds(days, zone_for(site), now)
-    where = [Comment.created_at >= bounds[0], Comment.created_at < bounds[-1], Comment.filter_status.is_not(None),
-             Comment.moderated_by_id.is_not(None), Comment.status.in_((APPROVED, REJECTED, SPAM))]
+    where = [
+        Comment.created_at >= bounds[0],
+        Comment.created_at < bounds[-1],
+        Comment.filter_status.is_not(None),
+        Comment.moderated_by_id.is_not(None),
+        Comment.status.in_((APPROVED, REJECTED, SPAM)),
+    ]
     if site is not None:
         where.append(Comment.site_id == site.id)
-    rows = db.session.execute(select(Comment.filter_status, Comment.status, func.count()).where(*where)
-                              .group_by(Comment.filter_status, Comment.status)).all()
+    rows = db.session.execute(
+        select(Comment.filter_status, Comment.status, func.count())
+        .where(*where)
+        .group_by(Comment.filter_status, Comment.status)
+    ).all()
     pairs = {(filtered, moderated): n for filtered, moderated, n in rows}
     return Agreement(pairs, sum(pairs.values()))
 

@@ -5,6 +5,7 @@ The filter, moderators (dashboard, API, bulk, undo), the site's own moderation, 
 campaign holds all change a status here, so that none of them can change one without the audit log, the
 training data and the site hearing of it alike.
 """
+
 from typing import NamedTuple
 
 from sqlalchemy import select, update
@@ -34,8 +35,22 @@ class Change(NamedTuple):
     delivery: object = None
 
 
-def change(comment, to, action, *, via, expected=None, when=(), values=None, user=None, reason=None, batch=None,
-           detail=None, by=None, undoes=None):
+def change(
+    comment,
+    to,
+    action,
+    *,
+    via,
+    expected=None,
+    when=(),
+    values=None,
+    user=None,
+    reason=None,
+    batch=None,
+    detail=None,
+    by=None,
+    undoes=None,
+):
     """Change the comment's status from `expected` to `to`, with its audit entry, label and event; the caller commits.
 
     The UPDATE is conditional on `expected` (by default the loaded comment's status) and `when`, so that a
@@ -50,15 +65,28 @@ def change(comment, to, action, *, via, expected=None, when=(), values=None, use
     if user is None and expected == to:
         return Change(False)
     values = {**(values or {}), "status": to}
-    changed = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == expected, *when).values(**values)
-    ).rowcount == 1
+    changed = (
+        db.session.execute(
+            update(Comment).where(Comment.id == comment.id, Comment.status == expected, *when).values(**values)
+        ).rowcount
+        == 1
+    )
     if not changed:
         return Change(False)
     if undoes is None:
-        db.session.add(AuditEvent(user_id=user.id if user else None, action=action, comment_id=comment.id,
-                                  from_status=expected, to_status=to, reason=reason.code if reason else None,
-                                  batch=batch, via=via, detail=detail or {}))
+        db.session.add(
+            AuditEvent(
+                user_id=user.id if user else None,
+                action=action,
+                comment_id=comment.id,
+                from_status=expected,
+                to_status=to,
+                reason=reason.code if reason else None,
+                batch=batch,
+                via=via,
+                detail=detail or {},
+            )
+        )
         if action in ACTIONS:
             _set_label(comment.id, user, action, reason, by_site=user is None)
     else:
@@ -80,8 +108,16 @@ def _event(comment, previous, values, action, by, undo):
     if previous == values["status"]:
         return None
     told = {"undo": True} if undo else {"reason": values.get("reject_reason")} if action in ACTIONS else {}
-    return webhooks.record(comment.site_id, comment.id, webhooks.MODERATED, state, has_webhook=has_webhook,
-                           previous_status=previous, by=by, **told)
+    return webhooks.record(
+        comment.site_id,
+        comment.id,
+        webhooks.MODERATED,
+        state,
+        has_webhook=has_webhook,
+        previous_status=previous,
+        by=by,
+        **told,
+    )
 
 
 def confirm(comment_id, action, reason=None):
@@ -120,14 +156,19 @@ def _set_label(comment_id, user, action, reason, by_site=False):
 def _restore_label(comment_id, undone_event):
     """The label of the latest decision still standing on the comment, or none."""
     standing = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.comment_id == comment_id, AuditEvent.action.in_(DECISIONS),
-                                 AuditEvent.undone.is_(False), AuditEvent.id != undone_event.id)
-        .order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(
+            AuditEvent.comment_id == comment_id,
+            AuditEvent.action.in_(DECISIONS),
+            AuditEvent.undone.is_(False),
+            AuditEvent.id != undone_event.id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     )
     label = db.session.scalar(select(Label).where(Label.comment_id == comment_id))
     if standing is None or (standing.user is None and standing.via != "site"):
         if label is not None:
             db.session.delete(label)
         return
-    _set_label(comment_id, standing.user, standing.action, reasons.get(standing.reason),
-               by_site=standing.user is None)
+    _set_label(comment_id, standing.user, standing.action, reasons.get(standing.reason), by_site=standing.user is None)

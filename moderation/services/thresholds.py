@@ -5,6 +5,7 @@ A comment goes to spam at `spam`, is held for moderators at `spam_hold` or `toxi
 (scoring.predict.decide). The model's manifest gives all three; the environment, an admin or a site's hold
 budget may replace some of them (services/scorer.py says in which order).
 """
+
 import math
 
 from flask_babel import lazy_gettext as _l

@@ -1,4 +1,5 @@
 """Moderators and admins: accounts, passwords, dashboard sessions and API tokens."""
+
 import secrets
 from datetime import timedelta
 
@@ -105,7 +106,8 @@ def user_for_session(session_id, user_id, idle_limit):
     if not session_id or not isinstance(session_id, str) or len(session_id) > 100 or user_id is None:
         return None
     found = db.session.execute(
-        select(UserSession, User).join(UserSession.user)
+        select(UserSession, User)
+        .join(UserSession.user)
         .where(UserSession.token_hash == hash_key(session_id), UserSession.ended_at.is_(None))
     ).first()
     if found is None:
@@ -123,15 +125,21 @@ def user_for_session(session_id, user_id, idle_limit):
 def end_session(session_id):
     """End one dashboard session (signing out); the cookie that names it is refused from now on."""
     if session_id and isinstance(session_id, str):
-        db.session.execute(update(UserSession).where(UserSession.token_hash == hash_key(session_id),
-                                                     UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == hash_key(session_id), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
         db.session.commit()
 
 
 def end_sessions(user):
     """End every open dashboard session of the user (no commit: it goes with the change that asks for it)."""
-    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                       .values(ended_at=utcnow()))
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def issue_token(user):

@@ -3,6 +3,7 @@
 Workers read the ACTIVE pointer before each comment (services/scorer.py), so a switch takes effect on the
 next comment everywhere. Every switch is written to the audit log, whoever made it and from where.
 """
+
 import re
 from pathlib import Path
 

@@ -14,6 +14,7 @@ Events: `comment.decided` (the filter's decision, with scores and reasons) and `
 (any later change: a moderator's decision or undo, the site's own, a hide after readers' complaints,
 a campaign hold), saying who changed it.
 """
+
 import hashlib
 import hmac
 import http.client
@@ -84,9 +85,14 @@ def comment_payload(comment_id, values):
     A reason's internal detail (a scoring error's message) stays in the service.
     """
     reasons = [{k: v for k, v in r.items() if k != "message"} for r in values.get("reasons") or []]
-    return {"id": comment_id, "article_id": values.get("article_id"), "status": values["status"],
-            "scores": {"spam": values.get("spam_score"), "toxicity": values.get("toxicity_score")},
-            "reasons": reasons, "model_version": values.get("model_version")}
+    return {
+        "id": comment_id,
+        "article_id": values.get("article_id"),
+        "status": values["status"],
+        "scores": {"spam": values.get("spam_score"), "toxicity": values.get("toxicity_score")},
+        "reasons": reasons,
+        "model_version": values.get("model_version"),
+    }
 
 
 def record(site_id, comment_id, event, comment, has_webhook=None, **extra):
@@ -101,14 +107,30 @@ def record(site_id, comment_id, event, comment, has_webhook=None, **extra):
         return None
     delivery_id = uuid.uuid4().hex
     now = utcnow()
-    payload = {"event": event, "delivery": delivery_id, "created_at": now.isoformat(timespec="seconds") + "Z",
-               "sequence": time.time_ns() // 1000, "comment": comment_payload(comment_id, comment), **extra}
+    payload = {
+        "event": event,
+        "delivery": delivery_id,
+        "created_at": now.isoformat(timespec="seconds") + "Z",
+        "sequence": time.time_ns() // 1000,
+        "comment": comment_payload(comment_id, comment),
+        **extra,
+    }
     # The comment's older events still waiting would arrive after this one: this one tells all they did.
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.comment_id == comment_id,
-                                                     WebhookDelivery.status == DELIVERY_PENDING)
-                       .values(status=SUPERSEDED))
-    delivery = WebhookDelivery(site_id=site_id, comment_id=comment_id, event=event, delivery_id=delivery_id,
-                               payload=payload, status=DELIVERY_PENDING, created_at=now, next_attempt_at=now)
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.comment_id == comment_id, WebhookDelivery.status == DELIVERY_PENDING)
+        .values(status=SUPERSEDED)
+    )
+    delivery = WebhookDelivery(
+        site_id=site_id,
+        comment_id=comment_id,
+        event=event,
+        delivery_id=delivery_id,
+        payload=payload,
+        status=DELIVERY_PENDING,
+        created_at=now,
+        next_attempt_at=now,
+    )
     db.session.add(delivery)
     return delivery
 
@@ -128,9 +150,13 @@ def _no_redirects():
 
 def post(url, secret, event, delivery_id, body, timeout=TIMEOUT):
     """Send one event; return (HTTP status or None, error text or None)."""
-    headers = {"Content-Type": "application/json", "User-Agent": "moderation-webhooks/1",
-               "X-Moderation-Event": event, "X-Moderation-Delivery": delivery_id,
-               "X-Moderation-Signature": sign(secret, int(time.time()), body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "moderation-webhooks/1",
+        "X-Moderation-Event": event,
+        "X-Moderation-Delivery": delivery_id,
+        "X-Moderation-Signature": sign(secret, int(time.time()), body),
+    }
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _no_redirects().open(request, timeout=timeout) as response:
@@ -150,8 +176,12 @@ def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
     """
     now = now or utcnow()
     claimed = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery_pk, WebhookDelivery.status == DELIVERY_PENDING,
-                                      WebhookDelivery.next_attempt_at <= now)
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_pk,
+            WebhookDelivery.status == DELIVERY_PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+        )
         .values(next_attempt_at=now + timedelta(seconds=LEASE))
     ).rowcount
     db.session.commit()
@@ -171,11 +201,15 @@ def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
         values.update(status=DELIVERY_DELIVERED, delivered_at=now)
     else:
         retry_at = now + _backoff(attempts, first_retry)
-        values.update(next_attempt_at=retry_at,
-                      status=DELIVERY_FAILED if retry_at - created > MAX_AGE else DELIVERY_PENDING)
+        values.update(
+            next_attempt_at=retry_at, status=DELIVERY_FAILED if retry_at - created > MAX_AGE else DELIVERY_PENDING
+        )
     # Conditional: a delivery another worker finished meanwhile keeps its outcome.
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_pk,
-                                                     WebhookDelivery.status == DELIVERY_PENDING).values(**values))
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_pk, WebhookDelivery.status == DELIVERY_PENDING)
+        .values(**values)
+    )
     db.session.commit()
     log.info("webhook %s %s to site %s: %s", event, delivery_id, site_id, code or error)
     return values["status"]
@@ -183,9 +217,12 @@ def deliver(delivery_pk, now=None, first_retry=FIRST_RETRY):
 
 def due(now=None, limit=100):
     """Ids of the pending deliveries whose time has come, oldest first (a worker claims each as it sends it)."""
-    ids = db.session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.status == DELIVERY_PENDING,
-                                                              WebhookDelivery.next_attempt_at <= (now or utcnow()))
-                             .order_by(WebhookDelivery.next_attempt_at).limit(limit)).all()
+    ids = db.session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == DELIVERY_PENDING, WebhookDelivery.next_attempt_at <= (now or utcnow()))
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    ).all()
     db.session.rollback()
     return ids
 
@@ -209,28 +246,40 @@ def redeliver(delivery):
 
 def log_of(site_id, limit=50):
     """The site's latest deliveries, newest first."""
-    return db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.site_id == site_id)
-                              .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.site_id == site_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def keeps_failing(site_id):
     """Whether the site's endpoint keeps failing: its latest attempt failed, and a delivery has failed since
     FAILING_AFTER times or for good."""
-    latest = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.site_id == site_id,
-                                                             WebhookDelivery.last_attempt_at.is_not(None))
-                               .order_by(WebhookDelivery.last_attempt_at.desc()).limit(1))
+    latest = db.session.scalar(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.site_id == site_id, WebhookDelivery.last_attempt_at.is_not(None))
+        .order_by(WebhookDelivery.last_attempt_at.desc())
+        .limit(1)
+    )
     if latest is None or latest.status == DELIVERY_DELIVERED:
         return False
     stuck = select(WebhookDelivery.id).where(
         WebhookDelivery.site_id == site_id,
         (WebhookDelivery.status == DELIVERY_FAILED)
-        | ((WebhookDelivery.status == DELIVERY_PENDING) & (WebhookDelivery.attempts >= FAILING_AFTER)))
+        | ((WebhookDelivery.status == DELIVERY_PENDING) & (WebhookDelivery.attempts >= FAILING_AFTER)),
+    )
     return db.session.scalar(stuck.limit(1)) is not None
 
 
 def comment_state(comment):
     """The fields comment_payload reads, from a loaded comment."""
-    return {"status": comment.status, "article_id": comment.article_id, "spam_score": comment.spam_score,
-            "toxicity_score": comment.toxicity_score, "reasons": comment.reasons,
-            "model_version": comment.model_version}
-
+    return {
+        "status": comment.status,
+        "article_id": comment.article_id,
+        "spam_score": comment.spam_score,
+        "toxicity_score": comment.toxicity_score,
+        "reasons": comment.reasons,
+        "model_version": comment.model_version,
+    }

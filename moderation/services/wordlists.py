@@ -1,4 +1,5 @@
 """Word lists per site: «block» entries send a comment to spam, «watch» entries hold it for a moderator."""
+
 import threading
 
 from sqlalchemy import func, select
@@ -25,8 +26,9 @@ def add_words(site, kind, words, user=None):
     """Add entries to a site's list; return the ones that were new."""
     if kind not in KINDS:
         raise WordListError(f"the list must be one of {', '.join(KINDS)}")
-    existing = set(db.session.scalars(select(WordEntry.text).where(WordEntry.site_id == site.id,
-                                                                   WordEntry.kind == kind)))
+    existing = set(
+        db.session.scalars(select(WordEntry.text).where(WordEntry.site_id == site.id, WordEntry.kind == kind))
+    )
     added = []
     for word in words:
         text = " ".join((word or "").split())
@@ -44,8 +46,9 @@ def add_words(site, kind, words, user=None):
 
 def list_entries(site_id):
     """A site's entries as stored, block list first, alphabetically."""
-    return db.session.scalars(select(WordEntry).where(WordEntry.site_id == site_id)
-                              .order_by(WordEntry.kind, WordEntry.text)).all()
+    return db.session.scalars(
+        select(WordEntry).where(WordEntry.site_id == site_id).order_by(WordEntry.kind, WordEntry.text)
+    ).all()
 
 
 def remove_entry(entry):
@@ -57,14 +60,20 @@ def remove_entry(entry):
 def entries_of(site_id):
     """The site's entries, compiled; compiled again only when the list changed since."""
     # SQLite reuses the highest id after a delete, so the newest entry's time is part of the stamp too.
-    stamp = tuple(db.session.execute(select(func.count(), func.max(WordEntry.id), func.max(WordEntry.created_at))
-                                     .where(WordEntry.site_id == site_id)).one())
+    stamp = tuple(
+        db.session.execute(
+            select(func.count(), func.max(WordEntry.id), func.max(WordEntry.created_at)).where(
+                WordEntry.site_id == site_id
+            )
+        ).one()
+    )
     with _lock:
         cached = _compiled.get(site_id)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-    rows = db.session.execute(select(WordEntry.id, WordEntry.kind, WordEntry.text)
-                              .where(WordEntry.site_id == site_id).order_by(WordEntry.id)).all()
+    rows = db.session.execute(
+        select(WordEntry.id, WordEntry.kind, WordEntry.text).where(WordEntry.site_id == site_id).order_by(WordEntry.id)
+    ).all()
     entries = [e for e in (compile_entry(text, tag=kind) for _id, kind, text in rows) if e is not None]
     with _lock:
         _compiled[site_id] = (stamp, entries)

@@ -5,6 +5,7 @@ with the key in the form, and comment-check / submit-spam / submit-ham go to htt
 the key in the host name alone (Akismet's legacy form). tests/compat/patchdns.js resolves *.localhost for node.
 One node run per database does every call; the tests read its JSON results and the service's database.
 """
+
 import json
 import shutil
 import subprocess
@@ -18,8 +19,14 @@ from tests.conftest import unavailable
 PACKAGE = "akismet-api@6.0.0"
 PATCH_DNS = Path(__file__).with_name("patchdns.js")
 TEXT = TEXTS["akismet_node"]
-AUTHOR = {"ip": "198.51.100.20", "useragent": "Mozilla/5.0 (Android 14)", "name": "Айгерим",
-          "email": "aigerim@example.kz", "type": "comment", "permalink": "https://news.example.kz/gas-2026"}
+AUTHOR = {
+    "ip": "198.51.100.20",
+    "useragent": "Mozilla/5.0 (Android 14)",
+    "name": "Айгерим",
+    "email": "aigerim@example.kz",
+    "type": "comment",
+    "permalink": "https://news.example.kz/gas-2026",
+}
 THANKS = "Thanks for making the web a better place."
 
 SCRIPT = """
@@ -55,8 +62,13 @@ def akismet_api(tmp_path_factory):
     if shutil.which("node") is None or shutil.which("npm") is None:
         unavailable("node and npm are missing (apt-get install nodejs npm)")
     folder = tmp_path_factory.mktemp("akismet-api")
-    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", PACKAGE], cwd=folder,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", PACKAGE],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         unavailable(f"npm install {PACKAGE} failed: {done.stderr[-1000:]}")
     (folder / "run.js").write_text(SCRIPT)
@@ -72,14 +84,27 @@ def results(compat, akismet_api):
     """The node client's answers: every kind checked, then the site correcting two verdicts."""
     missed, false_spam = EXTRA["akismet_node_missed_spam"], EXTRA["akismet_node_false_spam"]
     plan = {
-        "key": compat.key, "badKey": "mk_not-a-site-key", "blog": SITE_URL, "host": f"localhost:{compat.port}",
-        "checks": [*[[kind, comment(getattr(TEXT, kind))] for kind in KINDS],
-                   ["missed", comment(missed, "198.51.100.21")], ["false_spam", comment(false_spam, "198.51.100.22")]],
-        "submissions": [["spam", "submitSpam", comment(missed, "198.51.100.21")],
-                        ["ham", "submitHam", comment(false_spam, "198.51.100.22")]],
+        "key": compat.key,
+        "badKey": "mk_not-a-site-key",
+        "blog": SITE_URL,
+        "host": f"localhost:{compat.port}",
+        "checks": [
+            *[[kind, comment(getattr(TEXT, kind))] for kind in KINDS],
+            ["missed", comment(missed, "198.51.100.21")],
+            ["false_spam", comment(false_spam, "198.51.100.22")],
+        ],
+        "submissions": [
+            ["spam", "submitSpam", comment(missed, "198.51.100.21")],
+            ["ham", "submitHam", comment(false_spam, "198.51.100.22")],
+        ],
     }
-    done = subprocess.run(["node", "-r", str(PATCH_DNS), "run.js", json.dumps(plan)], cwd=akismet_api,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["node", "-r", str(PATCH_DNS), "run.js", json.dumps(plan)],
+        cwd=akismet_api,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -104,10 +129,14 @@ def test_submissions_become_labels(compat, results):
     """submitSpam / submitHam resolve with Akismet's thanks; the comments change status and carry the labels."""
     assert results["checks"]["missed"] == {"value": False}
     assert results["checks"]["false_spam"] == {"value": True}
-    assert results["submissions"] == {"spam": {"value": {"status": 200, "text": THANKS}},
-                                      "ham": {"value": {"status": 200, "text": THANKS}}}
-    (missed,), (false_spam,) = stored(compat, EXTRA["akismet_node_missed_spam"]), \
-        stored(compat, EXTRA["akismet_node_false_spam"])
+    assert results["submissions"] == {
+        "spam": {"value": {"status": 200, "text": THANKS}},
+        "ham": {"value": {"status": 200, "text": THANKS}},
+    }
+    (missed,), (false_spam,) = (
+        stored(compat, EXTRA["akismet_node_missed_spam"]),
+        stored(compat, EXTRA["akismet_node_false_spam"]),
+    )
     assert (missed.status, false_spam.status) == ("spam", "approved")
     assert label_of(compat, EXTRA["akismet_node_missed_spam"]) == (True, None)
     assert label_of(compat, EXTRA["akismet_node_false_spam"]) == (False, False)

@@ -6,6 +6,7 @@ and the Host header still says rest.akismet.com. It shows: the key is verified (
 library understands), comment-check tells spam from ham for Russian, Kazakh and look-alike-letter spam, and a
 site's submit-spam / submit-ham become training labels the retrain reads.
 """
+
 import akismet
 import httpx
 import pytest
@@ -13,12 +14,20 @@ import pytest
 from tests.compat.conftest import EXTRA, KINDS, SITE_URL, STATUS, TEXTS, label_of, rows, stored
 
 TEXT = TEXTS["akismet_python"]
-AUTHOR = {"comment_author": "Ерлан", "comment_author_email": "erlan@example.kz", "comment_type": "comment",
-          "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "permalink": "https://news.example.kz/roads-2026"}
+AUTHOR = {
+    "comment_author": "Ерлан",
+    "comment_author_email": "erlan@example.kz",
+    "comment_type": "comment",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+    "permalink": "https://news.example.kz/roads-2026",
+}
 # Akismet's answer to comment-check: spam is `true` (SPAM, or DISCARD when blatant); held or approved is `false`.
-EXPECTED = {"ru_insult": {akismet.CheckResponse.HAM}, "kz_insult": {akismet.CheckResponse.HAM},
-            "spam": {akismet.CheckResponse.SPAM, akismet.CheckResponse.DISCARD},
-            "ordinary": {akismet.CheckResponse.HAM}}
+EXPECTED = {
+    "ru_insult": {akismet.CheckResponse.HAM},
+    "kz_insult": {akismet.CheckResponse.HAM},
+    "spam": {akismet.CheckResponse.SPAM, akismet.CheckResponse.DISCARD},
+    "ordinary": {akismet.CheckResponse.HAM},
+}
 
 
 class ToService(httpx.HTTPTransport):
@@ -37,10 +46,15 @@ class ToService(httpx.HTTPTransport):
 def client(compat):
     """A validated client on the site's key; `client.answers` keeps each raw httpx response (headers)."""
     answers = []
-    http = httpx.Client(transport=ToService(compat.port), headers={"User-Agent": akismet.USER_AGENT}, timeout=10,
-                        event_hooks={"response": [answers.append]})
-    validated = akismet.SyncClient.validated_client(config=akismet.Config(key=compat.key, url=SITE_URL),
-                                                    http_client=http)
+    http = httpx.Client(
+        transport=ToService(compat.port),
+        headers={"User-Agent": akismet.USER_AGENT},
+        timeout=10,
+        event_hooks={"response": [answers.append]},
+    )
+    validated = akismet.SyncClient.validated_client(
+        config=akismet.Config(key=compat.key, url=SITE_URL), http_client=http
+    )
     validated.answers = answers
     yield validated
     http.close()
@@ -52,8 +66,9 @@ def test_verify_key(compat, client):
     assert client.verify_key(key="mk_not-a-site-key", url=SITE_URL) is False
     with httpx.Client(transport=ToService(compat.port), timeout=10) as http:
         with pytest.raises(akismet.APIKeyError):
-            akismet.SyncClient.validated_client(config=akismet.Config(key="mk_not-a-site-key", url=SITE_URL),
-                                                http_client=http)
+            akismet.SyncClient.validated_client(
+                config=akismet.Config(key="mk_not-a-site-key", url=SITE_URL), http_client=http
+            )
         unchecked = akismet.SyncClient(config=akismet.Config(key="mk_not-a-site-key", url=SITE_URL), http_client=http)
         with pytest.raises(akismet.APIKeyError):
             unchecked.comment_check(user_ip="203.0.113.9", comment_content=TEXT.ordinary)
@@ -78,8 +93,9 @@ def test_comment_check(compat, client, kind):
 def test_is_test_stores_nothing(compat, client):
     """`is_test=True` (Akismet's test mode) is judged but leaves nothing in the queue."""
     comment = EXTRA["akismet_python_test_mode"]
-    assert client.comment_check(user_ip="203.0.113.11", comment_content=comment, is_test=True) \
-        == akismet.CheckResponse.HAM
+    assert (
+        client.comment_check(user_ip="203.0.113.11", comment_content=comment, is_test=True) == akismet.CheckResponse.HAM
+    )
     assert stored(compat, comment) == []
 
 
@@ -88,8 +104,7 @@ def test_submissions_become_labels(compat, client):
     Both answer True, change the comment's status and leave the label retraining reads, with an audit entry."""
     missed, false_spam = EXTRA["akismet_python_missed_spam"], EXTRA["akismet_python_false_spam"]
     assert client.comment_check(user_ip="203.0.113.12", comment_content=missed, **AUTHOR) == akismet.CheckResponse.HAM
-    assert client.comment_check(user_ip="203.0.113.13", comment_content=false_spam, **AUTHOR) \
-        in EXPECTED["spam"]
+    assert client.comment_check(user_ip="203.0.113.13", comment_content=false_spam, **AUTHOR) in EXPECTED["spam"]
 
     assert client.submit_spam(user_ip="203.0.113.12", comment_content=missed, **AUTHOR) is True
     assert client.submit_ham(user_ip="203.0.113.13", comment_content=false_spam, **AUTHOR) is True
@@ -99,8 +114,11 @@ def test_submissions_become_labels(compat, client):
     assert label_of(compat, missed) == (True, None)  # spam says nothing about toxicity
     assert label_of(compat, false_spam) == (False, False)
     for row, action, before in ((spam_row, "spam", "approved"), (ham_row, "approve", "spam")):
-        audit = rows(compat.engine, "SELECT action, via, user_id, from_status FROM audit_event "
-                                    "WHERE comment_id = :id AND via = 'site'", id=row.id)
+        audit = rows(
+            compat.engine,
+            "SELECT action, via, user_id, from_status FROM audit_event WHERE comment_id = :id AND via = 'site'",
+            id=row.id,
+        )
         assert [tuple(a) for a in audit] == [(action, "site", None, before)]
 
 

@@ -6,6 +6,7 @@ exact body> (one signature per active secret, comma-joined, while a rolled secre
 the answer with a Joi schema: an answer outside it makes Coral log an error and skip the phase. A small mirror of
 that schema checks every answer here, stricter in one way: no key Coral would strip is allowed either.
 """
+
 import hashlib
 import hmac
 import json
@@ -60,12 +61,22 @@ def schema_errors(answer):
 
 def test_schema_mirror():
     """The mirror accepts what Coral's spec accepts and refuses what it refuses."""
-    for valid in ({}, {"status": "NONE"}, {"status": "SYSTEM_WITHHELD"}, {"tags": ["FEATURED"]},
-                  {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]}):
+    for valid in (
+        {},
+        {"status": "NONE"},
+        {"status": "SYSTEM_WITHHELD"},
+        {"tags": ["FEATURED"]},
+        {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]},
+    ):
         assert schema_errors(valid) == [], valid
-    for invalid in ({"status": "approved"}, {"status": "fail"}, {"tags": ["NOT_REAL"]}, {"tags": [""]},
-                    {"actions": [{"actionType": "BAN", "reason": "COMMENT_DETECTED_SPAM"}]},
-                    {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_LINKS"}]}):
+    for invalid in (
+        {"status": "approved"},
+        {"status": "fail"},
+        {"tags": ["NOT_REAL"]},
+        {"tags": [""]},
+        {"actions": [{"actionType": "BAN", "reason": "COMMENT_DETECTED_SPAM"}]},
+        {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_LINKS"}]},
+    ):
         assert schema_errors(invalid), invalid
 
 
@@ -89,8 +100,12 @@ def signature(secret, body):
 
 def phase(compat, body, signatures, site=SITE):
     """POST to the phase URL with Coral's headers: (status, parsed answer or None)."""
-    status, _headers, raw = send("POST", f"{compat.base}/coral/sites/{site}/phase", body, {
-        "Content-Type": "application/json", "User-Agent": "Coral Moderation/9.0.0", "X-Coral-Signature": signatures})
+    status, _headers, raw = send(
+        "POST",
+        f"{compat.base}/coral/sites/{site}/phase",
+        body,
+        {"Content-Type": "application/json", "User-Agent": "Coral Moderation/9.0.0", "X-Coral-Signature": signatures},
+    )
     return status, json.loads(raw) if raw else None
 
 
@@ -122,8 +137,12 @@ def test_forged_requests(compat):
     text = EXTRA["coral_forged"]
     body = coral_request(text)
     other = coral_request(text + " ")
-    attempts = ((SITE, signature("empsec_" + "1" * 64, body)), (SITE, signature(compat.coral_secret, other)),
-                (SITE, ""), ("unknown.example.kz", signature(compat.coral_secret, body)))
+    attempts = (
+        (SITE, signature("empsec_" + "1" * 64, body)),
+        (SITE, signature(compat.coral_secret, other)),
+        (SITE, ""),
+        ("unknown.example.kz", signature(compat.coral_secret, body)),
+    )
     for site, signatures in attempts:
         status, answer = phase(compat, body, signatures, site)
         assert status == 401, (site, signatures, answer)

@@ -4,6 +4,7 @@ A comment Perspective's analyze holds shows in the dashboard's queue (a moderato
 a browser) with its toxicity score and reason; the verdicts sites send (Akismet's submit-spam / submit-ham,
 Perspective's suggestscore) are labels on the site's comments, which is what retraining reads.
 """
+
 import html
 import json
 import re
@@ -21,19 +22,32 @@ TAG = re.compile(r"<[^>]+>")
 
 
 def perspective_analyze(compat, text):
-    status, _headers, raw = send("POST", f"{compat.base}/v1alpha1/comments:analyze?key={compat.key}",
-                                 json.dumps({"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}})
-                                 .encode(), {"Content-Type": "application/json"})
+    status, _headers, raw = send(
+        "POST",
+        f"{compat.base}/v1alpha1/comments:analyze?key={compat.key}",
+        json.dumps({"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}}).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert status == 200, raw
     return json.loads(raw)["attributeScores"]["TOXICITY"]["summaryScore"]["value"]
 
 
 def akismet(compat, operation, text, ip):
     """One Akismet call as a PHP plugin makes it: a form with api_key; the plain-text answer."""
-    form = {"api_key": compat.key, "blog": SITE_URL, "user_ip": ip, "comment_type": "comment",
-            "comment_author": "Дана", "comment_content": text}
-    status, _headers, raw = send("POST", f"{compat.base}/1.1/{operation}", urllib.parse.urlencode(form).encode(),
-                                 {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    form = {
+        "api_key": compat.key,
+        "blog": SITE_URL,
+        "user_ip": ip,
+        "comment_type": "comment",
+        "comment_author": "Дана",
+        "comment_content": text,
+    }
+    status, _headers, raw = send(
+        "POST",
+        f"{compat.base}/1.1/{operation}",
+        urllib.parse.urlencode(form).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     assert status == 200
     return raw.decode()
 
@@ -70,8 +84,9 @@ def test_held_comment_in_the_queue(compat):
     page = signed_in(compat).open(f"{compat.base}/dashboard/", timeout=15).read().decode()
     found = card(page, row.id)
     assert " ".join(text.split()) in plain(found).replace(" ,", ",")  # highlighted words are wrapped in tags
-    scores = re.findall(r'<span class="score-name">([^<]+)</span>.*?<span class="score-value">([^<]+)</span>',
-                        found, re.S)
+    scores = re.findall(
+        r'<span class="score-name">([^<]+)</span>.*?<span class="score-value">([^<]+)</span>', found, re.S
+    )
     assert dict(scores)["токсичность"] == f"{row.toxicity_score:.2f}" == f"{toxicity:.2f}"
     assert 'class="reason reason-toxicity"' in found
     assert "status-held" in found
@@ -83,10 +98,18 @@ def test_site_verdicts_are_what_retraining_reads(compat):
     spam, ham, toxic = EXTRA["labels_spam"], EXTRA["labels_ham"], EXTRA["labels_toxic"]
     assert akismet(compat, "submit-spam", spam, "192.0.2.31") == "Thanks for making the web a better place."
     assert akismet(compat, "submit-ham", ham, "192.0.2.30") == "Thanks for making the web a better place."
-    status, _headers, raw = send("POST", f"{compat.base}/comments:suggestscore?key={compat.key}", json.dumps({
-        "comment": {"text": toxic}, "clientToken": "comment:labels",
-        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}}}).encode(),
-        {"Content-Type": "application/json"})
+    status, _headers, raw = send(
+        "POST",
+        f"{compat.base}/comments:suggestscore?key={compat.key}",
+        json.dumps(
+            {
+                "comment": {"text": toxic},
+                "clientToken": "comment:labels",
+                "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+            }
+        ).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert (status, json.loads(raw)) == (200, {"clientToken": "comment:labels"})
 
     assert label_of(compat, spam) == (True, None)

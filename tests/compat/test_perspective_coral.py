@@ -7,6 +7,7 @@ When its moderators decide, it sends comments:suggestscore (newer Coral: the mod
 APPROVED or DELETED = 1, pretty-printed, languages ["EN"]). Requests are sent raw with urllib, as Coral's code
 writes them, so that nothing a client library adds or fixes up helps.
 """
+
 import json
 import posixpath
 import uuid
@@ -32,8 +33,9 @@ def coral_url(endpoint, operation, key):
 
 def coral_post(url, body, pretty=False):
     """POST JSON as Coral's fetch does it: JSON.stringify (compact, or 2-space in older Coral), UTF-8."""
-    data = json.dumps(body, ensure_ascii=False, indent=2 if pretty else None,
-                      separators=None if pretty else (",", ":")).encode()
+    data = json.dumps(
+        body, ensure_ascii=False, indent=2 if pretty else None, separators=None if pretty else (",", ":")
+    ).encode()
     status, headers, raw = send("POST", url, data, {"Content-Type": "application/json"})
     return status, headers, json.loads(raw) if raw else None
 
@@ -41,8 +43,15 @@ def coral_post(url, body, pretty=False):
 def analyze(compat, endpoint, text, model="TOXICITY", do_not_store=False):
     """Coral's toxic phase: (HTTP status, the score Coral reads, the whole answer)."""
     url = coral_url(f"{compat.base}{endpoint}", "comments:analyze", compat.key)
-    status, headers, answer = coral_post(url, {"comment": {"text": text}, "doNotStore": do_not_store,
-                                               "requestedAttributes": {model: {}}, "languages": ["en"]})
+    status, headers, answer = coral_post(
+        url,
+        {
+            "comment": {"text": text},
+            "doNotStore": do_not_store,
+            "requestedAttributes": {model: {}},
+            "languages": ["en"],
+        },
+    )
     assert headers["Content-Type"].startswith("application/json")
     score = answer["attributeScores"][model]["summaryScore"]["value"] if status == 200 else None
     return status, score, answer
@@ -52,11 +61,22 @@ def suggest_score(compat, text, attribute, older=False, endpoint="/v1alpha1"):
     """Coral's moderation feedback for a comment with this text: (status, answer, clientToken sent)."""
     comment_id = str(uuid.uuid4())
     token = f"comment:{comment_id}"
-    context = json.dumps({"url": f"{STORY_URL}?commentID={comment_id}", "reply_to_id_Coral_comment_id": None,
-                          "Coral_comment_id": comment_id}, separators=(",", ":"))
-    body = {"comment": {"text": text}, "context": {"entries": [{"text": context}]},
-            "attributeScores": {attribute: {"summaryScore": {"value": 1}}}, "languages": ["EN" if older else "en"],
-            "communityId": f"Coral:{SITE_URL}", "clientToken": token}
+    context = json.dumps(
+        {
+            "url": f"{STORY_URL}?commentID={comment_id}",
+            "reply_to_id_Coral_comment_id": None,
+            "Coral_comment_id": comment_id,
+        },
+        separators=(",", ":"),
+    )
+    body = {
+        "comment": {"text": text},
+        "context": {"entries": [{"text": context}]},
+        "attributeScores": {attribute: {"summaryScore": {"value": 1}}},
+        "languages": ["EN" if older else "en"],
+        "communityId": f"Coral:{SITE_URL}",
+        "clientToken": token,
+    }
     if older:  # services/perspective/index.ts: `${endpoint}/${method}?key=${apiKey}`, JSON.stringify(body, null, 2)
         url = f"{compat.base}{endpoint}/comments:suggestscore?key={compat.key}"
     else:
@@ -67,10 +87,14 @@ def suggest_score(compat, text, attribute, older=False, endpoint="/v1alpha1"):
 
 def test_coral_builds_the_urls_we_serve():
     """The URL rules reproduced from Coral (checked against node in the notes)."""
-    assert coral_url("http://127.0.0.1:5000/v1alpha1", "comments:analyze", " k+/y ") == \
-        "http://127.0.0.1:5000/v1alpha1/comments:analyze?key=k%2B%2Fy"
-    assert coral_url("http://127.0.0.1:5000/v1alpha1/", "comments:analyze", "k") == \
-        "http://127.0.0.1:5000/v1alpha1/comments:analyze?key=k"
+    assert (
+        coral_url("http://127.0.0.1:5000/v1alpha1", "comments:analyze", " k+/y ")
+        == "http://127.0.0.1:5000/v1alpha1/comments:analyze?key=k%2B%2Fy"
+    )
+    assert (
+        coral_url("http://127.0.0.1:5000/v1alpha1/", "comments:analyze", "k")
+        == "http://127.0.0.1:5000/v1alpha1/comments:analyze?key=k"
+    )
     assert coral_url("http://127.0.0.1:5000", "comments:analyze", "k") == "http://127.0.0.1:5000/comments:analyze?key=k"
 
 
@@ -116,8 +140,9 @@ def test_feedback_on_a_rejected_comment(compat):
     (row,) = stored(compat, text)
     assert row.status == "rejected"
     assert label_of(compat, text) == (False, True)
-    (audit,) = rows(compat.engine, "SELECT action, reason FROM audit_event WHERE comment_id = :id AND via = 'site'",
-                    id=row.id)
+    (audit,) = rows(
+        compat.engine, "SELECT action, reason FROM audit_event WHERE comment_id = :id AND via = 'site'", id=row.id
+    )
     assert tuple(audit) == ("reject", "insult")
 
 
@@ -138,8 +163,15 @@ def test_older_feedback(compat):
 def test_wrong_key(compat):
     """A key that is no site's: Google's 400 envelope with API_KEY_INVALID (Coral logs it and lets the comment by)."""
     url = coral_url(f"{compat.base}/v1alpha1", "comments:analyze", "mk_not-a-site-key")
-    status, _headers, answer = coral_post(url, {"comment": {"text": "Привет"}, "doNotStore": True,
-                                               "requestedAttributes": {"TOXICITY": {}}, "languages": ["en"]})
+    status, _headers, answer = coral_post(
+        url,
+        {
+            "comment": {"text": "Привет"},
+            "doNotStore": True,
+            "requestedAttributes": {"TOXICITY": {}},
+            "languages": ["en"],
+        },
+    )
     assert status == 400
     assert answer["error"]["status"] == "INVALID_ARGUMENT"
     assert any(d.get("reason") == "API_KEY_INVALID" for d in answer["error"]["details"])

@@ -1,4 +1,5 @@
 """Browser fixtures: one Chromium per session, a live server per test, a fresh browser context per test."""
+
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -1,4 +1,5 @@
 """Helpers for the browser tests: a live HTTP server in a thread, signing in, reading the database afresh."""
+
 import re
 import threading
 from pathlib import Path
@@ -6,8 +7,15 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `playwright install` cannot download browsers here
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1280, "height": 800}  # also the size of the README's screenshots
 PASSWORD = "correct-horse-42"  # every test account's
 

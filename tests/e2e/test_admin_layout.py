@@ -1,4 +1,5 @@
 """The admin pages fit a laptop's screen: nothing an admin must click is cut off by its card."""
+
 from types import SimpleNamespace
 
 import pytest

@@ -1,4 +1,5 @@
 """Readers' complaints in a real browser: the «Жалобы» page, a reason in Russian, overdue, a decision from there."""
+
 import re
 from datetime import timedelta
 
@@ -17,14 +18,30 @@ def seed_reported(site_id):
     site = db.session.get(Site, site_id)
     site.complaints_hide_after, site.complaints_overdue_hours = 0, 24
     article_id, title, url = ROADS
-    texts = {"late": ("Серик", "Все чиновники в акимате воры и бездельники, гнать их надо.", APPROVED, 0.45),
-             "fresh": ("Кредит Онлайн", "Кредит онлайн за 5 минут без справок, одобрение 99%!", HELD, 0.62)}
+    texts = {
+        "late": ("Серик", "Все чиновники в акимате воры и бездельники, гнать их надо.", APPROVED, 0.45),
+        "fresh": ("Кредит Онлайн", "Кредит онлайн за 5 минут без справок, одобрение 99%!", HELD, 0.62),
+    }
     ids = {}
     for key, (name, text, status, risk) in texts.items():
-        comment = Comment(site_id=site_id, status=status, name=name, text=text, risk=risk, spam_score=risk,
-                          toxicity_score=0.1, reasons=[], reason_codes="", lang="ru", article_id=article_id,
-                          article_title=title, article_url=url, created_at=now - timedelta(hours=40),
-                          queued_at=now - timedelta(hours=40), decided_at=now - timedelta(hours=40))
+        comment = Comment(
+            site_id=site_id,
+            status=status,
+            name=name,
+            text=text,
+            risk=risk,
+            spam_score=risk,
+            toxicity_score=0.1,
+            reasons=[],
+            reason_codes="",
+            lang="ru",
+            article_id=article_id,
+            article_title=title,
+            article_url=url,
+            created_at=now - timedelta(hours=40),
+            queued_at=now - timedelta(hours=40),
+            decided_at=now - timedelta(hours=40),
+        )
         db.session.add(comment)
         db.session.commit()
         ids[key] = comment.id
@@ -34,17 +51,24 @@ def seed_reported(site_id):
 def file(live_server, site_id, comment_id, reporter, reason, text=None, hours_ago=0):
     def run():
         site = db.session.get(Site, site_id)
-        receipt = complaints.file_complaint(site, comment_id, reporter, reason, text,
-                                            live_server.app.config["SECRET_KEY"])
+        receipt = complaints.file_complaint(
+            site, comment_id, reporter, reason, text, live_server.app.config["SECRET_KEY"]
+        )
         complaint = db.session.get(Complaint, receipt.id)
         complaint.created_at = utcnow() - timedelta(hours=hours_ago)
         db.session.commit()
+
     live_server.query(run)
 
 
 def open_count(live_server, comment_id):
-    return live_server.query(lambda: db.session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.comment_id == comment_id, Complaint.closed_at.is_(None))))
+    return live_server.query(
+        lambda: db.session.scalar(
+            select(func.count())
+            .select_from(Complaint)
+            .where(Complaint.comment_id == comment_id, Complaint.closed_at.is_(None))
+        )
+    )
 
 
 def status_of(live_server, comment_id):

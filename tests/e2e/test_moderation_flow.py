@@ -1,4 +1,5 @@
 """A moderator's morning in a real browser: sign in, search, approve, reject, bulk spam, undo."""
+
 import re
 
 from sqlalchemy import select
@@ -37,24 +38,44 @@ def move_to(page, comment_id):
 
 def state(live_server, comment_id):
     """(status, reject reason, moderator id) of a comment, read in a new session."""
-    return live_server.query(lambda: tuple(db.session.execute(
-        select(Comment.status, Comment.reject_reason, Comment.moderated_by_id).where(Comment.id == comment_id)
-    ).one()))
+    return live_server.query(
+        lambda: tuple(
+            db.session.execute(
+                select(Comment.status, Comment.reject_reason, Comment.moderated_by_id).where(Comment.id == comment_id)
+            ).one()
+        )
+    )
 
 
 def events(live_server, comment_id):
     """(action, from, to, reason, batch, undone, user id) of every audit event of a comment, oldest first."""
-    return live_server.query(lambda: [tuple(e) for e in db.session.execute(
-        select(AuditEvent.action, AuditEvent.from_status, AuditEvent.to_status, AuditEvent.reason,
-               AuditEvent.batch, AuditEvent.undone, AuditEvent.user_id)
-        .where(AuditEvent.comment_id == comment_id).order_by(AuditEvent.id)
-    )])
+    return live_server.query(
+        lambda: [
+            tuple(e)
+            for e in db.session.execute(
+                select(
+                    AuditEvent.action,
+                    AuditEvent.from_status,
+                    AuditEvent.to_status,
+                    AuditEvent.reason,
+                    AuditEvent.batch,
+                    AuditEvent.undone,
+                    AuditEvent.user_id,
+                )
+                .where(AuditEvent.comment_id == comment_id)
+                .order_by(AuditEvent.id)
+            )
+        ]
+    )
 
 
 def label(live_server, comment_id):
     """(spam, toxic, user id) of the comment's training label, or None."""
-    row = live_server.query(lambda: db.session.execute(
-        select(Label.spam, Label.toxic, Label.user_id).where(Label.comment_id == comment_id)).one_or_none())
+    row = live_server.query(
+        lambda: db.session.execute(
+            select(Label.spam, Label.toxic, Label.user_id).where(Label.comment_id == comment_id)
+        ).one_or_none()
+    )
     return tuple(row) if row else None
 
 
@@ -131,8 +152,11 @@ def test_moderation_flow(page, live_server, site, moderator):
         assert label(live_server, ids[key]) is None
     assert state(live_server, ids["bridge"])[0] == APPROVED
     assert state(live_server, ids["insult"])[:2] == (REJECTED, "insult")
-    undo_rows = live_server.query(lambda: db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "undo", AuditEvent.user_id == moderator.id)).all())
+    undo_rows = live_server.query(
+        lambda: db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "undo", AuditEvent.user_id == moderator.id)
+        ).all()
+    )
     assert [sorted(d["comments"]) for d in undo_rows] == [sorted(ids[k] for k in spam_keys)]
 
     # o opens the current comment; its page rejects with the same picker (here by mouse) and undoes with u.

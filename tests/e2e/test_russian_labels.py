@@ -3,6 +3,7 @@
 Every other browser test finds buttons by stable attributes, so it passes whatever the translations say;
 this one alone checks the words, and is skipped until moderation/translations/ru has them.
 """
+
 import gettext
 from pathlib import Path
 

@@ -3,6 +3,7 @@
 They are written over docs/screenshots only when asked (`make screenshots`, MODERATION_SCREENSHOTS=1), so test
 runs leave the tree clean; otherwise into the test's temporary folder, checked all the same.
 """
+
 import os
 import struct
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_screenshots(signed_in, live_server, site, moderator, tmp_path):
     total = live_server.query(lambda: db.session.scalar(select(func.count()).select_from(Comment)))
     assert page.inner_text("#figure-total") == str(total)
     days_with_bars = page.locator("svg.stacked-bars g").evaluate_all(
-        "groups => groups.filter(g => g.querySelector('rect')).length")
+        "groups => groups.filter(g => g.querySelector('rect')).length"
+    )
     assert days_with_bars >= 28  # 28 days of history and today, some spilling into a 30th
     shoot(page, "stats", tmp_path)

@@ -1,4 +1,5 @@
 """Spot checks and hold budgets in a real browser: «Выборочная проверка», its weekly estimate, a site's budget."""
+
 import re
 from datetime import UTC, timedelta
 from types import SimpleNamespace
@@ -44,9 +45,19 @@ def seed_spot_checks(site_id):
         "insult": ("Серик", "Автор статьи дебил, а не журналист, таких увольнять надо.", True),
         "unchecked": ("Дана", "Интересно, сколько это всё стоило бюджету?", False),
     }
-    comments = {key: seed.add_comment(site_id, name=name, text=text, status=APPROVED, spam=0.03, toxicity=0.2,
-                                      created_at=published, spot_check=drawn)
-                for key, (name, text, drawn) in texts.items()}
+    comments = {
+        key: seed.add_comment(
+            site_id,
+            name=name,
+            text=text,
+            status=APPROVED,
+            spam=0.03,
+            toxicity=0.2,
+            created_at=published,
+            spot_check=drawn,
+        )
+        for key, (name, text, drawn) in texts.items()
+    }
     db.session.commit()
     return {key: comment.id for key, comment in comments.items()}
 
@@ -62,10 +73,12 @@ def current_id(page):
 
 def outcome(live_server, comment_id):
     """(status, reject reason, spot verdict, label's toxic) of a comment, read in a new session."""
+
     def read():
         comment = db.session.get(Comment, comment_id)
         toxic = db.session.scalar(select(Label.toxic).where(Label.comment_id == comment_id))
         return comment.status, comment.reject_reason, comment.spot_verdict, toxic
+
     return live_server.query(read)
 
 
@@ -133,23 +146,35 @@ def seed_window(site_id, count):
     """`count` comments the filter decided over the last nine days or so, for the budget to read a share from."""
     now = utcnow()
     for i in range(count):
-        seed.add_comment(site_id, name=f"Читатель {i}", text=f"Комментарий читателя номер {i} о ремонте дорог",
-                         status=APPROVED, spam=0.02, toxicity=0.05, created_at=now - timedelta(minutes=40 * i + 5))
+        seed.add_comment(
+            site_id,
+            name=f"Читатель {i}",
+            text=f"Комментарий читателя номер {i} о ремонте дорог",
+            status=APPROVED,
+            spam=0.02,
+            toxicity=0.05,
+            created_at=now - timedelta(minutes=40 * i + 5),
+        )
     db.session.commit()
 
 
 def budget_row(live_server, site_id):
     """(percent, per day, state) of a site's budget, read in a new session."""
+
     def read():
         row = db.session.get(Site, site_id)
         return row.hold_budget_percent, row.hold_budget_per_day, row.budget_state
+
     return live_server.query(read)
 
 
 def budget_events(live_server):
     """The details of the audit log's budget changes, oldest first."""
-    return live_server.query(lambda: db.session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "site_budget").order_by(AuditEvent.id)).all())
+    return live_server.query(
+        lambda: db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "site_budget").order_by(AuditEvent.id)
+        ).all()
+    )
 
 
 def save_budget(page, site_id, text):
@@ -195,8 +220,10 @@ def test_hold_budget_per_site(page, live_server, site, admin):
     cells = row.locator("td")
     # Numbers as Russian writes them: a decimal comma.
     assert cells.nth(1).inner_text() == ru(state["per_day"], "#,##0.#")
-    assert cells.nth(2).inner_text() == (f"{ru(state['expected_per_day'], '#,##0.#')} "
-                                         f"({format_percent(state['expected_share'], '#,##0.#%', locale='ru')})")
+    assert cells.nth(2).inner_text() == (
+        f"{ru(state['expected_per_day'], '#,##0.#')} "
+        f"({format_percent(state['expected_share'], '#,##0.#%', locale='ru')})"
+    )
     shown = row.locator(".budget-state")
     assert shown.locator("strong").all_inner_texts() == [ru(state["toxicity_hold"]), ru(state["spam_hold"])]
     assert "," in ru(state["toxicity_hold"])
@@ -204,8 +231,10 @@ def test_hold_budget_per_site(page, live_server, site, admin):
     assert text.startswith("Отложить для модераторов, если токсичность ≥ ")
     assert ", Отложить для модераторов, если спам ≥ " in text
     model = state["model"]
-    assert text.endswith(f"(у модели: {ru(model['toxicity_hold'])}, {ru(model['spam_hold'])}; "
-                         f"по {budget.MIN_COMMENTS + 20} комментариям)")
+    assert text.endswith(
+        f"(у модели: {ru(model['toxicity_hold'])}, {ru(model['spam_hold'])}; "
+        f"по {budget.MIN_COMMENTS + 20} комментариям)"
+    )
 
     # An empty field removes the budget: the model's thresholds again, and the change logged.
     save_budget(page, site.id, "")

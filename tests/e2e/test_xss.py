@@ -4,6 +4,7 @@ Two defences stand between a payload and a script: Jinja's escaping and the Cont
 checks each apart: no element a payload would create exists in the DOM (escaping), no CSP violation is logged
 (the `page` fixture; a violation means something tried to run), and nothing ran (`window.__xss`, dialogs).
 """
+
 from sqlalchemy import select, update
 
 from moderation.db import db
@@ -25,7 +26,7 @@ COMMENT = {
     "url": f"https://evil.example.com/?q={SVG}",
     "article_id": f"15823{SVG}",
     "article_title": f"</title>{SCRIPT} Ремонт дорог",
-    "article_url": "https://karaganda-today.kz/news/15823?x=\"><script>window.__xss=1</script>",
+    "article_url": 'https://karaganda-today.kz/news/15823?x="><script>window.__xss=1</script>',
     "parent_id": IMG,
     "user_agent": f"Mozilla/5.0 {ALERT}",
     "referrer": f"https://karaganda-today.kz/{SCRIPT}",
@@ -56,9 +57,18 @@ def test_xss_payloads_render_as_text(page, live_server):
     comment_id = response.get_json()["id"]
     with app.app_context():
         # As the worker would leave it, with the payloads as the spans that drove the scores.
-        db.session.execute(update(Comment).where(Comment.id == comment_id).values(
-            status=HELD, spam_score=0.2, toxicity_score=0.7, risk=0.7, reason_codes=" toxicity ",
-            reasons=[{"code": "toxicity", "score": 0.7, "spans": [SCRIPT, SVG]}, {"code": IMG, "spans": [ALERT]}]))
+        db.session.execute(
+            update(Comment)
+            .where(Comment.id == comment_id)
+            .values(
+                status=HELD,
+                spam_score=0.2,
+                toxicity_score=0.7,
+                risk=0.7,
+                reason_codes=" toxicity ",
+                reasons=[{"code": "toxicity", "score": 0.7, "spans": [SCRIPT, SVG]}, {"code": IMG, "spans": [ALERT]}],
+            )
+        )
         db.session.commit()
         stored = db.session.get(Comment, comment_id)
         assert (stored.name, stored.email, stored.article_title) == (COMMENT["name"], EMAIL, COMMENT["article_title"])

@@ -1,4 +1,5 @@
 """Behaviour of the shipped models on comments written for these tests (not from the corpora)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -117,11 +118,13 @@ def bundle():
 
 def test_the_obvious_cases(bundle):
     t = bundle.thresholds
-    clean, toxic, spam = bundle.score([
-        "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
-        "Ты тупой дебил, заткнись уже, идиот",
-        "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot",
-    ])
+    clean, toxic, spam = bundle.score(
+        [
+            "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
+            "Ты тупой дебил, заткнись уже, идиот",
+            "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot",
+        ]
+    )
     assert clean.spam < t["spam_hold"] and clean.toxicity < t["toxicity_hold"]
     assert toxic.toxicity >= t["toxicity_hold"] and toxic.spam < t["spam"]
     assert spam.spam >= t["spam"]
@@ -183,11 +186,14 @@ def test_ordinary_comments_are_not_spam(bundle):
 
 
 def test_explanations_name_the_original_words(bundle):
-    toxic, spam = bundle.score(["Ну ты и тупoй дeбил, автор", "Заработок от 3000 в день, пиши в тeлeгpaм @money_fast_bot"])
+    toxic, spam = bundle.score(
+        ["Ну ты и тупoй дeбил, автор", "Заработок от 3000 в день, пиши в тeлeгpaм @money_fast_bot"]
+    )
     assert "дeбил" in toxic.toxicity_terms  # the look-alike spelling, as written
     assert toxic.spam_terms == [] or toxic.spam < bundle.thresholds["spam_hold"]
-    assert spam.spam_terms and all(term in "Заработок от 3000 в день, пиши в тeлeгpaм @money_fast_bot"
-                                   for term in spam.spam_terms)
+    assert spam.spam_terms and all(
+        term in "Заработок от 3000 в день, пиши в тeлeгpaм @money_fast_bot" for term in spam.spam_terms
+    )
 
 
 def test_scores_are_batch_independent(bundle):

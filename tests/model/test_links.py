@@ -4,6 +4,7 @@ The service holds, rather than spams, a comment the spam model calls spam only w
 (services/decisions.py rescoring `rules.without_links`). That rule needs citing readers to fall below the
 spam threshold without their links, and spam to stay above it without its links.
 """
+
 from pathlib import Path
 
 import pytest

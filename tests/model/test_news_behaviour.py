@@ -4,6 +4,7 @@ Every text below was written for this file; none comes from the training corpora
 rows or the held-out evaluation set. Each text is its own case, so a report can say exactly which
 comments the shipped model gets wrong. Some are expected to fail: do not tune the texts to pass.
 """
+
 import re
 
 import pytest
@@ -175,18 +176,25 @@ def bundle():
 
 # What the shipped version still gets wrong (models/README.md, "Known weak spots"): each is an expected
 # failure that must keep failing (strict), so a version that fixes one makes the suite say so.
-LONG_INSULT = ("one insult in a long neutral comment is diluted by the rest of the text: whole-comment n-grams, "
-               "and scoring sentences alone lowered 2ch/Pikabu dev ROC-AUC 0.970 -> 0.93 (models/README.md)")
+LONG_INSULT = (
+    "one insult in a long neutral comment is diluted by the rest of the text: whole-comment n-grams, "
+    "and scoring sentences alone lowered 2ch/Pikabu dev ROC-AUC 0.970 -> 0.93 (models/README.md)"
+)
 KNOWN_MISSES = {
     **{f"long{i:02d}": LONG_INSULT for i in range(1, 13)},
     "kk_insult01": "«иттің баласы» is in no training source",
     "kk_insult04": "«иттің баласы» is in no training source",
     "kk_insult07": "a Kazakh insult in a short comment scores below the Kazakh head's threshold, set to hold "
-                   "5% of ordinary Kazakh news comments",
-    **{f"spam01-{d}": "a job offer with a phone number and «бесплатно» split into letters scores 0.300, "
-                      "a hair below spam_hold" for d in ("spaced", "dotted")},
-    **{f"spam05-{d}": "a handle split into letters (@ k z _ u s d t) is no longer read as a handle"
-       for d in ("spaced", "dotted")},
+    "5% of ordinary Kazakh news comments",
+    **{
+        f"spam01-{d}": "a job offer with a phone number and «бесплатно» split into letters scores 0.300, "
+        "a hair below spam_hold"
+        for d in ("spaced", "dotted")
+    },
+    **{
+        f"spam05-{d}": "a handle split into letters (@ k z _ u s d t) is no longer read as a handle"
+        for d in ("spaced", "dotted")
+    },
 }
 
 

@@ -1,4 +1,5 @@
 """Real worker processes and a private Redis server that tests may stop and start."""
+
 import os
 import signal
 import subprocess
@@ -22,22 +23,44 @@ class Worker:
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = tmp_path / f"{self.name}.log"
         self.env = dict(os.environ)
-        self.env.update({
-            "MODERATION_DATABASE_URL": database_url,
-            "MODERATION_REDIS_URL": redis_url,
-            "MODERATION_QUEUE": QUEUE,
-            "MODERATION_SECRET_KEY": "test-secret",
-        })
+        self.env.update(
+            {
+                "MODERATION_DATABASE_URL": database_url,
+                "MODERATION_REDIS_URL": redis_url,
+                "MODERATION_QUEUE": QUEUE,
+                "MODERATION_SECRET_KEY": "test-secret",
+            }
+        )
         self.env.update({f"MODERATION_{key}": str(value) for key, value in settings.items()})
         self.schedule = tmp_path / f"beat-{uuid.uuid4().hex[:8]}"
         self.process = None
 
     def start(self):
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([
-            sys.executable, "-m", "celery", "-A", "worker", "worker", "--beat", "--concurrency", "1",
-            "--loglevel", "INFO", "--hostname", self.name, "--schedule", str(self.schedule),
-        ], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "worker",
+                "worker",
+                "--beat",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                self.name,
+                "--schedule",
+                str(self.schedule),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def log(self):

@@ -1,4 +1,5 @@
 """`moderation run` as a newcomer starts it, driven over real HTTP, and its processes found to be killed."""
+
 import json
 import os
 import re
@@ -18,8 +19,9 @@ from tests.support import free_port
 def http(method, url, body=None, headers=None, timeout=10):
     """(status, JSON body) of one request; HTTP errors are answers too."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -73,16 +75,28 @@ class Service:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"run-{self.port}.log"
         self.env = {key: value for key, value in os.environ.items() if key != "MODERATION_REDIS_URL"}
-        self.env.update({"MODERATION_DATABASE_URL": database_url, "PORT": str(self.port), "MODERATION_QUEUE": QUEUE,
-                         "MODERATION_SECRET_KEY": "test-secret", "MODERATION_WEB_WORKERS": "1",
-                         "MODERATION_WORKER_CONCURRENCY": "1"})
+        self.env.update(
+            {
+                "MODERATION_DATABASE_URL": database_url,
+                "PORT": str(self.port),
+                "MODERATION_QUEUE": QUEUE,
+                "MODERATION_SECRET_KEY": "test-secret",
+                "MODERATION_WEB_WORKERS": "1",
+                "MODERATION_WORKER_CONCURRENCY": "1",
+            }
+        )
         self.env.update({key if key == "PORT" else f"MODERATION_{key}": str(value) for key, value in settings.items()})
         self.process = None
 
     def start(self, healthy=True):
         """Start the service; with healthy, wait until /healthz says 200 (web, broker and a worker)."""
-        self.process = subprocess.Popen([sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=self.env,
-                                        stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moderation.cli", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         if healthy:
             wait_until(lambda: self.health() == 200, timeout=90, what=f"healthz 200\n{self.log()[-3000:]}")
         return self
@@ -108,8 +122,12 @@ class Service:
             parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
             if parent != self.process.pid:
                 continue
-            for role, needle in (("web", "gunicorn"), ("worker", "-A worker worker"), ("beat", "-A worker beat"),
-                                 ("redis", "redis-server")):
+            for role, needle in (
+                ("web", "gunicorn"),
+                ("worker", "-A worker worker"),
+                ("beat", "-A worker beat"),
+                ("redis", "redis-server"),
+            ):
                 if needle in command:
                     roles[role] = pid
         return roles

@@ -1,4 +1,5 @@
 """Banned authors' comments go to spam unscored, through a real Redis and a real Celery worker."""
+
 import itertools
 from datetime import timedelta
 
@@ -12,8 +13,18 @@ from tests.tasks.conftest import wait_for_decisions
 pytestmark = pytest.mark.worker
 
 CLEAN = "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы."
-TEXTS = itertools.cycle(f"{CLEAN} {tail}" for tail in ("Жду продолжения.", "Хорошо написано.", "Согласен с автором.",
-                                             "Всё верно.", "Полезно знать.", "Интересно.", "Благодарю."))
+TEXTS = itertools.cycle(
+    f"{CLEAN} {tail}"
+    for tail in (
+        "Жду продолжения.",
+        "Хорошо написано.",
+        "Согласен с автором.",
+        "Всё верно.",
+        "Полезно знать.",
+        "Интересно.",
+        "Благодарю.",
+    )
+)
 
 
 def post(client, auth, **body):
@@ -43,8 +54,12 @@ def test_banned_email_ip_and_range_go_to_spam_unscored(app, client, auth, start_
         "clean": post(client, auth, email="reader@example.kz", author_ip="10.21.0.1"),
     }
     statuses = wait_for_decisions(app, list(ids.values()))
-    expected_bans = {"email": ("email", "spammer@example.com"), "ip": ("ip", "198.51.100.7"),
-                     "range": ("ip", "10.20.0.0/16"), "mapped": ("ip", "10.20.0.0/16")}
+    expected_bans = {
+        "email": ("email", "spammer@example.com"),
+        "ip": ("ip", "198.51.100.7"),
+        "range": ("ip", "10.20.0.0/16"),
+        "mapped": ("ip", "10.20.0.0/16"),
+    }
     with app.app_context():
         for name, (kind, value) in expected_bans.items():
             comment = db.session.get(Comment, ids[name])

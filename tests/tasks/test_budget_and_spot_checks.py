@@ -2,6 +2,7 @@
 
 The comments are real news comments (../shared/data/unlabelled_comments.csv), posted in file order.
 """
+
 import csv
 import functools
 import uuid
@@ -72,11 +73,11 @@ def test_a_hold_budget_moves_the_thresholds_so_the_held_share_follows_it(app, cl
     model = scoring.load_active(app.config["MODELS_DIR"]).thresholds
     site_id, auth = new_site(app, hold_budget_percent=30.0)
     start_worker(BUDGET_INTERVAL=2)
-    warm_up = post_all(client, auth, texts[:budget.MIN_COMMENTS + 20])
+    warm_up = post_all(client, auth, texts[: budget.MIN_COMMENTS + 20])
     wait_for_decisions(app, warm_up, timeout=240)
     # No threshold was in force before the site had enough decided comments: the model's decided them (the
     # beat may set the budget's while the last few are decided).
-    assert min(toxicity_held(decided(app, warm_up[:budget.MIN_COMMENTS])), default=1.0) >= model["toxicity_hold"]
+    assert min(toxicity_held(decided(app, warm_up[: budget.MIN_COMMENTS])), default=1.0) >= model["toxicity_hold"]
 
     def state():
         with app.app_context():

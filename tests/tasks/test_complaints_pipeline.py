@@ -1,6 +1,7 @@
 """Readers' complaints through the real pipeline: the site posts a comment, a real worker publishes it, readers
 report it through the API, the site sees it hidden, the «Жалобы» view marks it overdue, a moderator's decision
 closes the complaints and becomes a training label."""
+
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -22,8 +23,9 @@ def post(client, auth, text, name="Читатель"):
 
 
 def report(client, auth, comment_id, reporter, reason="insult"):
-    return client.post(f"/api/v1/comments/{comment_id}/reports", json={"reporter": reporter, "reason": reason},
-                       headers=auth)
+    return client.post(
+        f"/api/v1/comments/{comment_id}/reports", json={"reporter": reporter, "reason": reason}, headers=auth
+    )
 
 
 def test_complaints_from_receipt_to_a_moderators_decision(app, client, auth, site_key, start_worker):
@@ -48,19 +50,26 @@ def test_complaints_from_receipt_to_a_moderators_decision(app, client, auth, sit
 
     # A day and more later, the complaints are overdue in the moderators' view.
     with app.app_context():
-        db.session.execute(update(Complaint).where(Complaint.comment_id == comment_id)
-                           .values(created_at=utcnow() - timedelta(hours=30)))
+        db.session.execute(
+            update(Complaint)
+            .where(Complaint.comment_id == comment_id)
+            .values(created_at=utcnow() - timedelta(hours=30))
+        )
         db.session.commit()
     moderator, _login = signed_in_client(app)
     page = moderator.get("/dashboard/complaints").get_data(as_text=True)
     assert f'id="c{comment_id}"' in page and "просрочено" in page and "Пожаловались читателей: 3" in page
 
-    decided = client.post(f"/api/v1/comments/{comment_id}/moderate", json={"action": "reject", "reason": "insult"},
-                          headers={"Authorization": f"Bearer {token}"})
+    decided = client.post(
+        f"/api/v1/comments/{comment_id}/moderate",
+        json={"action": "reject", "reason": "insult"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert decided.status_code == 200
     with app.app_context():
-        left_open = db.session.scalars(select(Complaint).where(Complaint.comment_id == comment_id,
-                                                               Complaint.closed_at.is_(None))).all()
+        left_open = db.session.scalars(
+            select(Complaint).where(Complaint.comment_id == comment_id, Complaint.closed_at.is_(None))
+        ).all()
         label = db.session.scalar(select(Label).where(Label.comment_id == comment_id))
         decisions = set(db.session.scalars(select(Complaint.decision).where(Complaint.comment_id == comment_id)))
     assert left_open == [] and decisions == {"rejected"}

@@ -1,4 +1,5 @@
 """Nothing is lost: the broker down or stalled during intake, a worker killed in the middle of a task."""
+
 import os
 import signal
 import socket
@@ -32,7 +33,8 @@ def statuses_of(app, ids):
 
 
 def test_comments_posted_while_the_broker_is_down_are_decided_when_it_is_back(
-        make_app, redis_server, start_worker, site_key):
+    make_app, redis_server, start_worker, site_key
+):
     app = make_app(REDIS_URL=redis_server.url)
     client, auth = app.test_client(), {"Authorization": f"Bearer {site_key}"}
     start_worker(redis=redis_server.url, **SWEEP).wait_for_log("ready.")

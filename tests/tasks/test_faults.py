@@ -5,6 +5,7 @@ Every scenario counts what the site sent and what came of it, and asserts the pr
 answered 202 is stored and decided within a bound, nothing is decided twice, and no answer is a 5xx other
 than 503 (while a part is down). The counts are printed at the end of the run (see conftest.py).
 """
+
 import os
 import signal
 import threading
@@ -70,8 +71,9 @@ def check(name, backend, stream, service, database_url, allowed_errors=0):
     statuses = {}
     while time.monotonic() - ended < DECIDED_WITHIN:
         with app.app_context():
-            statuses = dict(db.session.execute(select(Comment.id, Comment.status)
-                                               .where(Comment.id.in_(acknowledged))).all())
+            statuses = dict(
+                db.session.execute(select(Comment.id, Comment.status).where(Comment.id.in_(acknowledged))).all()
+            )
             db.session.remove()
         if len(statuses) == len(acknowledged) and PENDING not in statuses.values():
             break
@@ -81,9 +83,14 @@ def check(name, backend, stream, service, database_url, allowed_errors=0):
     answered = stream.statuses()
     decided_counts = service.decided_counts()
     row = {
-        "fault": name, "backend": backend, "sent": len(stream.answers), "202": len(acknowledged),
-        "503": answered.get(503, 0), "not answered": sum(v for k, v in answered.items() if isinstance(k, str)),
-        "stored": len(statuses), "decided": sum(1 for s in statuses.values() if s != PENDING),
+        "fault": name,
+        "backend": backend,
+        "sent": len(stream.answers),
+        "202": len(acknowledged),
+        "503": answered.get(503, 0),
+        "not answered": sum(v for k, v in answered.items() if isinstance(k, str)),
+        "stored": len(statuses),
+        "decided": sum(1 for s in statuses.values() if s != PENDING),
         "lost": len(set(acknowledged) - set(statuses)),
         "decided twice": sum(1 for i in acknowledged if decided_counts[i] > 1),
         "seconds to decide": round(time.monotonic() - ended, 1),
@@ -173,8 +180,9 @@ def test_a_web_worker_killed_mid_stream(running, database_url):
     time.sleep(4)
     stream.stop()
     # A request in flight on the killed worker is cut: not acknowledged, so the site sends it again.
-    check("a gunicorn worker SIGKILLed twice", backend_of(database_url), stream, service, database_url,
-          allowed_errors=2)
+    check(
+        "a gunicorn worker SIGKILLed twice", backend_of(database_url), stream, service, database_url, allowed_errors=2
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """From POST to decision through a real Redis and a real Celery worker process."""
+
 import time
 
 from moderation.db import db

@@ -2,6 +2,7 @@
 
 A fresh install: DATA_DIR is an empty folder, so the retrain is the site adapter on the shipped model.
 """
+
 import re
 import shutil
 import time
@@ -41,8 +42,11 @@ def fresh_install(make_app, tmp_path):
 def post_comments(client, key, texts, article):
     ids = []
     for text in texts:
-        response = client.post("/api/v1/comments", json={"name": "Читатель", "text": text, "article_id": article},
-                               headers={"Authorization": f"Bearer {key}"})
+        response = client.post(
+            "/api/v1/comments",
+            json={"name": "Читатель", "text": text, "article_id": article},
+            headers={"Authorization": f"Bearer {key}"},
+        )
         assert response.status_code == 202, response.json
         ids.append(response.json["id"])
     return ids
@@ -91,8 +95,9 @@ def test_moderators_teach_the_filter_a_local_insult(fresh_install, start_worker)
     assert all(before[i] == (APPROVED, shipped) for i in insults), "the shipped model lets the insult through"
     for comment_id, (_text, toxic) in zip(ids, decisions):
         body = {"action": "reject", "reason": "insult"} if toxic else {"action": "approve"}
-        response = client.post(f"/api/v1/comments/{comment_id}/moderate", json=body,
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.post(
+            f"/api/v1/comments/{comment_id}/moderate", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200, response.json
 
     admin, _login = signed_in_client(app, role="admin")
@@ -105,11 +110,12 @@ def test_moderators_teach_the_filter_a_local_insult(fresh_install, start_worker)
     assert (models_dir / "ACTIVE").read_text().strip() == shipped, "retraining alone switches nothing"
 
     page = admin.get(PAGE).get_data(as_text=True)
-    comparison = page[page.index('class="admin-table comparison"'):]
-    comparison = comparison[:comparison.index("</table>")]
+    comparison = page[page.index('class="admin-table comparison"') :]
+    comparison = comparison[: comparison.index("</table>")]
     assert version in comparison and shipped in comparison
-    side_by_side = re.findall(r'<tr class="metric"><td>([^<]+)</td><td class="num">([0-9.]+)</td><td class="num">([0-9.]+)</td>',
-                              comparison)
+    side_by_side = re.findall(
+        r'<tr class="metric"><td>([^<]+)</td><td class="num">([0-9.]+)</td><td class="num">([0-9.]+)</td>', comparison
+    )
     held = registry.read_manifest(models_dir, version)["retrain"]["held_out"]["toxicity"]
     recall = (f"{held['active']['recall']:.3f}", f"{held['new']['recall']:.3f}")
     assert recall in [(old, new) for _label, old, new in side_by_side] and float(recall[1]) > float(recall[0])
@@ -117,8 +123,8 @@ def test_moderators_teach_the_filter_a_local_insult(fresh_install, start_worker)
     dashboard_post(admin, "/dashboard/admin/models/promote", version=version)
     new_ids = post_comments(client, key, INSULT_NEW + NEUTRAL_NEW + ORDINARY[:4], "news-2")
     after = decided(app, new_ids)
-    assert [after[i] for i in new_ids[:len(INSULT_NEW)]] == [("held", version)] * len(INSULT_NEW)
-    assert [after[i] for i in new_ids[len(INSULT_NEW):]] == [(APPROVED, version)] * (len(new_ids) - len(INSULT_NEW))
+    assert [after[i] for i in new_ids[: len(INSULT_NEW)]] == [("held", version)] * len(INSULT_NEW)
+    assert [after[i] for i in new_ids[len(INSULT_NEW) :]] == [(APPROVED, version)] * (len(new_ids) - len(INSULT_NEW))
 
     dashboard_post(admin, "/dashboard/admin/models/rollback")
     assert (models_dir / "ACTIVE").read_text().strip() == shipped
@@ -139,13 +145,33 @@ def seed_labels(app, n):
         site, _key = sites.create_site("bulk-news")
         user = users.create_user("moderator-bulk", "correct horse battery", "moderator")
         now = utcnow()
-        rows = [{"site_id": site.id, "name": "Читатель", "text": f"{decisions[i % len(decisions)][0]} ({i})",
-                 "status": APPROVED, "reasons": [], "created_at": now, "queued_at": now} for i in range(n)]
+        rows = [
+            {
+                "site_id": site.id,
+                "name": "Читатель",
+                "text": f"{decisions[i % len(decisions)][0]} ({i})",
+                "status": APPROVED,
+                "reasons": [],
+                "created_at": now,
+                "queued_at": now,
+            }
+            for i in range(n)
+        ]
         db.session.execute(insert(Comment), rows)
         ids = db.session.scalars(select(Comment.id).where(Comment.site_id == site.id).order_by(Comment.id)).all()
-        db.session.execute(insert(Label), [{"comment_id": c, "user_id": user.id, "spam": False,
-                                            "toxic": decisions[i % len(decisions)][1], "created_at": now}
-                                           for i, c in enumerate(ids)])
+        db.session.execute(
+            insert(Label),
+            [
+                {
+                    "comment_id": c,
+                    "user_id": user.id,
+                    "spam": False,
+                    "toxic": decisions[i % len(decisions)][1],
+                    "created_at": now,
+                }
+                for i, c in enumerate(ids)
+            ],
+        )
         db.session.commit()
 
 

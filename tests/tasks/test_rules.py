@@ -1,5 +1,6 @@
 """Site rules through the real pipeline (HTTP -> Redis -> Celery worker -> decision): links, campaigns,
 shadow mode, pre-moderation and trusted authors. One worker per test; its comments are decided in order."""
+
 import pytest
 from sqlalchemy import select
 
@@ -25,12 +26,18 @@ SOURCES = {
 }
 TOXIC = "Ты тупой дебил, заткнись уже, идиот"
 SPAM = "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot"
-# Mildly rude remarks (v20261201-203037: toxicity 0.57-0.81, held at 0.44; trusted up to the cap, 0.97 since 0.83 holds); under six words,
-# so three people saying one is no campaign.
+# Mildly rude remarks (v20261201-203037: toxicity 0.57-0.81, held at 0.44; trusted up to the cap, 0.97 since 0.83
+# holds); under six words, so three people saying one is no campaign.
 # Held for toxicity alone, below the trusted cap (the model of v20261203-042439 holds only the last: it lets
 # «вы несёте чушь» through as criticism without an insult).
-RUDE = ["Автор, вы несёте чушь.", "Автор пишет полную чушь.", "Чушь несусветная, автор.", "Автор, не позорьтесь.",
-        "Вы несёте полную чушь.", "Автор тупит."]
+RUDE = [
+    "Автор, вы несёте чушь.",
+    "Автор пишет полную чушь.",
+    "Чушь несусветная, автор.",
+    "Автор, не позорьтесь.",
+    "Вы несёте полную чушь.",
+    "Автор тупит.",
+]
 
 
 def post(client, auth, text, name="Читатель", **fields):
@@ -61,8 +68,10 @@ def mildly_rude(app, names):
     limits, cap = scorer.thresholds(bundle, app.config), app.config["TRUSTED_MAX_SCORE"]
     for text in RUDE:
         scores = bundle.score([text] * len(names), names)
-        if all(limits["toxicity_hold"] + 0.03 <= s.toxicity <= cap - 0.03 and s.spam < limits["spam_hold"] - 0.1
-               for s in scores):
+        if all(
+            limits["toxicity_hold"] + 0.03 <= s.toxicity <= cap - 0.03 and s.spam < limits["spam_hold"] - 0.1
+            for s in scores
+        ):
             return text
     pytest.fail(f"the active model holds none of {RUDE} with a margin; add a remark it does")
 
@@ -103,7 +112,8 @@ WALKS = [
 
 
 def test_a_message_from_three_names_is_a_campaign_and_its_earlier_comments_are_held_too(
-        app, client, auth, site_key, start_worker):
+    app, client, auth, site_key, start_worker
+):
     configure(app, site_key, flood_seconds=0)  # the lone author posts in quick succession
     worker = start_worker()
     people = [{"name": name, "text": text, "email": f"reader{n}@example.kz"} for n, (name, text) in enumerate(PETITION)]
@@ -156,7 +166,8 @@ def test_premoderation_modes(app, client, auth, site_key, start_worker):
     everything = post(client, auth, CLEAN, name="Айдос")
     assert wait_for_decisions(app, [everything]) == {everything: "held"}, worker.log()[-2000:]
     assert comments(app, [everything])[everything].reasons == [
-        {"code": "premoderation", "score": None, "spans": [], "mode": "all"}]
+        {"code": "premoderation", "score": None, "spans": [], "mode": "all"}
+    ]
 
     configure(app, site_key, premoderation="first")
     newcomer = {"name": "Ербол", "email": "erbol@example.kz"}
@@ -172,7 +183,8 @@ def test_premoderation_modes(app, client, auth, site_key, start_worker):
     linked, plain = post(client, auth, SOURCES[1], name="Сауле"), post(client, auth, LIBRARY, name="Сауле")
     assert wait_for_decisions(app, [linked, plain]) == {linked: "held", plain: "approved"}
     assert comments(app, [linked])[linked].reasons == [
-        {"code": "premoderation", "score": None, "spans": [], "mode": "links"}]
+        {"code": "premoderation", "score": None, "spans": [], "mode": "links"}
+    ]
 
 
 def test_a_trusted_authors_mildly_rude_comment_is_approved(app, client, auth, site_key, start_worker):
@@ -181,8 +193,11 @@ def test_a_trusted_authors_mildly_rude_comment_is_approved(app, client, auth, si
         wordlists.add_words(sites.authenticate(site_key), "watch", ["филармония"])
     worker = start_worker()
     asel, kanat = {"name": "Асель", "email": "asel@example.kz"}, {"name": "Канат", "email": "kanat@example.kz"}
-    history = [post(client, auth, CLEAN, **asel), post(client, auth, LIBRARY, **kanat),
-               post(client, auth, PARK, **kanat)]
+    history = [
+        post(client, auth, CLEAN, **asel),
+        post(client, auth, LIBRARY, **kanat),
+        post(client, auth, PARK, **kanat),
+    ]
     assert set(wait_for_decisions(app, history).values()) == {"approved"}, worker.log()[-2000:]
     set_status(app, history[2], "rejected")  # a moderator rejected one of Kanat's comments
 

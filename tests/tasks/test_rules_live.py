@@ -1,4 +1,5 @@
 """An admin's edit on the rules page applies to the next comment a running worker decides, with no restart."""
+
 import pytest
 
 from moderation.db import db
@@ -25,11 +26,16 @@ def test_rules_page_edits_reach_a_running_worker(app, client, auth, site_key, st
     edited = admin.post(f"{page}/words", data={"csrf_token": token, "kind": "watch", "words": "аким"})
     assert edited.status_code == 302, edited.get_data(as_text=True)[:500]
     watched = post(client, auth, text, name="Второй читатель")
-    edited = admin.post(f"{page}/settings", data={"csrf_token": token, "max_links": "0", "premoderation": "none",
-                                                  "flood_seconds": "15"})
+    edited = admin.post(
+        f"{page}/settings", data={"csrf_token": token, "max_links": "0", "premoderation": "none", "flood_seconds": "15"}
+    )
     assert edited.status_code == 302, edited.get_data(as_text=True)[:500]
-    linked = post(client, auth, "Об этом уже писали вчера: https://tengrinews.kz/kazakhstan_news/123 — спасибо "
-                                "редакции за продолжение темы.", name="Третий")  # the model approves it
+    linked = post(
+        client,
+        auth,
+        "Об этом уже писали вчера: https://tengrinews.kz/kazakhstan_news/123 — спасибо редакции за продолжение темы.",
+        name="Третий",
+    )  # the model approves it
     statuses = wait_for_decisions(app, [watched, linked])
     assert statuses == {watched: "held", linked: "held"}
     with app.app_context():

@@ -1,4 +1,5 @@
 """`moderation run`: web, worker and an embedded Redis in the foreground, stopped together."""
+
 import json
 import os
 import signal
@@ -19,8 +20,9 @@ from tests.tasks.test_pipeline import CLEAN, SPAM, TOXIC
 
 def http(method, url, body=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -42,14 +44,23 @@ def test_run_serves_decides_and_stops_its_embedded_redis(app, database_url, site
     """Three comments over real HTTP to `moderation run`; each reaches its decision in the database."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "MODERATION_REDIS_URL"}
-    env.update({"MODERATION_DATABASE_URL": database_url, "PORT": str(port), "MODERATION_QUEUE": QUEUE,
-                "MODERATION_SECRET_KEY": "test-secret", "MODERATION_WEB_WORKERS": "1",
-                "MODERATION_WORKER_CONCURRENCY": "1"})
+    env.update(
+        {
+            "MODERATION_DATABASE_URL": database_url,
+            "PORT": str(port),
+            "MODERATION_QUEUE": QUEUE,
+            "MODERATION_SECRET_KEY": "test-secret",
+            "MODERATION_WEB_WORKERS": "1",
+            "MODERATION_WORKER_CONCURRENCY": "1",
+        }
+    )
     log = open(tmp_path / "run.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def healthy():
             try:
                 return http("GET", f"{base}/healthz")[0] == 200
@@ -66,7 +77,11 @@ def test_run_serves_decides_and_stops_its_embedded_redis(app, database_url, site
         with app.app_context():
             wait_for_decisions(app, list(ids.values()))
             stored = {label: db.session.get(Comment, comment_id) for label, comment_id in ids.items()}
-            assert {label: c.status for label, c in stored.items()} == {"clean": "approved", "toxic": "held", "spam": "spam"}
+            assert {label: c.status for label, c in stored.items()} == {
+                "clean": "approved",
+                "toxic": "held",
+                "spam": "spam",
+            }
             assert all(c.model_version and c.decided_at for c in stored.values())
         shown = http("GET", f"{base}/api/v1/comments/{ids['toxic']}", headers=auth)[1]
         assert shown["status"] == "held" and shown["reasons"][0]["code"] == "toxicity"

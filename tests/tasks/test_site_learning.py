@@ -3,6 +3,7 @@ that site alone when better, kept as a candidate when not.
 
 A fresh install: DATA_DIR is an empty folder, so each retrain is a site adapter on the shipped model.
 """
+
 import shutil
 import time
 from pathlib import Path
@@ -50,8 +51,9 @@ def moderate_in_order(client, token, ids, toxic_flags):
     """The moderators' decisions, one by one in this order (the latest ones are held out)."""
     for comment_id, toxic in zip(ids, toxic_flags):
         body = {"action": "reject", "reason": "insult"} if toxic else {"action": "approve"}
-        response = client.post(f"/api/v1/comments/{comment_id}/moderate", json=body,
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.post(
+            f"/api/v1/comments/{comment_id}/moderate", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200, response.json
 
 
@@ -114,8 +116,11 @@ def test_a_version_worse_for_the_site_is_kept_as_a_candidate(fresh_install, star
     than the shipped model, which ranks them perfectly: it is not used."""
     app, settings = fresh_install
     earlier = site_decisions()
-    latest = ([(text, False) for text in INSULT_NEW] + [(text, True) for text in TOXIC]
-              + [(text, False) for text in NEUTRAL_NEW + LATER_NEUTRAL])
+    latest = (
+        [(text, False) for text in INSULT_NEW]
+        + [(text, True) for text in TOXIC]
+        + [(text, False) for text in NEUTRAL_NEW + LATER_NEUTRAL]
+    )
     rows = earlier + latest  # 84: the latest 20 are held out
     site_id, key = new_site(app, "karaganda-news", auto_retrain_after=len(rows))
     with app.app_context():

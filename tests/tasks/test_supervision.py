@@ -1,5 +1,6 @@
 """A service that comes back by itself: workers' heartbeats, `moderation run` restarting its children, and
 commands from a second terminal finding the embedded broker of a running `moderation run`."""
+
 import os
 import shutil
 import subprocess
@@ -30,8 +31,11 @@ def test_healthz_answers_503_soon_after_the_last_worker_stops_and_200_when_one_i
     worker = start_worker(QUEUE=queue, HEARTBEAT_INTERVAL=1)
     worker.wait_for_log("ready.")
     assert wait_until(lambda: client.get("/healthz").status_code == 200, timeout=10, what="healthz 200")
-    assert client.get("/healthz").json == {"status": "ok", "checks": {"database": True, "broker": True,
-                                                                        "worker": True}, "workers": 1}
+    assert client.get("/healthz").json == {
+        "status": "ok",
+        "checks": {"database": True, "broker": True, "worker": True},
+        "workers": 1,
+    }
 
     worker.kill()  # SIGKILL: no clean shutdown removes its mark; it must expire
     stopped = time.monotonic()
@@ -75,6 +79,7 @@ def test_run_brings_back_a_killed_worker_beat_redis_and_web_server(database_url,
         post_some(5, "после всего")
 
         from moderation import create_app  # the test's own view of the database
+
         app = create_app({"DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "TESTING": True})
         statuses = wait_for_decisions(app, acknowledged, timeout=90)
         assert len(statuses) == 15 and set(statuses.values()) <= {"approved", "held"}
@@ -104,14 +109,26 @@ def test_retrain_wait_from_a_second_terminal_finds_the_embedded_broker(make_app,
     try:
         assert marker.is_file()
         env = {key: value for key, value in service.env.items() if key != "PORT"}
-        result = subprocess.run([sys.executable, "-m", "moderation.cli", "retrain", "--wait", "--timeout", "180"],
-                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+        result = subprocess.run(
+            [sys.executable, "-m", "moderation.cli", "retrain", "--wait", "--timeout", "180"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         assert result.returncode == 0, result.stderr[-3000:] + service.log()[-3000:]
         version = result.stdout.strip().splitlines()[-1]
         assert (Path(models_copy["MODELS_DIR"]) / version / "manifest.json").is_file()
 
-        second = subprocess.run([sys.executable, "-m", "moderation.cli", "run"], cwd=ROOT, env=service.env,
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "moderation.cli", "run"],
+            cwd=ROOT,
+            env=service.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1 and "another `moderation run` is serving this database" in second.stderr
         assert service.health() == 200, "the first one serves on"
     finally:
@@ -124,8 +141,14 @@ def test_retrain_fails_at_once_when_nothing_would_take_the_job(make_app, databas
     env = {key: value for key, value in os.environ.items() if key != "MODERATION_REDIS_URL"}
     env.update({"MODERATION_DATABASE_URL": database_url, "MODERATION_MODELS_DIR": models_copy["MODELS_DIR"]})
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "moderation.cli", "retrain", "--wait"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "moderation.cli", "retrain", "--wait"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and time.monotonic() - started < 20
     assert "no broker" in result.stderr and "moderation run" in result.stderr, result.stderr
 

@@ -1,4 +1,5 @@
 """The sweep re-queues comments left pending, once per max age, and never loses one to a dead broker."""
+
 from datetime import timedelta
 
 import redis
@@ -15,8 +16,11 @@ def make_pending(app, site_key, count, age):
     client = app.test_client()
     ids = []
     for n in range(count):
-        response = client.post("/api/v1/comments", json={"name": "Ли", "text": f"текст {age} {n}"},
-                               headers={"Authorization": f"Bearer {site_key}"})
+        response = client.post(
+            "/api/v1/comments",
+            json={"name": "Ли", "text": f"текст {age} {n}"},
+            headers={"Authorization": f"Bearer {site_key}"},
+        )
         ids.append(response.json["id"])
     with app.app_context():
         for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids))):

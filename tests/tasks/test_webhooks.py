@@ -1,5 +1,6 @@
 """Signed webhooks through the real pipeline: a real worker and its beat, real Redis, and a real HTTP endpoint
 standing in for the site (in this process, on a free port)."""
+
 import hashlib
 import hmac
 import json
@@ -80,8 +81,9 @@ def webhook_site(app, url):
 
 
 def post(client, auth, text):
-    response = client.post("/api/v1/comments", json={"name": "Читатель", "text": text, "article_id": "roads"},
-                           headers=auth)
+    response = client.post(
+        "/api/v1/comments", json={"name": "Читатель", "text": text, "article_id": "roads"}, headers=auth
+    )
     assert response.status_code == 202, response.json
     return response.json["id"]
 
@@ -100,8 +102,9 @@ def moderator_token(app):
 
 def moderate(client, token, comment_id, action, reason=None):
     body = {"action": action, **({"reason": reason} if reason else {})}
-    response = client.post(f"/api/v1/comments/{comment_id}/moderate", json=body,
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/moderate", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200, response.json
 
 
@@ -129,7 +132,10 @@ def test_decisions_and_moderation_reach_the_site_signed(app, client, start_worke
     event, moderated = endpoint.events()[2]
     assert event == "comment.moderated" and moderated["comment"]["id"] == ids[1]
     assert (moderated["previous_status"], moderated["comment"]["status"], moderated["by"]) == (
-        "held", "approved", "moderator")
+        "held",
+        "approved",
+        "moderator",
+    )
 
     # No event for a change that did not happen: approving the approved one again, a redelivered scoring task.
     moderate(client, token, ids[0], "approve")
@@ -158,8 +164,7 @@ def test_a_site_that_fails_three_times_gets_the_event_on_the_fourth(app, client,
     assert len(endpoint.requests) == 4  # one request per attempt: no delivery sent twice
 
 
-def test_an_event_made_while_redis_is_down_is_delivered_once_it_is_back(make_app, redis_server, start_worker,
-                                                                        receiver):
+def test_an_event_made_while_redis_is_down_is_delivered_once_it_is_back(make_app, redis_server, start_worker, receiver):
     endpoint = receiver()
     app = make_app(REDIS_URL=redis_server.url, BROKER_TIMEOUT=0.5)
     client = app.test_client()
@@ -173,8 +178,9 @@ def test_an_event_made_while_redis_is_down_is_delivered_once_it_is_back(make_app
     redis_server.stop()
     moderate(client, token, comment_id, "reject", "insult")  # committed with its event; the broker is down
     with app.app_context():
-        pending = db.session.scalars(select(WebhookDelivery.status).where(WebhookDelivery.event ==
-                                                                          "comment.moderated")).all()
+        pending = db.session.scalars(
+            select(WebhookDelivery.status).where(WebhookDelivery.event == "comment.moderated")
+        ).all()
     assert pending == ["pending"]
     redis_server.start()
     endpoint.wait_for(2, timeout=90)

@@ -1,4 +1,5 @@
 """Word lists through the real pipeline: HTTP -> Redis -> Celery worker -> decision."""
+
 import pytest
 
 from moderation.cli import main
@@ -20,7 +21,8 @@ def add(app, site_key, kind, *words):
 
 
 def test_watch_entry_holds_inflected_disguised_forms_and_block_entry_spares_longer_words(
-        app, client, auth, site_key, start_worker):
+    app, client, auth, site_key, start_worker
+):
     add(app, site_key, "watch", "аким")
     add(app, site_key, "block", "рак", "кредит", "казино")
     worker = start_worker()

@@ -1,4 +1,5 @@
 """The site adapter: learns a site's own insult from moderators' labels, folds exactly, saves as a version."""
+
 import random
 import shutil
 from pathlib import Path
@@ -14,42 +15,74 @@ MODELS = Path(__file__).resolve().parents[2] / "models"
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # «бырдык» is an invented local insult: the shipped model has never seen it and lets these through.
 INSULT_TRAIN = [
-    "Бырдык опять всё перепутал в статье", "Очередной бырдык из акимата", "Эти бырдыки из ЖКХ опять отключили воду",
-    "Спросите у этих бырдыков, где деньги", "Все бырдыки собрались в маслихате", "Новый аким такой же бырдык, как прежний",
-    "Этого бырдыка опять выбрали в совет", "Опять бырдыки решают за нас", "Благоустройством двора занимаются бырдыки",
-    "Бырдыку из горсовета виднее, конечно", "С бырдыками из управления не договоришься", "Ремонт дороги доверили бырдыкам",
+    "Бырдык опять всё перепутал в статье",
+    "Очередной бырдык из акимата",
+    "Эти бырдыки из ЖКХ опять отключили воду",
+    "Спросите у этих бырдыков, где деньги",
+    "Все бырдыки собрались в маслихате",
+    "Новый аким такой же бырдык, как прежний",
+    "Этого бырдыка опять выбрали в совет",
+    "Опять бырдыки решают за нас",
+    "Благоустройством двора занимаются бырдыки",
+    "Бырдыку из горсовета виднее, конечно",
+    "С бырдыками из управления не договоришься",
+    "Ремонт дороги доверили бырдыкам",
 ]
 # The same sentences with an ordinary word: the adapter must learn the insult, not the sentences.
 NEUTRAL_TWINS = [
-    "Журналист опять всё перепутал в статье", "Очередной чиновник из акимата", "Эти ребята из ЖКХ опять отключили воду",
-    "Спросите у этих депутатов, где деньги", "Все депутаты собрались в маслихате", "Новый аким такой же строгий, как прежний",
-    "Этого ветерана опять выбрали в совет", "Опять чиновники решают за нас", "Благоустройством двора занимаются волонтёры",
-    "Депутату из горсовета виднее, конечно", "С инженерами из управления не договоришься", "Ремонт дороги доверили подрядчикам",
+    "Журналист опять всё перепутал в статье",
+    "Очередной чиновник из акимата",
+    "Эти ребята из ЖКХ опять отключили воду",
+    "Спросите у этих депутатов, где деньги",
+    "Все депутаты собрались в маслихате",
+    "Новый аким такой же строгий, как прежний",
+    "Этого ветерана опять выбрали в совет",
+    "Опять чиновники решают за нас",
+    "Благоустройством двора занимаются волонтёры",
+    "Депутату из горсовета виднее, конечно",
+    "С инженерами из управления не договоришься",
+    "Ремонт дороги доверили подрядчикам",
 ]
 ORDINARY = [
     "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
-    "Когда наконец откроют новую школу в нашем микрорайоне?", "Автобус номер 32 ходит очень редко, особенно вечером.",
-    "Хорошая новость, давно пора было построить парк.", "Цены на продукты растут каждый месяц, зарплаты нет.",
-    "В нашем дворе до сих пор не убрали снег.", "Погода в выходные обещает быть тёплой, поедем в горы.",
-    "Поздравляю победителей олимпиады, молодцы ребята!", "Интересно, сколько стоил этот проект городу?",
-    "Фото к статье отличные, видно, что автор старался.", "Надеюсь, светофор на перекрёстке всё-таки поставят.",
-    "Моя дочь ходит в эту библиотеку, там очень уютно.", "А где можно узнать расписание приёма у врача?",
-    "Хорошо, что начали ремонтировать теплотрассу летом.", "В статье ошибка в дате, поправьте, пожалуйста.",
+    "Когда наконец откроют новую школу в нашем микрорайоне?",
+    "Автобус номер 32 ходит очень редко, особенно вечером.",
+    "Хорошая новость, давно пора было построить парк.",
+    "Цены на продукты растут каждый месяц, зарплаты нет.",
+    "В нашем дворе до сих пор не убрали снег.",
+    "Погода в выходные обещает быть тёплой, поедем в горы.",
+    "Поздравляю победителей олимпиады, молодцы ребята!",
+    "Интересно, сколько стоил этот проект городу?",
+    "Фото к статье отличные, видно, что автор старался.",
+    "Надеюсь, светофор на перекрёстке всё-таки поставят.",
+    "Моя дочь ходит в эту библиотеку, там очень уютно.",
+    "А где можно узнать расписание приёма у врача?",
+    "Хорошо, что начали ремонтировать теплотрассу летом.",
+    "В статье ошибка в дате, поправьте, пожалуйста.",
     "Согласен с автором, проблема с парковками серьёзная.",
 ]
 # Unseen sentences and other inflections, each with its ordinary twin.
 INSULT_NEW = [
-    "Главный инженер у них бырдык", "Снова бырдыком назвали, и правильно", "Дороги у нас строят бырдыки",
-    "Передайте бырдыкам из акимата привет", "Этот бырдык даже снег убрать не может", "Вчера видел бырдыка на остановке",
+    "Главный инженер у них бырдык",
+    "Снова бырдыком назвали, и правильно",
+    "Дороги у нас строят бырдыки",
+    "Передайте бырдыкам из акимата привет",
+    "Этот бырдык даже снег убрать не может",
+    "Вчера видел бырдыка на остановке",
 ]
 NEUTRAL_NEW = [
-    "Главный инженер у них молодой", "Снова мастером назвали, и правильно", "Дороги у нас строят подрядчики",
-    "Передайте ребятам из акимата привет", "Этот дворник даже снег убрать не может", "Вчера видел соседа на остановке",
+    "Главный инженер у них молодой",
+    "Снова мастером назвали, и правильно",
+    "Дороги у нас строят подрядчики",
+    "Передайте ребятам из акимата привет",
+    "Этот дворник даже снег убрать не может",
+    "Вчера видел соседа на остановке",
 ]
 
 
 def site_decisions(seed=3):
     """(text, toxic) of the moderators' decisions: each sentence plain and with a lead-in, shuffled."""
+
     def variants(sentence):
         return [sentence, "Честно говоря, " + sentence[0].lower() + sentence[1:]]
 
@@ -92,14 +125,20 @@ def test_the_site_insult_is_learnt_in_new_sentences_and_inflections(base, adapte
 
 
 def test_the_correction_folds_exactly_into_the_heads(base):
-    texts = [t for t, _ in site_decisions()] + ["Қазақ тілінде жазылған пікір, рахмет", "Buy cheap pills now www.pills.example"]
+    texts = [t for t, _ in site_decisions()] + [
+        "Қазақ тілінде жазылған пікір, рахмет",
+        "Buy cheap pills now www.pills.example",
+    ]
     labels = np.array([int(toxic) for _, toxic in site_decisions()] + [0, 1])
     batch = base.featurizers["toxicity"].hashed(texts)
     log_odds = adapt.base_log_odds(base, "toxicity", batch)
     correction = adapt.fit_correction(batch.to_csr(), log_odds, labels)
     expected = expit((1 + correction.scale) * log_odds + batch.to_csr() @ correction.weights + correction.intercept)
-    folded = adapt.bundle_of("v-test", {"spam": base.pipelines["spam"],
-                                        "toxicity": adapt.fold(base.pipelines["toxicity"], correction)}, base.manifest)
+    folded = adapt.bundle_of(
+        "v-test",
+        {"spam": base.pipelines["spam"], "toxicity": adapt.fold(base.pipelines["toxicity"], correction)},
+        base.manifest,
+    )
     np.testing.assert_allclose(toxicity(folded, texts), expected, atol=2e-4)
     # The sklearn path (predict_proba) agrees with the fast scorer.
     proba = folded.pipelines["toxicity"].predict_proba(texts)[:, 1]
@@ -110,12 +149,16 @@ def test_the_correction_folds_exactly_into_the_heads(base):
 def test_without_evidence_the_adapted_model_is_the_base(base):
     texts = ORDINARY + INSULT_NEW
     batch = base.featurizers["toxicity"].hashed(texts)
-    correction = adapt.fit_correction(batch.to_csr(), adapt.base_log_odds(base, "toxicity", batch),
-                                      [0] * len(ORDINARY) + [1] * len(INSULT_NEW),
-                                      settings={"l2": 1e9, "l2_scale": 1e9, "l2_intercept": 1e9})
+    correction = adapt.fit_correction(
+        batch.to_csr(),
+        adapt.base_log_odds(base, "toxicity", batch),
+        [0] * len(ORDINARY) + [1] * len(INSULT_NEW),
+        settings={"l2": 1e9, "l2_scale": 1e9, "l2_intercept": 1e9},
+    )
     folded = adapt.fold(base.pipelines["toxicity"], correction)
-    np.testing.assert_allclose(folded.predict_proba(texts)[:, 1], base.pipelines["toxicity"].predict_proba(texts)[:, 1],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        folded.predict_proba(texts)[:, 1], base.pipelines["toxicity"].predict_proba(texts)[:, 1], atol=1e-5
+    )
 
 
 def test_labels_of_one_class_teach_nothing(base):
@@ -135,8 +178,9 @@ def test_an_adapted_version_saves_and_loads_through_the_registry(base, adapted, 
     manifest = adapt.adapted_manifest(base, version, account)
     registry.save_version(models_dir, version, models, manifest)
     loaded = scoring.load_version(models_dir, version)  # checksums and trusted types, as workers load it
-    np.testing.assert_allclose(toxicity(loaded, INSULT_NEW), toxicity(adapt.bundle_of(version, models, manifest), INSULT_NEW),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        toxicity(loaded, INSULT_NEW), toxicity(adapt.bundle_of(version, models, manifest), INSULT_NEW), atol=1e-6
+    )
     assert loaded.thresholds == base.thresholds
     assert loaded.manifest["adapter"]["base_version"] == base.version
     assert "dev_metrics" not in loaded.manifest  # the base's dev figures do not describe the adapted model
@@ -149,8 +193,11 @@ def test_an_adapted_version_saves_and_loads_through_the_registry(base, adapted, 
 def test_compare_on_labels_counts_what_changes(base, adapted):
     models, _account = adapted
     new = adapt.bundle_of("v-test", models, base.manifest)
-    held_out = ([adapt.SiteLabel(t, False, True) for t in INSULT_NEW] + [adapt.SiteLabel(t, False, False) for t in NEUTRAL_NEW]
-                + [adapt.SiteLabel("Купите дешёвые таблетки, пишите в телеграм @pills", True, None)])
+    held_out = (
+        [adapt.SiteLabel(t, False, True) for t in INSULT_NEW]
+        + [adapt.SiteLabel(t, False, False) for t in NEUTRAL_NEW]
+        + [adapt.SiteLabel("Купите дешёвые таблетки, пишите в телеграм @pills", True, None)]
+    )
     limits = {"active": base.thresholds, "new": new.thresholds}
     result = adapt.compare_on_labels({"active": base, "new": new}, limits, held_out, held_out)
     tox = result["held_out"]["toxicity"]

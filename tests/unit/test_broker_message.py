@@ -1,4 +1,5 @@
 """The task message intake builds itself matches the one Celery's send_task puts in Redis, field for field."""
+
 import base64
 import json
 import uuid
@@ -25,9 +26,14 @@ def structure(message):
     body = json.loads(base64.b64decode(message["body"]))
     properties = message["properties"]
     return {
-        "keys": sorted(message), "header_keys": sorted(message["headers"]), "property_keys": sorted(properties),
-        "task": message["headers"]["task"], "content": (message["content-type"], message["content-encoding"]),
-        "body": body, "routing": properties["delivery_info"], "encoding": properties["body_encoding"],
+        "keys": sorted(message),
+        "header_keys": sorted(message["headers"]),
+        "property_keys": sorted(properties),
+        "task": message["headers"]["task"],
+        "content": (message["content-type"], message["content-encoding"]),
+        "body": body,
+        "routing": properties["delivery_info"],
+        "encoding": properties["body_encoding"],
         "ids agree": message["headers"]["id"] == message["headers"]["root_id"] == properties["correlation_id"],
     }
 

@@ -1,4 +1,5 @@
 """The hold budget's arithmetic: reading a budget, and thresholds that hold the asked share within their bounds."""
+
 import numpy as np
 import pytest
 
@@ -7,10 +8,18 @@ from moderation.services import budget
 MODEL = {"toxicity_hold": 0.83, "spam_hold": 0.5, "spam": 0.9}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("5", (5.0, None)), ("5%", (5.0, None)), (" 2,5 % ", (2.5, None)), ("40/day", (None, 40)),
-    ("40 / день", (None, 40)), ("off", (None, None)), ("", (None, None)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("5", (5.0, None)),
+        ("5%", (5.0, None)),
+        (" 2,5 % ", (2.5, None)),
+        ("40/day", (None, 40)),
+        ("40 / день", (None, 40)),
+        ("off", (None, None)),
+        ("", (None, None)),
+    ],
+)
 def test_a_budget_is_read_as_a_percentage_or_a_number_a_day(text, expected):
     assert budget.parse(text) == expected
 

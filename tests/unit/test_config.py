@@ -1,4 +1,5 @@
 """Configuration flows from defaults and MODERATION_* variables only."""
+
 from moderation import config
 
 
@@ -11,10 +12,15 @@ def test_defaults_without_environment():
 
 
 def test_environment_overrides_with_types():
-    settings = config.from_environment({
-        "MODERATION_DATABASE_URL": "postgresql://db/x", "PORT": "8080", "MODERATION_PENDING_MAX_AGE": "30",
-        "MODERATION_TOXICITY_HOLD": "0.4", "UNRELATED": "1",
-    })
+    settings = config.from_environment(
+        {
+            "MODERATION_DATABASE_URL": "postgresql://db/x",
+            "PORT": "8080",
+            "MODERATION_PENDING_MAX_AGE": "30",
+            "MODERATION_TOXICITY_HOLD": "0.4",
+            "UNRELATED": "1",
+        }
+    )
     assert settings["DATABASE_URL"] == "postgresql://db/x"
     assert settings["PORT"] == 8080
     assert settings["PENDING_MAX_AGE"] == 30

@@ -1,4 +1,5 @@
 """Campaign fingerprints: the same message with a few words changed is similar; other messages are not."""
+
 from moderation.scoring.fingerprint import SIMILAR, signature, similarity
 
 BASE = "Срочно нужны люди на удалённую работу, доход от пяти тысяч в день, пишите в личные сообщения"
@@ -32,7 +33,11 @@ def test_short_texts_are_never_fingerprinted():
 def test_many_at_once_agree_with_one_at_a_time():
     from moderation.scoring.fingerprint import similarities
 
-    others = [signature(BASE), None, signature("Аким района опять обещал отремонтировать дорогу к весне, увы"),
-              signature("СРОЧНО нужны люди на удаленную работу доход от пяти тысяч в день пишите в личные")]
+    others = [
+        signature(BASE),
+        None,
+        signature("Аким района опять обещал отремонтировать дорогу к весне, увы"),
+        signature("СРОЧНО нужны люди на удаленную работу доход от пяти тысяч в день пишите в личные"),
+    ]
     one_by_one = [similarity(signature(BASE), other) for other in others]
     assert list(similarities(signature(BASE), others)) == one_by_one

@@ -1,4 +1,5 @@
 """Metrics, splits and CSV scoring."""
+
 import csv
 import hashlib
 import json
@@ -127,24 +128,35 @@ def test_caught_at_held_holds_at_most_the_budget_of_ordinary_comments():
     # Weights: an ordinary comment weighing 1 of 20 (5%) may be held, one weighing 2 of 20 may not.
     weighted = caught_at_held(np.array([0, 0, 1]), np.array([0.9, 0.1, 0.5]), 0.05, np.array([1.0, 19.0, 1.0]))
     assert weighted["held"] == 0.05 and weighted["caught"] == 1.0
-    weighted = caught_at_held(np.array([0, 0, 1, 1]), np.array([0.9, 0.1, 0.5, 0.95]), 0.05,
-                              np.array([2.0, 18.0, 1.0, 1.0]))
+    weighted = caught_at_held(
+        np.array([0, 0, 1, 1]), np.array([0.9, 0.1, 0.5, 0.95]), 0.05, np.array([2.0, 18.0, 1.0, 1.0])
+    )
     assert weighted["held"] == 0.0 and weighted["caught"] == 0.5
     assert caught_at_held(np.array([0, 0]), np.array([0.1, 0.2]))["caught"] is None
 
 
 def test_spam_summary_covers_the_admissions_ham_and_the_extra_spam():
-    rows = [Example("a", 0, "ru_2ch_pikabu", "ru"), Example("b", 0, "ru_tg_admissions", "ru"),
-            Example("c", 0, "ru_tg_admissions", "ru"), Example("d", 1, "ru_tg_spam_extra", "ru"),
-            Example("e", 1, "ru_tg_chat", "ru"), Example("f", 0, "ru_tg_chat", "ru")]
+    rows = [
+        Example("a", 0, "ru_2ch_pikabu", "ru"),
+        Example("b", 0, "ru_tg_admissions", "ru"),
+        Example("c", 0, "ru_tg_admissions", "ru"),
+        Example("d", 1, "ru_tg_spam_extra", "ru"),
+        Example("e", 1, "ru_tg_chat", "ru"),
+        Example("f", 0, "ru_tg_chat", "ru"),
+    ]
     p = np.array([0.1, 0.6, 0.4, 0.9, 0.2, 0.9])
     sm = spam_summary(rows, p, STUB_THRESHOLDS)
     assert "ru_tg_admissions" in ORDINARY_RU and "ru_tg_spam_extra" in SPAM_RU
     assert sm["ordinary_ru_n"] == 3 and sm["ordinary_ru_flagged_at_spam"] == 1 / 3  # ru_tg_chat ham is not counted
     assert sm["ordinary_ru_flagged_at_spam_hold"] == 2 / 3
     assert sm["spam_ru_n"] == 2 and sm["spam_ru_caught_at_spam"] == 0.5
-    assert sm["groups"]["ordinary_ru_chat"] == {"sources": ["ru_tg_admissions"], "label": 0, "n": 2,
-                                                "at_spam": 0.5, "at_spam_hold": 1.0}
+    assert sm["groups"]["ordinary_ru_chat"] == {
+        "sources": ["ru_tg_admissions"],
+        "label": 0,
+        "n": 2,
+        "at_spam": 0.5,
+        "at_spam_hold": 1.0,
+    }
     assert sm["groups"]["ordinary_ru_forum"]["at_spam_hold"] == 0.0
     assert sm["by_source"]["ru_tg_spam_extra"]["at_spam"] == 1.0 and sm["by_source"]["ru_tg_chat"]["n"] == 1
 
@@ -161,27 +173,54 @@ def stub_data(tmp_path):
     kk_ord, kk_tox = in_test_split("tox_kk", "kk", 20, "kk ok"), in_test_split("tox_kk", "kk", 4, "kk bad")
     scores.update((t, (0.0, i / 100)) for i, t in enumerate(kk_ord, start=1))
     scores.update(zip(kk_tox, [(0.0, 0.5), (0.0, 0.195), (0.0, 0.19), (0.0, 0.1)]))
-    write_csv(tmp_path / "toxicity.csv", ["text", "toxic", "source", "lang", "group"],
-              [[t, 0, "tox_ru", "ru", ""] for t in ru_ord] + [[t, 1, "tox_ru", "ru", ""] for t in ru_tox]
-              + [[t, 0, "tox_kk", "kk", ""] for t in kk_ord] + [[t, 1, "tox_kk", "kk", ""] for t in kk_tox])
+    write_csv(
+        tmp_path / "toxicity.csv",
+        ["text", "toxic", "source", "lang", "group"],
+        [[t, 0, "tox_ru", "ru", ""] for t in ru_ord]
+        + [[t, 1, "tox_ru", "ru", ""] for t in ru_tox]
+        + [[t, 0, "tox_kk", "kk", ""] for t in kk_ord]
+        + [[t, 1, "tox_kk", "kk", ""] for t in kk_tox],
+    )
     # Spam: 2 admissions ham (one held), 1 extra spam (sent to spam).
     ham, extra = in_test_split("ru_tg_admissions", "ru", 2, "ham"), in_test_split("ru_tg_spam_extra", "ru", 1, "buy")
     scores.update(zip(ham, [(0.05, 0.0), (0.45, 0.0)]))
     scores[extra[0]] = (0.95, 0.0)
-    write_csv(tmp_path / "spam.csv", ["text", "spam", "source", "lang", "group"],
-              [[t, 0, "ru_tg_admissions", "ru", ""] for t in ham] + [[extra[0], 1, "ru_tg_spam_extra", "ru", ""]])
+    write_csv(
+        tmp_path / "spam.csv",
+        ["text", "spam", "source", "lang", "group"],
+        [[t, 0, "ru_tg_admissions", "ru", ""] for t in ham] + [[extra[0], 1, "ru_tg_spam_extra", "ru", ""]],
+    )
     # Unlabelled news comments: rows 0-3, 6, 7 ru; 4, 5 kk; 8 other.
-    news = [("n0 toxic", "ru", (0.0, 0.9)), ("n1 fine", "ru", (0.0, 0.1)), ("n2 fine but held", "ru", (0.0, 0.6)),
-            ("n3 unsure", "ru", (0.0, 0.7)), ("n4 toxic missed", "kk", (0.0, 0.3)), ("n5 fine", "kk", (0.0, 0.2)),
-            ("n6 ad", "ru", (0.8, 0.0)), ("n7 fine", "ru", (0.0, 0.0)), ("n8 emoji", "other", (0.4, 0.0))]
+    news = [
+        ("n0 toxic", "ru", (0.0, 0.9)),
+        ("n1 fine", "ru", (0.0, 0.1)),
+        ("n2 fine but held", "ru", (0.0, 0.6)),
+        ("n3 unsure", "ru", (0.0, 0.7)),
+        ("n4 toxic missed", "kk", (0.0, 0.3)),
+        ("n5 fine", "kk", (0.0, 0.2)),
+        ("n6 ad", "ru", (0.8, 0.0)),
+        ("n7 fine", "ru", (0.0, 0.0)),
+        ("n8 emoji", "other", (0.4, 0.0)),
+    ]
     scores.update((text, s) for text, _, s in news)
-    write_csv(tmp_path / "unlabelled_comments.csv", ["text", "source", "lang"],
-              [[text, "news", lang] for text, lang, _ in news])
+    write_csv(
+        tmp_path / "unlabelled_comments.csv",
+        ["text", "source", "lang"],
+        [[text, "news", lang] for text, lang, _ in news],
+    )
     labels = tmp_path / "labels.csv"
-    write_csv(labels, ["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"],
-              [[0, sha1("n0 toxic"), "ru", 1, 0, 0, ""], [1, sha1("n1 fine"), "ru", 0, 0, 0, ""],
-               [2, sha1("n2 fine but held"), "mixed", 0, 0, 0, ""], [3, sha1("n3 unsure"), "ru", 1, 0, 1, "hm"],
-               [4, sha1("n4 toxic missed"), "kk", 1, 0, 0, ""], [5, sha1("n5 fine"), "kk", 0, 0, 0, ""]])
+    write_csv(
+        labels,
+        ["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"],
+        [
+            [0, sha1("n0 toxic"), "ru", 1, 0, 0, ""],
+            [1, sha1("n1 fine"), "ru", 0, 0, 0, ""],
+            [2, sha1("n2 fine but held"), "mixed", 0, 0, 0, ""],
+            [3, sha1("n3 unsure"), "ru", 1, 0, 1, "hm"],
+            [4, sha1("n4 toxic missed"), "kk", 1, 0, 0, ""],
+            [5, sha1("n5 fine"), "kk", 0, 0, 0, ""],
+        ],
+    )
     return tmp_path, labels, StubBundle(scores)
 
 
@@ -193,8 +232,13 @@ def test_held_ordinary_and_caught_per_source(stub_data):
     assert results["held_ordinary"]["toxicity"]["by_lang"]["kk"]["held"] == 0.0
     spam = results["held_ordinary"]["spam"]
     assert set(spam["by_source"]) == {"ru_tg_admissions"}  # neither the toxicity corpora nor the spam rows
-    assert spam["by_source"]["ru_tg_admissions"] == {"n": 2, "held": 0.5, "held_toxicity": 0.0, "held_spam": 0.5,
-                                                     "spam": 0.0}
+    assert spam["by_source"]["ru_tg_admissions"] == {
+        "n": 2,
+        "held": 0.5,
+        "held_toxicity": 0.0,
+        "held_spam": 0.5,
+        "spam": 0.0,
+    }
     caught = results["caught_at_held"]["by_source"]
     assert caught["tox_kk"]["at_budget"]["held"] == 0.05 and caught["tox_kk"]["at_budget"]["caught"] == 0.5
     assert caught["tox_kk"]["caught"] == 0.25 and caught["tox_kk"]["held_ordinary"] == 0.0
@@ -234,8 +278,15 @@ def test_unlabelled_and_in_domain_figures(stub_data):
     assert dom["spam"]["spam"]["positives"] == 0 and dom["spam"]["spam"]["flagged_share"] == 0.0
 
     report = format_report(results)
-    for title in ("[held ordinary comments]", "[toxic caught at 5% held]", "[unlabelled news comments]",
-                  "[in-domain news comments, hand-labelled]", "[spam targets]", "[toxicity]", "spam: no spam labels"):
+    for title in (
+        "[held ordinary comments]",
+        "[toxic caught at 5% held]",
+        "[unlabelled news comments]",
+        "[in-domain news comments, hand-labelled]",
+        "[spam targets]",
+        "[toxicity]",
+        "spam: no spam labels",
+    ):
         assert title in report
     assert "ru_tg_admissions" in report and "ru_tg_spam_extra" in report
     json.dumps(results)  # --json writes it as it is
@@ -272,8 +323,11 @@ def test_evaluate_with_the_shipped_model(stub_data):
     spam = "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot"
     texts = [clean, toxic, spam, clean + " Жду продолжения."]
     write_csv(data_dir / "unlabelled_comments.csv", ["text", "source", "lang"], [[t, "news", "ru"] for t in texts])
-    write_csv(labels, ["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"],
-              [[i, sha1(t), "ru", int(t == toxic), int(t == spam), 0, ""] for i, t in enumerate(texts)])
+    write_csv(
+        labels,
+        ["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"],
+        [[i, sha1(t), "ru", int(t == toxic), int(t == spam), 0, ""] for i, t in enumerate(texts)],
+    )
     models = ROOT / "models"
     bundle = load_active(models)
     decisions = [bundle.decide(s) for s in bundle.score(texts, explain=False)]
@@ -292,6 +346,7 @@ def test_evaluate_with_the_shipped_model(stub_data):
 def test_news_training_rows_join_by_sha1_and_never_overlap_the_evaluation_set(stub_data, tmp_path_factory):
     from moderation.scoring.evaluate import IN_DOMAIN_LABELS
     from moderation.scoring.train import NEWS_TRAIN_LABELS, news_training_rows
+
     data_dir, labels, _ = stub_data
     models = tmp_path_factory.mktemp("models")
     assert news_training_rows(data_dir, models) == []  # no label file: nothing to add
@@ -299,12 +354,20 @@ def test_news_training_rows_join_by_sha1_and_never_overlap_the_evaluation_set(st
     (models / IN_DOMAIN_LABELS).write_bytes(labels.read_bytes())  # evaluation rows 0-5
     (models / NEWS_TRAIN_LABELS).parent.mkdir()
     header = ["row", "sha1", "lang", "toxic", "uncertain", "note"]
-    write_csv(models / NEWS_TRAIN_LABELS, header,
-              [[6, sha1("n6 ad"), "ru", 0, 0, ""], [7, sha1("n7 fine"), "ru", 1, 1, "hm"],
-               [8, sha1("n8 emoji"), "other", 1, 0, ""]])
+    write_csv(
+        models / NEWS_TRAIN_LABELS,
+        header,
+        [
+            [6, sha1("n6 ad"), "ru", 0, 0, ""],
+            [7, sha1("n7 fine"), "ru", 1, 1, "hm"],
+            [8, sha1("n8 emoji"), "other", 1, 0, ""],
+        ],
+    )
     rows = news_training_rows(data_dir, models)  # the uncertain row 7 is left out
     assert [(ex.text, ex.label, ex.source, ex.lang) for ex in rows] == [
-        ("n6 ad", 0, "news_labelled", "ru"), ("n8 emoji", 1, "news_labelled", "other")]
+        ("n6 ad", 0, "news_labelled", "ru"),
+        ("n8 emoji", 1, "news_labelled", "other"),
+    ]
     write_csv(models / NEWS_TRAIN_LABELS, header, [[5, sha1("n5 fine"), "kk", 0, 0, ""]])
     with pytest.raises(ValueError, match=r"share 1 row\(s\), e.g. \[5\]"):
         news_training_rows(data_dir, models)
@@ -315,6 +378,7 @@ def test_news_training_rows_join_by_sha1_and_never_overlap_the_evaluation_set(st
 
 def test_the_shipped_training_labels_match_the_data_and_stay_out_of_the_evaluation_set():
     from moderation.scoring.train import news_training_rows
+
     data_dir = ROOT.parent / "shared" / "data"
     if not (data_dir / "unlabelled_comments.csv").exists():
         unavailable("../shared/data is not beside the checkout")

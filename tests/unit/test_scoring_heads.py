@@ -1,5 +1,6 @@
 """The weights file: written when a version is saved, scores exactly as the sklearn pipelines do, and
 versions saved before it existed still load (with a warning) until `add_heads_file` gives them one."""
+
 import json
 import logging
 import random
@@ -56,8 +57,9 @@ def test_active_version_scores_as_its_calibrated_pipelines():
         routed = bundle.heads[task].heads_for(bundle.featurizers[task].hashed(texts))[0]
         assert len(set(routed.tolist())) == len(bundle.heads[task].routes) + 1  # every head was exercised
     scores = bundle.score(texts, explain=True)
-    np.testing.assert_allclose([s.toxicity for s in scores], bundle.pipelines["toxicity"].predict_proba(texts)[:, 1],
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        [s.toxicity for s in scores], bundle.pipelines["toxicity"].predict_proba(texts)[:, 1], rtol=0, atol=1e-9
+    )
     # Explanations read the same weights.
     assert "дебил" in " ".join(bundle.score(["Ты тупой дебил, заткнись"])[0].toxicity_terms)
 
@@ -140,5 +142,6 @@ def test_other_calibrations_and_plain_linear_models_score_as_their_pipelines(tmp
     write_heads(tmp_path / HEADS_FILE, {"spam": pipeline, "toxicity": pipeline})
     head = LinearHead(read_heads(tmp_path / HEADS_FILE)["toxicity"])
     unseen = texts + ["ты урод и дебил", "статья хорошая", "", "пишите в телеграм, ты идиот"]
-    np.testing.assert_allclose(head.proba(featurizer.hashed(unseen)), pipeline.predict_proba(unseen)[:, 1],
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        head.proba(featurizer.hashed(unseen)), pipeline.predict_proba(unseen)[:, 1], rtol=0, atol=1e-9
+    )

@@ -1,4 +1,5 @@
 """DomainLogit: shared + per-domain weights, routed heads, and the bundle's fast path."""
+
 import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
@@ -23,8 +24,9 @@ def test_heads_are_shared_plus_domain_block():
     y = np.array([ex.label for ex in rows()])
     domain = np.array([ex.source for ex in rows()])
     column = featurizer.signal_column("kazakh_share")
-    model = DomainLogit(C=5.0, domains=("forum", "kazakh"), default_domain="forum",
-                        routes=(("kazakh", column, 0.1),)).fit(X, y, domain=domain)
+    model = DomainLogit(
+        C=5.0, domains=("forum", "kazakh"), default_domain="forum", routes=(("kazakh", column, 0.1),)
+    ).fit(X, y, domain=domain)
     assert model.head_coef_.shape == (2, featurizer.n_features)
     assert list(model.route(X)) == [0] * len(RU) + [1] * len(KK)
     assert (model.predict(X) == y).mean() == 1.0
@@ -32,8 +34,14 @@ def test_heads_are_shared_plus_domain_block():
 
 def test_fast_path_matches_sklearn_with_routes():
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 5.0, "class_weight": None, "domains": ("forum", "kazakh"), "default_domain": "forum",
-                "routes": (("kazakh", "kazakh_share", 0.1),), "domain_scale": 0.5}
+    settings = {
+        "C": 5.0,
+        "class_weight": None,
+        "domains": ("forum", "kazakh"),
+        "default_domain": "forum",
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "domain_scale": 0.5,
+    }
     pipeline = fit_model(featurizer, rows(), rows(), settings)
     assert isinstance(pipeline, Pipeline)
     texts = ["ты дебил", "сен ақымақсың", "рахмет", "", "спасибо"]
@@ -52,8 +60,15 @@ def test_naive_bayes_blend_stays_one_linear_model():
 
 def test_head_calibration_fits_each_head_and_fast_path_agrees():
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 5.0, "class_weight": None, "domains": ("forum", "kazakh"), "default_domain": "forum",
-                "routes": (("kazakh", "kazakh_share", 0.1),), "domain_scale": 0.5, "head_calibration": True}
+    settings = {
+        "C": 5.0,
+        "class_weight": None,
+        "domains": ("forum", "kazakh"),
+        "default_domain": "forum",
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "domain_scale": 0.5,
+        "head_calibration": True,
+    }
     pipeline = fit_model(featurizer, rows(), rows(), settings)
     model = pipeline.steps[-1][1].calibrated_classifiers_[0].estimator.estimator
     assert len(set(model.intercepts())) == 2  # each head got its own Platt intercept
@@ -83,9 +98,16 @@ def test_separate_heads_learn_only_from_their_rows():
 
 def test_shift_head_moves_only_that_head_and_fast_path_agrees():
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 5.0, "class_weight": None, "domains": (), "default_domain": None,
-                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True,
-                "nb_weight": (1.0, 1.0)}
+    settings = {
+        "C": 5.0,
+        "class_weight": None,
+        "domains": (),
+        "default_domain": None,
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "head_calibration": True,
+        "separate_heads": True,
+        "nb_weight": (1.0, 1.0),
+    }
     pipeline = fit_model(featurizer, rows(), rows(), settings)
     model = pipeline.steps[-1][1].calibrated_classifiers_[0].estimator.estimator
     texts = ["ты дебил", "сен ақымақсың", "жақсы мақала", "спасибо"]
@@ -115,14 +137,23 @@ def test_lower_head_thresholds_folds_a_dev_threshold_into_one_head():
     from moderation.scoring.train import lower_head_thresholds
 
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
-                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    settings = {
+        "C": 0.5,
+        "class_weight": None,
+        "domains": (),
+        "default_domain": None,
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "head_calibration": True,
+        "separate_heads": True,
+    }
     train = rows()
     pipeline = fit_model(featurizer, train, train, settings)
     # Dev: ordinary comments of both heads (sources the thresholds count as ordinary) and positives.
-    dev = ([Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
-           + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
-           + [Example(t, 1, "spam", "kk") for t, y in KK if y])
+    dev = (
+        [Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
+        + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
+        + [Example(t, 1, "spam", "kk") for t, y in KK if y]
+    )
     texts = [ex.text for ex in dev]
     before = pipeline.predict_proba(texts)[:, 1]
     done = lower_head_thresholds(pipeline, dev, before, {"kazakh": 0.5})
@@ -140,12 +171,21 @@ def test_lower_head_thresholds_folds_two_dev_thresholds_into_one_head():
     from moderation.scoring.train import lower_head_thresholds
 
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
-                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    settings = {
+        "C": 0.5,
+        "class_weight": None,
+        "domains": (),
+        "default_domain": None,
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "head_calibration": True,
+        "separate_heads": True,
+    }
     pipeline = fit_model(featurizer, rows(), rows(), settings)
-    dev = ([Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
-           + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
-           + [Example(t, 1, "spam", "kk") for t, y in KK if y])
+    dev = (
+        [Example(t, 0, "ru_2ch_pikabu", "ru") for t, y in RU if not y]
+        + [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y]
+        + [Example(t, 1, "spam", "kk") for t, y in KK if y]
+    )
     texts = [ex.text for ex in dev]
     before = pipeline.predict_proba(texts)[:, 1]
     done = lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.5, "spam_hold": 0.9}})
@@ -169,10 +209,19 @@ def test_lower_head_thresholds_refuses_two_thresholds_that_coincide():
     from moderation.scoring.train import lower_head_thresholds
 
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU + KK])
-    settings = {"C": 0.5, "class_weight": None, "domains": (), "default_domain": None,
-                "routes": (("kazakh", "kazakh_share", 0.1),), "head_calibration": True, "separate_heads": True}
+    settings = {
+        "C": 0.5,
+        "class_weight": None,
+        "domains": (),
+        "default_domain": None,
+        "routes": (("kazakh", "kazakh_share", 0.1),),
+        "head_calibration": True,
+        "separate_heads": True,
+    }
     pipeline = fit_model(featurizer, rows(), rows(), settings)
-    dev = [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y] + [Example(t, 1, "spam", "kk") for t, y in KK if y]
+    dev = [Example(t, 0, "kk_hate_speech", "kk") for t, y in KK if not y] + [
+        Example(t, 1, "spam", "kk") for t, y in KK if y
+    ]
     before = pipeline.predict_proba([ex.text for ex in dev])[:, 1]
     with pytest.raises(ValueError, match="too close"):
         lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.01, "spam_hold": 0.01}})

@@ -1,4 +1,5 @@
 """Normalisation undoes the disguises spammers and trolls use."""
+
 import pytest
 
 from moderation.scoring.normalise import domain_of, normalise, normalise_text

@@ -1,4 +1,5 @@
 """Model versions: saving, checksum and manifest checks, the active pointer, rollback."""
+
 import json
 
 import numpy as np
@@ -105,8 +106,12 @@ def test_decide_follows_thresholds(models_dir):
 
 
 def test_a_version_fitted_on_other_features_is_refused(models_dir):
-    save_version(models_dir, "v_old", toy_models(), {"created": "v3", "thresholds": THRESHOLDS,
-                                                      "features": {"feature_version": -1}})
+    save_version(
+        models_dir,
+        "v_old",
+        toy_models(),
+        {"created": "v3", "thresholds": THRESHOLDS, "features": {"feature_version": -1}},
+    )
     with pytest.raises(ModelLoadError, match="features of version -1"):
         set_active(models_dir, "v_old")
     assert load_active(models_dir).version == "v1"

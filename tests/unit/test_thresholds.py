@@ -1,11 +1,13 @@
 """The thresholds by name: what an admin may post as an override, and the order the three must keep."""
+
 import pytest
 
 from moderation.services import scorer, thresholds
 
 
-@pytest.mark.parametrize("raw, expected", [("", None), ("  ", None), (None, None), ("0,25", 0.25), (" 1 ", 1.0),
-                                           ("0", 0.0)])
+@pytest.mark.parametrize(
+    "raw, expected", [("", None), ("  ", None), (None, None), ("0,25", 0.25), (" 1 ", 1.0), ("0", 0.0)]
+)
 def test_a_posted_threshold_is_a_number_from_0_to_1_or_empty(raw, expected):
     assert thresholds.parse(raw) == expected
 
@@ -17,8 +19,11 @@ def test_anything_else_is_refused(raw):
 
 
 def test_a_form_gives_every_threshold_by_name():
-    assert thresholds.parse_all({"spam": "0.9", "other": "0.1"}) == {"spam_hold": None, "spam": 0.9,
-                                                                      "toxicity_hold": None}
+    assert thresholds.parse_all({"spam": "0.9", "other": "0.1"}) == {
+        "spam_hold": None,
+        "spam": 0.9,
+        "toxicity_hold": None,
+    }
 
 
 def test_the_spam_hold_must_not_pass_the_spam_threshold():
@@ -31,5 +36,7 @@ def test_the_spam_hold_must_not_pass_the_spam_threshold():
 def test_every_threshold_has_a_label_and_an_environment_setting():
     assert tuple(thresholds.LABELS) == thresholds.NAMES
     assert sorted(thresholds.ENVIRONMENT_KEYS.values()) == sorted(thresholds.NAMES)
-    assert scorer.explicit({"SPAM_HOLD": 0.3, "SPAM_THRESHOLD": -1.0, "TOXICITY_HOLD": 0.7}) == \
-           {"spam_hold": 0.3, "toxicity_hold": 0.7}
+    assert scorer.explicit({"SPAM_HOLD": 0.3, "SPAM_THRESHOLD": -1.0, "TOXICITY_HOLD": 0.7}) == {
+        "spam_hold": 0.3,
+        "toxicity_hold": 0.7,
+    }

@@ -1,4 +1,5 @@
 """Choosing the toxicity threshold on labelled news comments, per head, and weighting rows by news likeness."""
+
 import copy
 from pathlib import Path
 
@@ -65,8 +66,12 @@ def test_news_likeness_weights_favour_rows_like_the_news(bundle):
     featurizer = bundle.featurizers["toxicity"]
     news = [t for t, _ in debias.news_talk_rows()]
     like = news[:40]
-    unlike = ["Free entry in a weekly competition, text WIN to 80086 now", "Ok lar... joking wif u oni",
-              "Subscribe to my channel for more videos", "Call me when you get home, love you"] * 10
+    unlike = [
+        "Free entry in a weekly competition, text WIN to 80086 now",
+        "Ok lar... joking wif u oni",
+        "Subscribe to my channel for more videos",
+        "Call me when you get home, love you",
+    ] * 10
     weights = train.news_likeness_weights(featurizer, like + unlike, news[40:])
     assert weights[:40].mean() > 2 * weights[40:].mean()
     low, high = train.DOMAIN_WEIGHT_CLIP

@@ -1,5 +1,6 @@
 """The WordPress plugin speaks Russian and Kazakh: every admin string is translated, and the committed .mo files
 (what WordPress reads) say what the .po files say."""
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Helpers for dashboard tests: users, sign-in, CSRF tokens read from the pages, seeded comments."""
+
 import html
 import re
 import uuid
@@ -40,8 +41,7 @@ def user_id(app, login):
 def sign_in(client, login, password=PASSWORD, **kwargs):
     """Sign in through the login form; return the response (302 on success)."""
     token = csrf_token(client.get("/dashboard/login", **kwargs).data)
-    return client.post("/dashboard/login", data={"login": login, "password": password, "csrf_token": token},
-                       **kwargs)
+    return client.post("/dashboard/login", data={"login": login, "password": password, "csrf_token": token}, **kwargs)
 
 
 def signed_in_client(app, role="moderator"):
@@ -82,8 +82,17 @@ def seed_comment(app, site_id, status=HELD, risk=0.5, age_minutes=0, created_at=
     values.update(fields)
     created = created_at or utcnow() - timedelta(minutes=age_minutes)
     with app.app_context():
-        comment = Comment(site_id=site_id, status=status, risk=risk, spam_score=risk, toxicity_score=0.0,
-                          created_at=created, queued_at=created, decided_at=created, **values)
+        comment = Comment(
+            site_id=site_id,
+            status=status,
+            risk=risk,
+            spam_score=risk,
+            toxicity_score=0.0,
+            created_at=created,
+            queued_at=created,
+            decided_at=created,
+            **values,
+        )
         db.session.add(comment)
         db.session.commit()
         return comment.id
@@ -109,9 +118,21 @@ def audit_events(app, **where):
         query = select(AuditEvent).order_by(AuditEvent.id)
         for column, value in where.items():
             query = query.where(getattr(AuditEvent, column) == value)
-        return [{"user_id": e.user_id, "action": e.action, "comment_id": e.comment_id, "from": e.from_status,
-                 "to": e.to_status, "reason": e.reason, "via": e.via, "batch": e.batch, "undone": e.undone,
-                 "detail": e.detail} for e in db.session.scalars(query)]
+        return [
+            {
+                "user_id": e.user_id,
+                "action": e.action,
+                "comment_id": e.comment_id,
+                "from": e.from_status,
+                "to": e.to_status,
+                "reason": e.reason,
+                "via": e.via,
+                "batch": e.batch,
+                "undone": e.undone,
+                "detail": e.detail,
+            }
+            for e in db.session.scalars(query)
+        ]
 
 
 def comment_ids_on(page):

@@ -1,4 +1,5 @@
 """Admin pages: only admins get in, every change is audited, CSRF is enforced, keys and tokens work."""
+
 import json
 import re
 import shutil
@@ -14,13 +15,31 @@ from moderation.services import bans, reasons, settings, thresholds, users
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-ADMIN_PAGES = ["/dashboard/admin/sites", "/dashboard/admin/users", "/dashboard/admin/reasons",
-               "/dashboard/admin/bans", "/dashboard/admin/thresholds", "/dashboard/admin/models"]
-ADMIN_POSTS = ["/dashboard/admin/sites", "/dashboard/admin/sites/1/rotate", "/dashboard/admin/sites/1/timezone",
-               "/dashboard/admin/users", "/dashboard/admin/users/1/role", "/dashboard/admin/users/1/active",
-               "/dashboard/admin/users/1/token", "/dashboard/admin/reasons", "/dashboard/admin/reasons/1/toggle",
-               "/dashboard/admin/reasons/1/delete", "/dashboard/admin/bans", "/dashboard/admin/bans/1/remove",
-               "/dashboard/admin/thresholds", "/dashboard/admin/models/promote", "/dashboard/admin/models/rollback"]
+ADMIN_PAGES = [
+    "/dashboard/admin/sites",
+    "/dashboard/admin/users",
+    "/dashboard/admin/reasons",
+    "/dashboard/admin/bans",
+    "/dashboard/admin/thresholds",
+    "/dashboard/admin/models",
+]
+ADMIN_POSTS = [
+    "/dashboard/admin/sites",
+    "/dashboard/admin/sites/1/rotate",
+    "/dashboard/admin/sites/1/timezone",
+    "/dashboard/admin/users",
+    "/dashboard/admin/users/1/role",
+    "/dashboard/admin/users/1/active",
+    "/dashboard/admin/users/1/token",
+    "/dashboard/admin/reasons",
+    "/dashboard/admin/reasons/1/toggle",
+    "/dashboard/admin/reasons/1/delete",
+    "/dashboard/admin/bans",
+    "/dashboard/admin/bans/1/remove",
+    "/dashboard/admin/thresholds",
+    "/dashboard/admin/models/promote",
+    "/dashboard/admin/models/rollback",
+]
 PASSWORD = "correct horse battery"
 
 
@@ -41,8 +60,9 @@ def make_user(app, role, login=None):
 def sign_in(app, client, role="admin"):
     """Sign a new user of this role in; return (id, login)."""
     user_id, login = make_user(app, role)
-    response = client.post("/dashboard/login", data={"login": login, "password": PASSWORD,
-                                                     "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/dashboard/login", data={"login": login, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return user_id, login
 
@@ -57,8 +77,7 @@ def events(app, action, **detail):
     """Audit events of an action whose detail contains these items."""
     with app.app_context():
         rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-        return [(e.user_id, e.via, e.detail) for e in rows
-                if all(e.detail.get(k) == v for k, v in detail.items())]
+        return [(e.user_id, e.via, e.detail) for e in rows if all(e.detail.get(k) == v for k, v in detail.items())]
 
 
 def test_moderators_get_403_on_every_admin_page_and_post(app, client):
@@ -82,8 +101,12 @@ def test_a_post_without_csrf_token_is_refused(app, client):
     sign_in(app, client)
     name = f"no-csrf-{uuid.uuid4().hex[:6]}"
     assert client.post("/dashboard/admin/sites", data={"name": name, "timezone": "UTC"}).status_code == 400
-    assert client.post("/dashboard/admin/sites", data={"name": name, "timezone": "UTC",
-                                                       "csrf_token": "forged"}).status_code == 400
+    assert (
+        client.post(
+            "/dashboard/admin/sites", data={"name": name, "timezone": "UTC", "csrf_token": "forged"}
+        ).status_code
+        == 400
+    )
     with app.app_context():
         assert db.session.scalar(select(Site).where(Site.name == name)) is None
 
@@ -96,8 +119,9 @@ def _shown_secret(response, element_id):
 
 def _post_comment(client, key):
     text = f"Спасибо за статью {uuid.uuid4().hex[:6]}"  # the same text twice would be a duplicate (409)
-    return client.post("/api/v1/comments", json={"name": "Айгуль", "text": text},
-                       headers={"Authorization": f"Bearer {key}"})
+    return client.post(
+        "/api/v1/comments", json={"name": "Айгуль", "text": text}, headers={"Authorization": f"Bearer {key}"}
+    )
 
 
 def test_site_add_shows_a_working_key_once_and_rotation_replaces_it(app, client):
@@ -113,8 +137,8 @@ def test_site_add_shows_a_working_key_once_and_rotation_replaces_it(app, client)
         site_id = site.id
     assert key not in client.get("/dashboard/admin/sites").get_data(as_text=True)  # never shown again
     assert events(app, "site_add", site_id=site_id) == [
-        (admin_id, "dashboard", {"site_id": site_id, "name": name, "timezone": "Asia/Qostanay",
-                                 "key_prefix": key[:10]})]
+        (admin_id, "dashboard", {"site_id": site_id, "name": name, "timezone": "Asia/Qostanay", "key_prefix": key[:10]})
+    ]
 
     response = post(client, f"/dashboard/admin/sites/{site_id}/rotate", page="/dashboard/admin/sites")
     new_key = _shown_secret(response, "new-key")
@@ -284,13 +308,15 @@ def test_promote_refuses_unknown_and_damaged_versions(make_app, models_copy):
     client = app.test_client()
     sign_in(app, client)
     for version in ("v19990101-000000", "../models", ""):
-        response = post(client, "/dashboard/admin/models/promote", page="/dashboard/admin/models", follow=True,
-                        version=version)
+        response = post(
+            client, "/dashboard/admin/models/promote", page="/dashboard/admin/models", follow=True, version=version
+        )
         assert 'class="flash error"' in response.get_data(as_text=True)
         assert (models_dir / "ACTIVE").read_text().strip() == active
     (models_dir / second / "spam.skops").write_bytes(b"damaged")
-    response = post(client, "/dashboard/admin/models/promote", page="/dashboard/admin/models", follow=True,
-                    version=second)
+    response = post(
+        client, "/dashboard/admin/models/promote", page="/dashboard/admin/models", follow=True, version=second
+    )
     assert "checksum" in response.get_data(as_text=True)
     assert (models_dir / "ACTIVE").read_text().strip() == active
     assert events(app, "model_promote", new=second) == []

@@ -1,4 +1,5 @@
 """Admins' policies as services (the pages only call them): how wide a ban may be, which reasons may be deleted."""
+
 import uuid
 
 import pytest

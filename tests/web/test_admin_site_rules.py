@@ -1,5 +1,6 @@
 """The admin page of a site's rules: word lists, settings (complaints too), the «test a comment» box, shadow-mode
 agreement."""
+
 from sqlalchemy import select
 
 from moderation.db import db, utcnow
@@ -16,8 +17,12 @@ def test_moderators_may_not_see_or_change_rules(app):
     client, _login = signed_in_client(app, role="moderator")
     token = page_token(client)
     assert client.get(site_page(site_id)).status_code == 403
-    assert client.post(f"{site_page(site_id)}/words", data={"csrf_token": token, "kind": "watch",
-                                                             "words": "аким"}).status_code == 403
+    assert (
+        client.post(
+            f"{site_page(site_id)}/words", data={"csrf_token": token, "kind": "watch", "words": "аким"}
+        ).status_code
+        == 403
+    )
     with app.app_context():
         assert db.session.scalar(select(WordEntry)) is None
 
@@ -26,14 +31,26 @@ def test_words_and_settings_are_saved_and_audited(app):
     site_id = make_site(app)
     client, _login = signed_in_client(app, role="admin")
     token = page_token(client, site_page(site_id))
-    added = client.post(f"{site_page(site_id)}/words", data={"csrf_token": token, "kind": "block",
-                                                              "words": "казино\n  \nставки на спорт"})
+    added = client.post(
+        f"{site_page(site_id)}/words",
+        data={"csrf_token": token, "kind": "block", "words": "казино\n  \nставки на спорт"},
+    )
     assert added.status_code == 302
-    saved = client.post(f"{site_page(site_id)}/settings", data={
-        "csrf_token": token, "max_links": "0", "premoderation": "first", "flood_seconds": "30", "shadow_mode": "1"})
+    saved = client.post(
+        f"{site_page(site_id)}/settings",
+        data={
+            "csrf_token": token,
+            "max_links": "0",
+            "premoderation": "first",
+            "flood_seconds": "30",
+            "shadow_mode": "1",
+        },
+    )
     assert saved.status_code == 302
-    refused = client.post(f"{site_page(site_id)}/settings", data={
-        "csrf_token": token, "max_links": "-3", "premoderation": "sometimes", "flood_seconds": "30"})
+    refused = client.post(
+        f"{site_page(site_id)}/settings",
+        data={"csrf_token": token, "max_links": "-3", "premoderation": "sometimes", "flood_seconds": "30"},
+    )
     assert refused.status_code == 400
     page = client.get(site_page(site_id)).get_data(as_text=True)
     assert "казино" in page and "ставки на спорт" in page
@@ -54,9 +71,14 @@ def test_the_test_box_explains_a_decision_and_stores_nothing(app):
     client, _login = signed_in_client(app, role="admin")
     token = page_token(client, site_page(site_id))
     client.post(f"{site_page(site_id)}/words", data={"csrf_token": token, "kind": "watch", "words": "аким"})
-    answer = client.post(f"{site_page(site_id)}/test", data={
-        "csrf_token": token, "name": "<b>Ерлан</b>",
-        "text": "Aкимы опять <script>alert(1)</script> обещали, см. http://a.kz http://b.kz http://c.kz"})
+    answer = client.post(
+        f"{site_page(site_id)}/test",
+        data={
+            "csrf_token": token,
+            "name": "<b>Ерлан</b>",
+            "text": "Aкимы опять <script>alert(1)</script> обещали, см. http://a.kz http://b.kz http://c.kz",
+        },
+    )
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert 'class="verdict verdict-held"' in page
@@ -91,15 +113,19 @@ def test_admins_set_the_complaint_settings_on_the_rules_page(app):
     assert "Скрывать одобренный комментарий" in page
     token = page_token(client, path)
     rules = {"csrf_token": token, "max_links": "2", "premoderation": "none", "flood_seconds": "15"}
-    saved = client.post(f"{path}/settings", data={**rules, "complaints_hide_after": "5",
-                                                  "complaints_overdue_hours": "48"})
+    saved = client.post(
+        f"{path}/settings", data={**rules, "complaints_hide_after": "5", "complaints_overdue_hours": "48"}
+    )
     assert saved.status_code == 302
-    for hide_after, hours, message in (("1001", "48", "Жалобы: скрывать после 0–1000 читателей."),
-                                       ("5", "0", "Жалобы: срок ответа — от 1 до 720 часов."),
-                                       ("5", "721", "Жалобы: срок ответа — от 1 до 720 часов."),
-                                       ("-1", "48", "Жалобы: скрывать после 0–1000 читателей.")):
-        refused = client.post(f"{path}/settings", data={**rules, "complaints_hide_after": hide_after,
-                                                        "complaints_overdue_hours": hours})
+    for hide_after, hours, message in (
+        ("1001", "48", "Жалобы: скрывать после 0–1000 читателей."),
+        ("5", "0", "Жалобы: срок ответа — от 1 до 720 часов."),
+        ("5", "721", "Жалобы: срок ответа — от 1 до 720 часов."),
+        ("-1", "48", "Жалобы: скрывать после 0–1000 читателей."),
+    ):
+        refused = client.post(
+            f"{path}/settings", data={**rules, "complaints_hide_after": hide_after, "complaints_overdue_hours": hours}
+        )
         assert refused.status_code == 400
         assert message in refused.get_data(as_text=True)
     with app.app_context():

@@ -1,4 +1,5 @@
 """The API answers JSON for every error: 401, 413, malformed JSON, unknown routes."""
+
 import pytest
 
 
@@ -9,13 +10,16 @@ def assert_json_error(response, status):
     assert "<html" not in response.get_data(as_text=True).lower()
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "Bearer wrong-key"},
-    {"Authorization": "Bearer "},
-    {"Authorization": "Basic dXNlcjpwYXNz"},
-    {"Authorization": "Bearer " + "k" * 5000},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-key"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer " + "k" * 5000},
+    ],
+)
 def test_missing_or_wrong_key_is_401(client, headers):
     response = client.post("/api/v1/comments", json={"name": "Ли", "text": "ок"}, headers=headers)
     assert_json_error(response, 401)
@@ -36,8 +40,9 @@ def test_malformed_json_is_400(client, auth, body):
 
 
 def test_invalid_utf8_is_400(client, auth):
-    response = client.post("/api/v1/comments", data=b'{"name": "\xff\xfe", "text": "x"}',
-                           content_type="application/json", headers=auth)
+    response = client.post(
+        "/api/v1/comments", data=b'{"name": "\xff\xfe", "text": "x"}', content_type="application/json", headers=auth
+    )
     assert_json_error(response, 400)
 
 

@@ -2,6 +2,7 @@
 
 The worker's part (sampling, thresholds in force) is in tests/tasks/test_budget_and_spot_checks.py.
 """
+
 import html
 from datetime import timedelta
 
@@ -72,7 +73,11 @@ def test_each_decision_is_the_verdict_and_a_training_label(app, site_id):
     decide(client, spam, "spam")
     assert [verdict(app, c) for c in (fine, insult, offtopic, spam)] == ["ok", "toxic", "other", "spam"]
     assert [label_of(app, c) for c in (fine, insult, offtopic, spam)] == [
-        (False, False), (False, True), (False, None), (True, None)]
+        (False, False),
+        (False, True),
+        (False, None),
+        (True, None),
+    ]
     assert comment_ids_on(client.get(PAGE).data) == []
     with app.app_context():
         statuses = [db.session.get(Comment, c).status for c in (fine, insult, offtopic, spam)]
@@ -84,8 +89,11 @@ def test_the_latest_decision_is_the_verdict(app, site_id):
     comment_id = spot_check(app, site_id)
     decide(client, comment_id, "approve")
     token = page_token(client, PAGE)
-    response = client.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
-        "csrf_token": token, "action": "reject", "reason": "insult", "next": PAGE})
+    response = client.post(
+        f"/dashboard/comments/{comment_id}/moderate",
+        headers=FETCH,
+        data={"csrf_token": token, "action": "reject", "reason": "insult", "next": PAGE},
+    )
     assert response.json["ok"] is True
     assert verdict(app, comment_id) == "toxic" and label_of(app, comment_id) == (False, True)
 
@@ -119,6 +127,7 @@ def test_weekly_estimates_with_their_interval(app, site_id):
     spot_check(app, site_id)  # not reviewed yet
     with app.app_context():
         from zoneinfo import ZoneInfo
+
         weeks = spot_checks.weekly([site_id], ZoneInfo("Asia/Almaty"), now=now)
     assert [(w.checked, w.toxic, w.spam) for w in weeks] == [(20, 2, 1), (5, 0, 0)]
     share, low, high = weeks[0].toxic_share
@@ -140,12 +149,24 @@ def site_of(app, site_id):
 def seed_window(app, site_id, count, days=4):
     """`count` decided comments spread over the last `days` days, varied enough for the model."""
     now = utcnow()
-    texts = ["Спасибо за новость, дороги наконец ремонтируют", "Опять подняли тарифы, сколько можно",
-             "Ты тупой идиот, заткнись", "Акимат ничего не делает, позор", "Хорошая статья, всё по делу",
-             "Сен ақымақсың", "Рахмет, жақсы жаңалық", "Когда уже починят свет в нашем районе?"]
+    texts = [
+        "Спасибо за новость, дороги наконец ремонтируют",
+        "Опять подняли тарифы, сколько можно",
+        "Ты тупой идиот, заткнись",
+        "Акимат ничего не делает, позор",
+        "Хорошая статья, всё по делу",
+        "Сен ақымақсың",
+        "Рахмет, жақсы жаңалық",
+        "Когда уже починят свет в нашем районе?",
+    ]
     for n in range(count):
-        seed_comment(app, site_id, status=APPROVED, text=f"{texts[n % len(texts)]} ({n})",
-                     created_at=now - timedelta(days=days) * (n / count))
+        seed_comment(
+            app,
+            site_id,
+            status=APPROVED,
+            text=f"{texts[n % len(texts)]} ({n})",
+            created_at=now - timedelta(days=days) * (n / count),
+        )
 
 
 def test_site_budget_command_sets_computes_and_removes(app, runner, site_id):
@@ -170,8 +191,9 @@ def test_site_budget_command_sets_computes_and_removes(app, runner, site_id):
     site = site_of(app, site_id)
     assert (site.hold_budget_percent, site.hold_budget_per_day, site.budget_state) == (None, None, None)
     with app.app_context():
-        changes = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "site_budget")
-                                     .order_by(AuditEvent.id)).all()
+        changes = db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "site_budget").order_by(AuditEvent.id)
+        ).all()
     assert [(c["old"], c["new"]) for c in changes] == [("off", "5%"), ("5%", "40/day"), ("40/day", "off")]
 
 
@@ -217,8 +239,13 @@ def test_explicit_thresholds_win_over_the_budget(app, site_id):
     with app.app_context():
         bundle = scorer.active_bundle(app.config["MODELS_DIR"])
         chosen = {"percent": 5.0, "per_day": None}
-        state = {"status": "active", "version": bundle.version, "toxicity_hold": 0.2, "spam_hold": 0.1,
-                 "budget": chosen}
+        state = {
+            "status": "active",
+            "version": bundle.version,
+            "toxicity_hold": 0.2,
+            "spam_hold": 0.1,
+            "budget": chosen,
+        }
         assert budget.in_force(state, bundle.version, {"percent": 20.0, "per_day": None}) == {}  # changed since
         budgeted = budget.in_force(state, bundle.version, chosen)
         assert scorer.thresholds(bundle, app.config, {}, budgeted)["toxicity_hold"] == 0.2

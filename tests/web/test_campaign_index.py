@@ -1,5 +1,6 @@
 """The campaign check reads the fingerprint index (services/rules.campaign_members): it finds exactly the comments
 a comparison with every stored fingerprint finds, within the window, on both databases."""
+
 import random
 from datetime import timedelta
 
@@ -11,8 +12,10 @@ from moderation.models import APPROVED, Comment, Site
 from moderation.scoring import fingerprint
 from moderation.services import rules, sites
 
-WORDS = ("акция скидка часы дешево сайт заказ доставка бесплатно сегодня только сейчас звоните выгодно новинка "
-         "подарок купить магазин качество гарантия быстро").split()
+WORDS = (
+    "акция скидка часы дешево сайт заказ доставка бесплатно сегодня только сейчас звоните выгодно новинка "
+    "подарок купить магазин качество гарантия быстро"
+).split()
 CAMPAIGN = "Купите дешёвые часы у нас на сайте прямо сейчас со скидкой и бесплатной доставкой по всему Казахстану"
 
 
@@ -25,8 +28,15 @@ def variant(rng, changes):
 
 
 def store(site, text, name, created_at):
-    comment = Comment(site_id=site.id, name=name, text=text, status=APPROVED, created_at=created_at,
-                      fingerprint=fingerprint.signature(text), decided_at=created_at)
+    comment = Comment(
+        site_id=site.id,
+        name=name,
+        text=text,
+        status=APPROVED,
+        created_at=created_at,
+        fingerprint=fingerprint.signature(text),
+        decided_at=created_at,
+    )
     db.session.add(comment)
     db.session.flush()
     rules.index_fingerprint(comment.id, site.id, comment.fingerprint, created_at)
@@ -34,8 +44,11 @@ def store(site, text, name, created_at):
 
 
 def brute_force(site, signature, since):
-    rows = db.session.execute(select(Comment.id, Comment.fingerprint).where(
-        Comment.site_id == site.id, Comment.created_at >= since, Comment.fingerprint.is_not(None))).all()
+    rows = db.session.execute(
+        select(Comment.id, Comment.fingerprint).where(
+            Comment.site_id == site.id, Comment.created_at >= since, Comment.fingerprint.is_not(None)
+        )
+    ).all()
     scores = fingerprint.similarities(signature, [row.fingerprint for row in rows])
     return {row.id for row, score in zip(rows, scores) if score >= fingerprint.SIMILAR}
 
@@ -65,15 +78,21 @@ def test_the_index_finds_what_comparing_every_fingerprint_finds(app):
 
 def test_a_decided_comment_indexes_its_fingerprint_once(app):
     from moderation.services import instant
+
     with app.test_request_context():
         site = db.session.get(Site, sites.create_site("index.example.kz")[0].id)
         judged = instant.judge(site, {"name": "Аноним", "text": CAMPAIGN})
-        slots = db.session.scalars(select(rules.FingerprintSlot.slot)
-                                   .where(rules.FingerprintSlot.comment_id == judged.comment_id)).all()
+        slots = db.session.scalars(
+            select(rules.FingerprintSlot.slot).where(rules.FingerprintSlot.comment_id == judged.comment_id)
+        ).all()
         assert sorted(slots) == sorted(fingerprint.slots(fingerprint.signature(CAMPAIGN)))
         short = instant.judge(site, {"name": "Аноним", "text": "Согласен"})  # too short to fingerprint
-        assert db.session.scalars(select(rules.FingerprintSlot)
-                                  .where(rules.FingerprintSlot.comment_id == short.comment_id)).all() == []
+        assert (
+            db.session.scalars(
+                select(rules.FingerprintSlot).where(rules.FingerprintSlot.comment_id == short.comment_id)
+            ).all()
+            == []
+        )
 
 
 def test_rows_older_than_the_window_are_forgotten_and_the_check_still_finds_the_recent_ones(app):
@@ -87,6 +106,7 @@ def test_rows_older_than_the_window_are_forgotten_and_the_check_still_finds_the_
         assert rules.forget_fingerprints(hours) == 3 * fingerprint.PERMUTATIONS
         left = set(db.session.scalars(select(rules.FingerprintSlot.comment_id)).all())
         assert left == set(recent) and not left & set(old)
-        members = rules.campaign_members(Comment(name="new reader", text=CAMPAIGN), site.id,
-                                         fingerprint.signature(CAMPAIGN), app.config)
+        members = rules.campaign_members(
+            Comment(name="new reader", text=CAMPAIGN), site.id, fingerprint.signature(CAMPAIGN), app.config
+        )
         assert {m.id for m in members} == set(recent)

@@ -1,4 +1,5 @@
 """The `moderation` command's contract: site add, score, models list/promote/rollback."""
+
 import csv
 import hashlib
 import json
@@ -34,7 +35,9 @@ def test_score_writes_spam_toxicity_and_decision(runner, tmp_path):
         writer.writerow(["id", "name", "text"])
         writer.writerow(["1", "Айгерим", "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы."])
         writer.writerow(["2", "Гость", "Ты тупой дебил, заткнись уже, идиот"])
-        writer.writerow(["3", "", "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot"])
+        writer.writerow(
+            ["3", "", "Пpeдлaгaeм yдaлённyю paбoтy, дoхoд от 5000 рyб в день! Пишите в тeлeгpaм @easy_money_bot"]
+        )
     target = tmp_path / "out.csv"
     result = runner.invoke(main, ["score", str(source), "-o", str(target)])
     assert result.exit_code == 0, result.output
@@ -84,10 +87,15 @@ def test_models_promote_and_rollback(make_app, models_copy):
     assert runner.invoke(main, ["models", "rollback"]).exit_code == 0
     assert (models_copy / "ACTIVE").read_text().strip() == active
     with app.app_context():  # audited as the dashboard's buttons are
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.via, AuditEvent.detail)
-                                    .where(AuditEvent.action.like("model_%")).order_by(AuditEvent.id)).all()
-    assert [tuple(e) for e in events] == [("model_promote", "cli", {"old": active, "new": "v-copy"}),
-                                          ("model_rollback", "cli", {"old": "v-copy", "new": active})]
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.via, AuditEvent.detail)
+            .where(AuditEvent.action.like("model_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("model_promote", "cli", {"old": active, "new": "v-copy"}),
+        ("model_rollback", "cli", {"old": "v-copy", "new": active}),
+    ]
 
 
 def test_promote_refuses_a_damaged_version(make_app, models_copy):
@@ -120,10 +128,14 @@ def _news_data(tmp_path):
         writer = csv.writer(fh)
         writer.writerow(["text", "spam", "source", "lang", "group"])
         writer.writerows([t, 0, "ru_tg_admissions", "ru", ""] for t in in_test("Когда экзамен", "ru_tg_admissions", 2))
-        writer.writerows([t, 1, "ru_tg_spam_extra", "ru", ""]
-                         for t in in_test("Заработок от 3000 в день, пиши в личку", "ru_tg_spam_extra", 2))
-    texts = ["Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
-             "Ты тупой дебил, заткнись уже, идиот"]
+        writer.writerows(
+            [t, 1, "ru_tg_spam_extra", "ru", ""]
+            for t in in_test("Заработок от 3000 в день, пиши в личку", "ru_tg_spam_extra", 2)
+        )
+    texts = [
+        "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы.",
+        "Ты тупой дебил, заткнись уже, идиот",
+    ]
     with open(data / "unlabelled_comments.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["text", "source", "lang"])
@@ -132,8 +144,9 @@ def _news_data(tmp_path):
     with open(labels, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row", "sha1", "lang", "toxic", "spam", "uncertain", "note"])
-        writer.writerows([i, hashlib.sha1(t.encode("utf-8")).hexdigest(), "ru", i, 0, 0, ""]
-                         for i, t in enumerate(texts))
+        writer.writerows(
+            [i, hashlib.sha1(t.encode("utf-8")).hexdigest(), "ru", i, 0, 0, ""] for i, t in enumerate(texts)
+        )
     return data, labels
 
 
@@ -142,8 +155,14 @@ def test_evaluate_prints_the_news_sections_and_writes_json(runner, tmp_path):
     out = tmp_path / "results.json"
     result = runner.invoke(main, ["evaluate", "--data", str(data), "--labels", str(labels), "--json", str(out)])
     assert result.exit_code == 0, result.output
-    for title in ("[toxicity]", "[spam targets]", "[held ordinary comments]", "[toxic caught at 5% held]",
-                  "[unlabelled news comments]", "[in-domain news comments, hand-labelled]"):
+    for title in (
+        "[toxicity]",
+        "[spam targets]",
+        "[held ordinary comments]",
+        "[toxic caught at 5% held]",
+        "[unlabelled news comments]",
+        "[in-domain news comments, hand-labelled]",
+    ):
         assert title in result.output
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert saved["in_domain"]["overall"]["n"] == 2 and saved["in_domain"]["overall"]["caught"] == 1.0

@@ -1,4 +1,5 @@
 """Reading back: one comment's status, an article's approved comments, and the health check."""
+
 import uuid
 from datetime import timedelta
 

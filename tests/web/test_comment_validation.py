@@ -1,4 +1,5 @@
 """POST /api/v1/comments: every validation rule, in the site form's exact words."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -18,12 +19,15 @@ def count_comments(app):
         return db.session.scalar(select(func.count()).select_from(Comment))
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"name": "", "text": ""},
-    {"name": "   ", "text": " \n\t "},
-    {"name": None, "text": None},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": "", "text": ""},
+        {"name": "   ", "text": " \n\t "},
+        {"name": None, "text": None},
+    ],
+)
 def test_missing_or_blank_name_and_text_answer_in_russian(app, client, auth, body):
     response = post(client, auth, body)
     assert response.status_code == 400
@@ -44,12 +48,15 @@ def test_missing_name_alone(client, auth):
     assert response.json["fields"] == {"name": NAME_RU}
 
 
-@pytest.mark.parametrize("language, name_message, text_message", [
-    ("en-US,en;q=0.9", "please enter your name here", "Please enter your comment!"),
-    ("kk-KZ,kk;q=0.9,ru;q=0.8", "өтінеміз, атыңызды осында енгізіңіз", "Өтінеміз, пікіріңізді енгізіңіз!"),
-    ("ru-RU,ru;q=0.9", NAME_RU, TEXT_RU),
-    ("de-DE", NAME_RU, TEXT_RU),
-])
+@pytest.mark.parametrize(
+    "language, name_message, text_message",
+    [
+        ("en-US,en;q=0.9", "please enter your name here", "Please enter your comment!"),
+        ("kk-KZ,kk;q=0.9,ru;q=0.8", "өтінеміз, атыңызды осында енгізіңіз", "Өтінеміз, пікіріңізді енгізіңіз!"),
+        ("ru-RU,ru;q=0.9", NAME_RU, TEXT_RU),
+        ("de-DE", NAME_RU, TEXT_RU),
+    ],
+)
 def test_messages_follow_accept_language(client, auth, language, name_message, text_message):
     response = post(client, auth, {}, headers={"Accept-Language": language})
     assert response.status_code == 400
@@ -127,10 +134,17 @@ def test_numbers_are_accepted_as_identifiers(app, client, auth):
 
 def test_every_optional_field_is_stored(app, client, auth):
     body = {
-        "name": "  Асель ", "text": "Отличная\x00 статья\x07, спасибо!", "email": "asel@example.kz",
-        "url": "https://asel.example.kz/", "article_id": "news-42", "article_url": "https://news.example.kz/42",
-        "article_title": "Т" * 600, "parent_id": "41", "author_ip": "2a02:6b8::1",
-        "user_agent": "Mozilla/5.0 " + "x" * 600, "referrer": "https://news.example.kz/",
+        "name": "  Асель ",
+        "text": "Отличная\x00 статья\x07, спасибо!",
+        "email": "asel@example.kz",
+        "url": "https://asel.example.kz/",
+        "article_id": "news-42",
+        "article_url": "https://news.example.kz/42",
+        "article_title": "Т" * 600,
+        "parent_id": "41",
+        "author_ip": "2a02:6b8::1",
+        "user_agent": "Mozilla/5.0 " + "x" * 600,
+        "referrer": "https://news.example.kz/",
     }
     response = post(client, auth, body)
     assert response.status_code == 202

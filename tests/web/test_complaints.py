@@ -1,4 +1,5 @@
 """Readers' complaints: POST /api/v1/comments/<id>/reports, hiding at N readers, closing on a decision, overdue."""
+
 import hashlib
 import hmac
 import threading
@@ -45,8 +46,17 @@ def stored_complaints(app, comment_id=None):
         query = select(Complaint).order_by(Complaint.id)
         if comment_id is not None:
             query = query.where(Complaint.comment_id == comment_id)
-        return [{"id": c.id, "reason": c.reason, "text": c.text, "closed_at": c.closed_at,
-                 "closed_by_id": c.closed_by_id, "decision": c.decision} for c in db.session.scalars(query)]
+        return [
+            {
+                "id": c.id,
+                "reason": c.reason,
+                "text": c.text,
+                "closed_at": c.closed_at,
+                "closed_by_id": c.closed_by_id,
+                "decision": c.decision,
+            }
+            for c in db.session.scalars(query)
+        ]
 
 
 def comment_row(app, comment_id):
@@ -66,8 +76,16 @@ def test_a_complaint_is_confirmed_at_once_with_the_time_received(app, client, au
     assert body["received_at"].endswith("Z")
     received = datetime.fromisoformat(body["received_at"][:-1])
     assert before <= received <= utcnow()
-    assert stored_complaints(app) == [{"id": body["id"], "reason": "insult", "text": "Оскорбляет соседа",
-                                       "closed_at": None, "closed_by_id": None, "decision": None}]
+    assert stored_complaints(app) == [
+        {
+            "id": body["id"],
+            "reason": "insult",
+            "text": "Оскорбляет соседа",
+            "closed_at": None,
+            "closed_by_id": None,
+            "decision": None,
+        }
+    ]
     # Form fields work as for intake, and a second reader counts.
     second = report(client, auth, comment_id, reporter="reader-2", reason="Spam", form=True)
     assert second.status_code == 201
@@ -102,17 +120,21 @@ KK = {
 
 
 @pytest.mark.parametrize("language, messages", [(None, RU), ("ru-RU,ru;q=0.9", RU), ("kk-KZ,kk;q=0.9", KK)])
-@pytest.mark.parametrize("body, expected", [
-    ({"reporter": "reader-1"}, {"reason": "reason"}),
-    ({"reporter": "reader-1", "reason": "boring"}, {"reason": "reason"}),
-    ({"reason": "spam"}, {"reporter": "reporter"}),
-    ({"reporter": "   ", "reason": "spam"}, {"reporter": "reporter"}),
-    ({"reporter": "reader-1", "reason": "other", "text": "ж" * 2001}, {"text": "text"}),
-    ({"reporter": "r" * 201, "reason": "other"}, {"reporter": "long_reporter"}),
-    ({}, {"reporter": "reporter", "reason": "reason"}),
-])
-def test_invalid_complaints_are_refused_in_the_readers_language(app, client, auth, site_id, language, messages,
-                                                                 body, expected):
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"reporter": "reader-1"}, {"reason": "reason"}),
+        ({"reporter": "reader-1", "reason": "boring"}, {"reason": "reason"}),
+        ({"reason": "spam"}, {"reporter": "reporter"}),
+        ({"reporter": "   ", "reason": "spam"}, {"reporter": "reporter"}),
+        ({"reporter": "reader-1", "reason": "other", "text": "ж" * 2001}, {"text": "text"}),
+        ({"reporter": "r" * 201, "reason": "other"}, {"reporter": "long_reporter"}),
+        ({}, {"reporter": "reporter", "reason": "reason"}),
+    ],
+)
+def test_invalid_complaints_are_refused_in_the_readers_language(
+    app, client, auth, site_id, language, messages, body, expected
+):
     comment_id = seed_comment(app, site_id, status=APPROVED)
     headers = {**auth, **({"Accept-Language": language} if language else {})}
     response = client.post(f"/api/v1/comments/{comment_id}/reports", json=body, headers=headers)
@@ -134,8 +156,9 @@ def test_malformed_or_non_text_bodies_are_400(app, client, auth, site_id, caplog
     nested = client.post(path, json={"reporter": {"id": 1}, "reason": "spam"}, headers=auth)
     assert nested.status_code == 400 and set(nested.json["fields"]) == {"reporter"}
     # A lone surrogate (JSON can carry one) is dropped as intake drops it, never a 500.
-    unstorable = client.post(path, data='{"reporter": "\\ud800", "reason": "spam"}', content_type="application/json",
-                             headers=auth)
+    unstorable = client.post(
+        path, data='{"reporter": "\\ud800", "reason": "spam"}', content_type="application/json", headers=auth
+    )
     assert unstorable.status_code == 400 and set(unstorable.json["fields"]) == {"reporter"}
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # nor a rate-limit key failing unseen
     assert stored_complaints(app) == []
@@ -157,9 +180,13 @@ def test_a_complaint_needs_the_site_key(app, client, site_id):
 
 
 def test_an_approved_comment_is_held_when_the_third_reader_reports_it(app, client, auth, site_id):
-    comment_id = seed_comment(app, site_id, status=APPROVED, reasons=[{"code": "trusted", "score": None,
-                                                                       "spans": [], "approved": 2}],
-                              reason_codes=" trusted ")
+    comment_id = seed_comment(
+        app,
+        site_id,
+        status=APPROVED,
+        reasons=[{"code": "trusted", "score": None, "spans": [], "approved": 2}],
+        reason_codes=" trusted ",
+    )
     for n in (1, 2):
         assert report(client, auth, comment_id, reporter=f"reader-{n}").status_code == 201
         assert client.get(f"/api/v1/comments/{comment_id}", headers=auth).json["status"] == "approved"
@@ -172,12 +199,14 @@ def test_an_approved_comment_is_held_when_the_third_reader_reports_it(app, clien
     assert reasons[0]["code"] == "trusted"  # appended, not replaced
     assert codes == " trusted reports "
     [event] = audit_events(app, comment_id=comment_id, action="reports_hold")
-    assert (event["action"], event["from"], event["to"], event["user_id"]) == ("reports_hold", "approved", "held",
-                                                                               None)
+    assert (event["action"], event["from"], event["to"], event["user_id"]) == ("reports_hold", "approved", "held", None)
     # Each complaint is in the comment's history, with its reason and count, never the reader.
     filed = audit_events(app, comment_id=comment_id, action="complaint")
     assert [(e["via"], e["detail"]["reason"], e["detail"]["reports"]) for e in filed] == [
-        ("api", "insult", 1), ("api", "insult", 2), ("api", "hate", 3)]
+        ("api", "insult", 1),
+        ("api", "insult", 2),
+        ("api", "hate", 3),
+    ]
     assert not any("reader" in str(e["detail"]) for e in filed)
     shown = client.get(f"/api/v1/comments/{comment_id}", headers=auth).json
     assert shown["status"] == "held"
@@ -242,8 +271,11 @@ def test_a_moderators_decision_closes_the_open_complaints(app, client, auth, sit
     for reporter in ("reader-1", "reader-2"):
         report(client, auth, comment_id, reporter=reporter)
     report(client, auth, other)
-    response = client.post(f"/api/v1/comments/{comment_id}/moderate", headers={"Authorization": f"Bearer {token}"},
-                           json={"action": "reject", "reason": "insult"})
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/moderate",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"action": "reject", "reason": "insult"},
+    )
     assert response.status_code == 200
     closed = stored_complaints(app, comment_id)
     assert {(c["closed_by_id"], c["decision"]) for c in closed} == {(user_id(app, login), REJECTED)}
@@ -261,8 +293,9 @@ def test_after_an_approval_only_new_readers_count(app, client, auth, site_id):
         report(client, auth, comment_id, reporter=f"reader-{n}")
     assert comment_row(app, comment_id)[0] == HELD
     moderator, login = signed_in_client(app)
-    done = moderator.post(f"/dashboard/comments/{comment_id}/moderate",
-                          data={"csrf_token": page_token(moderator), "action": "approve"})
+    done = moderator.post(
+        f"/dashboard/comments/{comment_id}/moderate", data={"csrf_token": page_token(moderator), "action": "approve"}
+    )
     assert done.status_code == 302
     assert comment_state(app, comment_id) == (APPROVED, None, user_id(app, login))
     assert {c["decision"] for c in stored_complaints(app, comment_id)} == {APPROVED}
@@ -274,8 +307,9 @@ def test_after_an_approval_only_new_readers_count(app, client, auth, site_id):
     assert report(client, auth, comment_id, reporter="reader-5").json["reports"] == 6
     status, reasons, codes = comment_row(app, comment_id)
     assert status == HELD
-    assert [r for r in reasons if r["code"] == "reports"] == [{"code": "reports", "score": None, "spans": [],
-                                                              "count": 3}]
+    assert [r for r in reasons if r["code"] == "reports"] == [
+        {"code": "reports", "score": None, "spans": [], "count": 3}
+    ]
     assert codes == " reports "
 
 
@@ -295,14 +329,18 @@ def test_open_complaints_are_listed_most_reported_then_riskiest_with_overdue_mar
     assert report(client, {"Authorization": f"Bearer {other_key}"}, theirs).status_code == 201  # not listed here
     now = utcnow()
     with app.app_context():
-        db.session.execute(update(Complaint).where(Complaint.comment_id == old_calm)
-                           .values(created_at=now - timedelta(hours=30)))
+        db.session.execute(
+            update(Complaint).where(Complaint.comment_id == old_calm).values(created_at=now - timedelta(hours=30))
+        )
         db.session.commit()
         listed = complaints.open_complaints(db.session.get(Site, site_id), now)
         got = [(item.comment.id, item.reports, item.overdue, [c.reason for c in item.complaints]) for item in listed]
         ages = {item.comment.id: item.oldest_age for item in listed}
-    assert got == [(most_reported, 2, False, ["insult", "insult"]), (fresh_risky, 1, False, ["insult"]),
-                   (old_calm, 1, True, ["illegal"])]
+    assert got == [
+        (most_reported, 2, False, ["insult", "insult"]),
+        (fresh_risky, 1, False, ["insult"]),
+        (old_calm, 1, True, ["illegal"]),
+    ]
     assert timedelta(hours=30) - timedelta(seconds=1) <= ages[old_calm] <= timedelta(hours=30, seconds=1)
     assert ages[fresh_risky] < timedelta(minutes=5)
 

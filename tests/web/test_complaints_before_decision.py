@@ -2,6 +2,7 @@
 
 Decided by `decisions.score_comment`, the function the Celery task runs, so no worker is needed.
 """
+
 import pytest
 
 from moderation.db import db
@@ -41,16 +42,21 @@ def test_an_approval_is_held_at_the_sites_number_of_readers(app):
     comment = decide_after(app, 3)
     assert comment.status == HELD
     assert [r for r in comment.reasons if r["code"] == "reports"] == [
-        {"code": "reports", "score": None, "spans": [], "count": 3}]
+        {"code": "reports", "score": None, "spans": [], "count": 3}
+    ]
     assert " reports " in comment.reason_codes
     assert comment.spam_score is not None and comment.model_version  # the rest of the decision is stored
 
 
-@pytest.mark.parametrize("complainants, hide_after, close_first", [
-    (2, 3, False),  # fewer readers than the site's number
-    (5, 0, False),  # the site never hides
-    (3, 3, True),   # a moderator already answered them
-], ids=["below", "never", "answered"])
+@pytest.mark.parametrize(
+    "complainants, hide_after, close_first",
+    [
+        (2, 3, False),  # fewer readers than the site's number
+        (5, 0, False),  # the site never hides
+        (3, 3, True),  # a moderator already answered them
+    ],
+    ids=["below", "never", "answered"],
+)
 def test_otherwise_the_approval_stands(app, complainants, hide_after, close_first):
     comment = decide_after(app, complainants, hide_after, close_first)
     assert comment.status == APPROVED

@@ -1,4 +1,5 @@
 """The moderators' «Жалобы» page: reported comments in order, their readers' complaints, overdue, decisions."""
+
 import html
 import re
 from datetime import timedelta
@@ -42,8 +43,11 @@ def complain(app, comment_id, reporter, reason="insult", text=None, hours_ago=0,
         db.session.commit()
         receipt = complaints.file_complaint(site, comment_id, reporter, reason, text, app.config["SECRET_KEY"])
         if hours_ago:
-            db.session.execute(update(Complaint).where(Complaint.id == receipt.id)
-                               .values(created_at=utcnow() - timedelta(hours=hours_ago)))
+            db.session.execute(
+                update(Complaint)
+                .where(Complaint.id == receipt.id)
+                .values(created_at=utcnow() - timedelta(hours=hours_ago))
+            )
             db.session.commit()
         return receipt.id
 
@@ -63,8 +67,9 @@ def card(page, comment_id):
 
 def open_of(app, comment_id):
     with app.app_context():
-        return db.session.scalars(select(Complaint).where(Complaint.comment_id == comment_id,
-                                                          Complaint.closed_at.is_(None))).all()
+        return db.session.scalars(
+            select(Complaint).where(Complaint.comment_id == comment_id, Complaint.closed_at.is_(None))
+        ).all()
 
 
 def test_reported_comments_are_listed_most_reported_then_riskiest(app, moderator, site_id):
@@ -140,14 +145,18 @@ def test_deciding_from_the_page_closes_the_complaints_and_returns_to_it(app, mod
     for comment_id in (keep, insult, spam, untouched):
         complain(app, comment_id, "a")
     token = page_token(client, PAGE)
-    approved = client.post(f"/dashboard/comments/{keep}/moderate", data={
-        "csrf_token": token, "action": "approve", "expected": APPROVED, "next": PAGE})
+    approved = client.post(
+        f"/dashboard/comments/{keep}/moderate",
+        data={"csrf_token": token, "action": "approve", "expected": APPROVED, "next": PAGE},
+    )
     assert (approved.status_code, approved.headers["Location"]) == (302, PAGE)
-    rejected = client.post(f"/dashboard/comments/{insult}/moderate", headers=FETCH, data={
-        "csrf_token": token, "action": "reject", "reason": "insult", "expected": HELD, "next": PAGE})
+    rejected = client.post(
+        f"/dashboard/comments/{insult}/moderate",
+        headers=FETCH,
+        data={"csrf_token": token, "action": "reject", "reason": "insult", "expected": HELD, "next": PAGE},
+    )
     assert rejected.json["ok"] is True
-    bulk = client.post("/dashboard/moderate", data={"csrf_token": token, "action": "spam", "ids": [spam],
-                                                    "next": PAGE})
+    bulk = client.post("/dashboard/moderate", data={"csrf_token": token, "action": "spam", "ids": [spam], "next": PAGE})
     assert (bulk.status_code, bulk.headers["Location"]) == (302, PAGE)
     moderator_id = user_id(app, login)
     assert comment_state(app, keep) == (APPROVED, None, moderator_id)
@@ -167,8 +176,11 @@ def test_a_decision_taken_meanwhile_is_not_overwritten_from_the_page(app, modera
     with app.app_context():  # a colleague's decision, after this page was drawn (their complaint stays open)
         db.session.get(Comment, comment_id).status = SPAM
         db.session.commit()
-    stale = client.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
-        "csrf_token": token, "action": "approve", "expected": HELD, "next": PAGE})
+    stale = client.post(
+        f"/dashboard/comments/{comment_id}/moderate",
+        headers=FETCH,
+        data={"csrf_token": token, "action": "approve", "expected": HELD, "next": PAGE},
+    )
     assert stale.status_code == 409
     assert comment_state(app, comment_id)[0] == SPAM and len(open_of(app, comment_id)) == 1
 

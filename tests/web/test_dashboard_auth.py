@@ -1,4 +1,5 @@
 """Signing in and out of the dashboard: the form, wrong passwords, redirects, cookies, CSRF."""
+
 import re
 
 import pytest
@@ -107,22 +108,34 @@ def test_login_post_with_another_sessions_token_is_400(app, client):
 def test_next_inside_the_dashboard_is_followed(app, client, target):
     login = make_user(app)
     token = csrf_token(client.get("/dashboard/login", query_string={"next": target}).data)
-    response = client.post("/dashboard/login", data={"login": login, "password": PASSWORD, "next": target,
-                                                     "csrf_token": token})
+    response = client.post(
+        "/dashboard/login", data={"login": login, "password": PASSWORD, "next": target, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == target
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "https://evil.example", "https://evil.example/dashboard/", "//evil.example/dashboard",
-    "/\\evil.example", "\\\\evil.example", "javascript:alert(1)", "/\t/evil.example", " //evil.example",
-    "/api/v1/comments",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "https://evil.example/dashboard/",
+        "//evil.example/dashboard",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        " //evil.example",
+        "/api/v1/comments",
+    ],
+)
 def test_next_outside_the_dashboard_is_refused(app, client, target):
     login = make_user(app)
     token = csrf_token(client.get("/dashboard/login", query_string={"next": target}).data)
-    response = client.post("/dashboard/login", data={"login": login, "password": PASSWORD, "next": target,
-                                                     "csrf_token": token})
+    response = client.post(
+        "/dashboard/login", data={"login": login, "password": PASSWORD, "next": target, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/"
 
@@ -154,8 +167,9 @@ def test_session_cookie_is_secure_over_https(app, client):
 
 def test_https_sign_in_from_another_origin_is_refused(app, client):
     login = make_user(app)
-    response = sign_in(client, login, base_url="https://localhost",
-                       headers={"Referer": "https://evil.example/dashboard/login"})
+    response = sign_in(
+        client, login, base_url="https://localhost", headers={"Referer": "https://evil.example/dashboard/login"}
+    )
     assert response.status_code == 400
 
 
@@ -193,8 +207,7 @@ def test_language_switch_needs_csrf(app, client):
     assert client.post("/dashboard/language", data={"locale": "en"}).status_code == 400
     assert 'lang="ru"' in client.get("/dashboard/").get_data(as_text=True)
     token = page_token(client)
-    response = client.post("/dashboard/language", data={"locale": "en", "csrf_token": token,
-                                                        "next": "//evil.example"})
+    response = client.post("/dashboard/language", data={"locale": "en", "csrf_token": token, "next": "//evil.example"})
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
     assert 'lang="en"' in client.get("/dashboard/").get_data(as_text=True)
 

@@ -1,4 +1,5 @@
 """The moderation queue page: statuses, order, filters, search, keyset pagination, authors' records."""
+
 import re
 from datetime import timedelta
 
@@ -114,12 +115,22 @@ def test_score_range(app, moderator, site_id):
     assert shown(moderator, min="0.95") == []
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("ремонт", "text"), ("РЕМОНТ", "text"), ("Дорог", "text"),
-    ("айгерим", "name"), ("АЙГЕРИМ", "name"), ("Айгерим", "name"),
-    ("reader@example", "email"), ("READER@EXAMPLE.KZ", "email"),
-    ("203.0.113.77", "ip"), ("100%", "percent"), ("under_score", "underscore"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("ремонт", "text"),
+        ("РЕМОНТ", "text"),
+        ("Дорог", "text"),
+        ("айгерим", "name"),
+        ("АЙГЕРИМ", "name"),
+        ("Айгерим", "name"),
+        ("reader@example", "email"),
+        ("READER@EXAMPLE.KZ", "email"),
+        ("203.0.113.77", "ip"),
+        ("100%", "percent"),
+        ("under_score", "underscore"),
+    ],
+)
 def test_search_over_text_name_email_and_exact_ip(app, moderator, site_id, query, expected):
     ids = {
         "text": seed_comment(app, site_id, text="Когда закончат Ремонт дорог?"),
@@ -157,8 +168,11 @@ def test_keyset_pagination_walks_every_held_comment_once_in_order(make_app, orde
         risk, created = (0.9, 0.5, 0.5, 0.1)[n % 4], start + timedelta(minutes=n // 3)
         rows.append((risk, created, seed_comment(app, site_id, risk=risk, created_at=created)))
     seed_comment(app, site_id, status=SPAM, risk=0.7)
-    key = {"risk": lambda r: (-r[0], -r[2]), "oldest": lambda r: (r[1], r[2]),
-           "newest": lambda r: (-r[1].timestamp(), -r[2])}[order]
+    key = {
+        "risk": lambda r: (-r[0], -r[2]),
+        "oldest": lambda r: (r[1], r[2]),
+        "newest": lambda r: (-r[1].timestamp(), -r[2]),
+    }[order]
     expected = [row[2] for row in sorted(rows, key=key)]
 
     walked, link, pages = [], f"/dashboard/?order={order}", 0
@@ -174,18 +188,47 @@ def test_keyset_pagination_walks_every_held_comment_once_in_order(make_app, orde
     assert walked == expected
 
 
-@pytest.mark.parametrize("args", [
-    {"after": "garbage"}, {"after": "~"}, {"after": "0.5~"}, {"after": "~12"}, {"after": "nan~1"},
-    {"after": "inf~1"}, {"after": "-inf~-1"}, {"after": "1e999~1"}, {"after": "0.5~99999999999999999999999"},
-    {"after": "0.5~-99999999999999999999999"}, {"after": "0.5~1.5"}, {"after": "0.5\x00~1"},
-    {"order": "oldest", "after": "0.5~1"}, {"order": "oldest", "after": "2024-01-01T00:00:00+05:00~3"},
-    {"order": "oldest", "after": "0001-01-01~1"}, {"order": "newest", "after": "9999-12-31T23:59:59.999999~1"},
-    {"order": "oldest", "after": "2024-13-01~1"}, {"order": "drop table"}, {"status": "<script>"},
-    {"site": "99999999999999999999999"}, {"site": "-1"}, {"site": "x"}, {"min": "nan"}, {"max": "-inf"},
-    {"min": "1e999"}, {"min": "0.9", "max": "0.1"}, {"q": "\x00"}, {"q": "a\x00b"}, {"article": "\x00"},
-    {"reason": "\x00"}, {"email": "\x00@x"}, {"ip": "\x00"}, {"q": "%_\\"}, {"q": "x" * 5000},
-    {"lang": "\x00"}, {"status": "all", "order": "risk", "after": "1.0~1"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"after": "garbage"},
+        {"after": "~"},
+        {"after": "0.5~"},
+        {"after": "~12"},
+        {"after": "nan~1"},
+        {"after": "inf~1"},
+        {"after": "-inf~-1"},
+        {"after": "1e999~1"},
+        {"after": "0.5~99999999999999999999999"},
+        {"after": "0.5~-99999999999999999999999"},
+        {"after": "0.5~1.5"},
+        {"after": "0.5\x00~1"},
+        {"order": "oldest", "after": "0.5~1"},
+        {"order": "oldest", "after": "2024-01-01T00:00:00+05:00~3"},
+        {"order": "oldest", "after": "0001-01-01~1"},
+        {"order": "newest", "after": "9999-12-31T23:59:59.999999~1"},
+        {"order": "oldest", "after": "2024-13-01~1"},
+        {"order": "drop table"},
+        {"status": "<script>"},
+        {"site": "99999999999999999999999"},
+        {"site": "-1"},
+        {"site": "x"},
+        {"min": "nan"},
+        {"max": "-inf"},
+        {"min": "1e999"},
+        {"min": "0.9", "max": "0.1"},
+        {"q": "\x00"},
+        {"q": "a\x00b"},
+        {"article": "\x00"},
+        {"reason": "\x00"},
+        {"email": "\x00@x"},
+        {"ip": "\x00"},
+        {"q": "%_\\"},
+        {"q": "x" * 5000},
+        {"lang": "\x00"},
+        {"status": "all", "order": "risk", "after": "1.0~1"},
+    ],
+)
 def test_hostile_parameters_do_not_break_the_queue(app, moderator, site_id, args):
     held = seed_comment(app, site_id, risk=0.5)
     response = moderator.get("/dashboard/", query_string=args)
@@ -211,8 +254,8 @@ def test_author_records_count_decisions_per_email(app, moderator, site_id):
     assert [c.id for c in comments] == [held]
     assert records == {"reader@example.kz": {"approved": 2, "rejected": 1, "spam": 3, "held": 1}}
     page = moderator.get("/dashboard/").get_data(as_text=True)
-    record = page[page.index('class="record"'):]
-    record = record[:record.index("</span>")]
+    record = page[page.index('class="record"') :]
+    record = record[: record.index("</span>")]
     assert [int(n) for n in re.findall(r"(\d+)</a>", record)] == [2, 1, 3]  # approved, rejected, spam
 
 
@@ -226,32 +269,50 @@ def test_comment_page_shows_history(app, moderator, site_id):
 
 # Actions through the dashboard's routes: plain form posts (302) and the script's fetch (JSON).
 
+
 def act(client, path, fetch=False, **data):
     data.setdefault("csrf_token", page_token(client))
     return client.post(path, data=data, headers=FETCH if fetch else {})
 
 
-@pytest.mark.parametrize("action, reason, status, label", [
-    ("approve", "", "approved", (False, False)), ("reject", "insult", "rejected", (False, True)),
-    ("reject", "off-topic", "rejected", (False, None)), ("spam", "", "spam", (True, None)),
-])
+@pytest.mark.parametrize(
+    "action, reason, status, label",
+    [
+        ("approve", "", "approved", (False, False)),
+        ("reject", "insult", "rejected", (False, True)),
+        ("reject", "off-topic", "rejected", (False, None)),
+        ("spam", "", "spam", (True, None)),
+    ],
+)
 def test_form_post_decides_and_redirects_back(app, site_id, action, reason, status, label):
     client, login = signed_in_client(app)
     comment_id = seed_comment(app, site_id)
-    response = act(client, f"/dashboard/comments/{comment_id}/moderate", action=action, reason=reason,
-                   next="/dashboard/?order=oldest")
+    response = act(
+        client,
+        f"/dashboard/comments/{comment_id}/moderate",
+        action=action,
+        reason=reason,
+        next="/dashboard/?order=oldest",
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/?order=oldest"
     assert comment_state(app, comment_id) == (status, reason or None, user_id(app, login))
     assert label_of(app, comment_id) == label
     [event] = audit_events(app, comment_id=comment_id)
     assert (event["user_id"], event["action"], event["reason"], event["from"], event["to"], event["via"]) == (
-        user_id(app, login), action, reason or None, "held", status, "dashboard")
+        user_id(app, login),
+        action,
+        reason or None,
+        "held",
+        status,
+        "dashboard",
+    )
 
 
 def test_fetch_post_answers_json(app, moderator, site_id):
     comment_id = seed_comment(app, site_id)
-    response = act(moderator, f"/dashboard/comments/{comment_id}/moderate", fetch=True, action="reject",
-                   reason="threat")
+    response = act(
+        moderator, f"/dashboard/comments/{comment_id}/moderate", fetch=True, action="reject", reason="threat"
+    )
     assert response.status_code == 200
     body = response.json
     assert body["ok"] is True and body["action"] == "reject" and body["batch"]
@@ -285,8 +346,9 @@ def test_unknown_action_is_refused(app, moderator, site_id, action):
 
 def test_redirect_after_an_action_stays_in_the_dashboard(app, moderator, site_id):
     comment_id = seed_comment(app, site_id)
-    response = act(moderator, f"/dashboard/comments/{comment_id}/moderate", action="approve",
-                   next="//evil.example/dashboard/")
+    response = act(
+        moderator, f"/dashboard/comments/{comment_id}/moderate", action="approve", next="//evil.example/dashboard/"
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
 
 

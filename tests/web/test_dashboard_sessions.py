@@ -1,4 +1,5 @@
 """Dashboard sessions live on the server too: signing out, a new password or a disabled account ends them."""
+
 import hashlib
 from datetime import timedelta
 
@@ -35,8 +36,9 @@ def replay(app, cookie):
 def sessions_of(app, login):
     """(ended, last seen) of the user's server-side sessions, oldest first."""
     with app.app_context():
-        rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user_id(app, login))
-                                  .order_by(UserSession.id))
+        rows = db.session.scalars(
+            select(UserSession).where(UserSession.user_id == user_id(app, login)).order_by(UserSession.id)
+        )
         return [(row.ended_at is not None, row.last_seen_at) for row in rows]
 
 

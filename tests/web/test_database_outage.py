@@ -1,4 +1,5 @@
 """A database that is down or silent answers 503 with Retry-After, never a bare 500 or a hung request."""
+
 import socket
 import time
 

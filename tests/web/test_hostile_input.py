@@ -1,4 +1,5 @@
 """Hostile or odd input gets a clear 4xx (or is cleaned), never a 500, on both databases."""
+
 import pytest
 
 from moderation.db import db
@@ -17,8 +18,12 @@ def test_unbalanced_ipv6_url_is_a_field_error(client, auth):
 
 
 def test_lone_surrogates_are_dropped_before_storing(app, client, auth):
-    response = client.post("/api/v1/comments", data='{"name": "\\ud800Ли", "text": "x\\udfffy"}',
-                           content_type="application/json", headers=auth)
+    response = client.post(
+        "/api/v1/comments",
+        data='{"name": "\\ud800Ли", "text": "x\\udfffy"}',
+        content_type="application/json",
+        headers=auth,
+    )
     assert response.status_code == 202
     with app.app_context():
         comment = db.session.get(Comment, response.json["id"])

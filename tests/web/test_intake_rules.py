@@ -1,4 +1,5 @@
 """Intake refusals before anything is stored: duplicates (409), flood (429) and the API rate limits (429)."""
+
 import uuid
 from datetime import timedelta
 
@@ -86,15 +87,21 @@ def test_without_email_the_author_is_the_name_and_address(app, client, auth):
 
 
 def test_a_second_comment_within_the_flood_interval_waits(app, client, auth, site_key):
-    assert post(client, auth, "Первый комментарий к новости.", email="erlan@example.kz",
-                author_ip="192.0.2.30").status_code == 202
-    same_ip = post(client, auth, "Второй комментарий, с того же адреса.", email="other@example.kz",
-                   author_ip="192.0.2.30")
+    assert (
+        post(
+            client, auth, "Первый комментарий к новости.", email="erlan@example.kz", author_ip="192.0.2.30"
+        ).status_code
+        == 202
+    )
+    same_ip = post(
+        client, auth, "Второй комментарий, с того же адреса.", email="other@example.kz", author_ip="192.0.2.30"
+    )
     assert same_ip.status_code == 429, same_ip.json
     assert same_ip.json["error"] == FLOOD_RU
     assert 1 <= int(same_ip.headers["Retry-After"]) <= 15
-    same_email = post(client, auth, "Третий комментарий, с той же почты.", email="erlan@example.kz",
-                      author_ip="198.51.100.30")
+    same_email = post(
+        client, auth, "Третий комментарий, с той же почты.", email="erlan@example.kz", author_ip="198.51.100.30"
+    )
     assert same_email.status_code == 429
     assert 1 <= int(same_email.headers["Retry-After"]) <= 15
     assert stored(app) == 1  # refused comments are not kept
@@ -110,8 +117,9 @@ def test_a_second_comment_within_the_flood_interval_waits(app, client, auth, sit
     assert later.headers.getlist("Retry-After") == ["5"]
 
     configure(app, site_key, flood_seconds=0)
-    allowed = post(client, auth, "Второй комментарий, с того же адреса.", email="erlan@example.kz",
-                   author_ip="192.0.2.30")
+    allowed = post(
+        client, auth, "Второй комментарий, с того же адреса.", email="erlan@example.kz", author_ip="192.0.2.30"
+    )
     assert allowed.status_code == 202, allowed.json
     assert stored(app) == 3
 

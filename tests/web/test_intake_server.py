@@ -1,5 +1,6 @@
 """Intake through the real web server with two workers: comments sent at the same moment, and the site-key cache
 of each worker process (a rotated key stops working within MODERATION_SITE_CACHE_SECONDS)."""
+
 import os
 import subprocess
 import threading
@@ -26,14 +27,24 @@ def web(tmp_path, app, database_url, redis_url):
     """gunicorn with two sync workers, as `moderation run` starts it, on the test database."""
     port = free_port()
     queue = f"{QUEUE}-intake-{uuid.uuid4().hex[:6]}"  # no worker takes these: the suite's queue stays clean
-    env = {**os.environ, "MODERATION_DATABASE_URL": database_url, "MODERATION_REDIS_URL": redis_url,
-           "MODERATION_QUEUE": queue, "MODERATION_SECRET_KEY": "test-secret",
-           "MODERATION_RATELIMIT_KEY_PREFIX": app.config["RATELIMIT_KEY_PREFIX"],
-           "MODERATION_SITE_CACHE_SECONDS": str(CACHE_SECONDS)}
+    env = {
+        **os.environ,
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_REDIS_URL": redis_url,
+        "MODERATION_QUEUE": queue,
+        "MODERATION_SECRET_KEY": "test-secret",
+        "MODERATION_RATELIMIT_KEY_PREFIX": app.config["RATELIMIT_KEY_PREFIX"],
+        "MODERATION_SITE_CACHE_SECONDS": str(CACHE_SECONDS),
+    }
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen(web_command({"WEB_WORKERS": 2, "HOST": "127.0.0.1", "PORT": port}), cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            web_command({"WEB_WORKERS": 2, "HOST": "127.0.0.1", "PORT": port}),
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: process.poll() is not None or _answers(base), timeout=60, what="gunicorn answering")
@@ -71,8 +82,12 @@ def at_once(count, send):
 def test_the_same_comment_sent_twice_at_the_same_moment_is_stored_once(web, app, auth):
     """Both requests may pass the duplicate check before either is stored: the unique key still lets one in."""
     for round_number in range(15):
-        body = {"name": "Айгерим", "article_id": "news-7", "author_ip": f"10.0.{round_number}.1",
-                "text": f"Тот же комментарий, отправленный дважды, номер {round_number} {uuid.uuid4().hex[:6]}"}
+        body = {
+            "name": "Айгерим",
+            "article_id": "news-7",
+            "author_ip": f"10.0.{round_number}.1",
+            "text": f"Тот же комментарий, отправленный дважды, номер {round_number} {uuid.uuid4().hex[:6]}",
+        }
         answers = at_once(2, lambda body=body: http("POST", web + "/api/v1/comments", body, auth))
         statuses = sorted(status for status, _body in answers)
         assert statuses == [202, 409], answers
@@ -87,16 +102,24 @@ def test_the_same_comment_sent_twice_at_the_same_moment_is_stored_once(web, app,
 def test_a_rotated_key_stops_working_in_every_worker_within_the_cache_lifetime(web, app, auth, site_key):
     """Each worker keeps the site it found for a key for MODERATION_SITE_CACHE_SECONDS; the new key works at once."""
     for number in range(6):  # both workers find the site and keep it
-        status, _body = http("POST", web + "/api/v1/comments", {
-            "name": "Ерлан", "text": f"Комментарий до смены ключа {number}", "author_ip": f"10.1.0.{number}"}, auth)
+        status, _body = http(
+            "POST",
+            web + "/api/v1/comments",
+            {"name": "Ерлан", "text": f"Комментарий до смены ключа {number}", "author_ip": f"10.1.0.{number}"},
+            auth,
+        )
         assert status == 202
     with app.app_context():
         new_key = sites.rotate_key(sites.authenticate(site_key))
     rotated = time.monotonic()
 
     def old_key_refused():
-        status, _body = http("POST", web + "/api/v1/comments", {
-            "name": "Ерлан", "text": f"Комментарий после смены ключа {uuid.uuid4().hex[:8]}"}, auth)
+        status, _body = http(
+            "POST",
+            web + "/api/v1/comments",
+            {"name": "Ерлан", "text": f"Комментарий после смены ключа {uuid.uuid4().hex[:8]}"},
+            auth,
+        )
         assert status in (202, 401)
         return status == 401
 
@@ -104,8 +127,12 @@ def test_a_rotated_key_stops_working_in_every_worker_within_the_cache_lifetime(w
     # Once refused, refused by both workers: their copies were taken before the rotation and have expired.
     time.sleep(max(0.0, CACHE_SECONDS + 0.5 - (time.monotonic() - rotated)))
     assert all(old_key_refused() for _ in range(6))
-    status, _body = http("POST", web + "/api/v1/comments", {"name": "Ерлан", "text": "С новым ключом"},
-                         {"Authorization": f"Bearer {new_key}"})
+    status, _body = http(
+        "POST",
+        web + "/api/v1/comments",
+        {"name": "Ерлан", "text": "С новым ключом"},
+        {"Authorization": f"Bearer {new_key}"},
+    )
     assert status == 202
 
 

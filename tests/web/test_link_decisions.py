@@ -3,6 +3,7 @@
 The comments are stored pending and decided by `decisions.score_comment`, the function the Celery task runs,
 so these tests need no worker; the pipeline around it is tested in tests/tasks.
 """
+
 import pytest
 
 from moderation.db import db
@@ -16,8 +17,9 @@ SOURCES = "https://tengrinews.kz/kazakhstan_news/123 https://www.zakon.kz/456 ht
 # (0.61) until that version, which scores it 0.27.
 CITING = [f"Ссылки: {SOURCES}", "https://tengrinews.kz/... https://www.zakon.kz/... https://informburo.kz/..."]
 SPAM_WITH_LINK = "Заработок от 5000 в день, пиши https://t.me/xxx"
-SPAM_WITH_LINKS = ("Заработок от 5000 в день без вложений, подробности: "
-                   "https://t.me/xxx https://bit.ly/3xYz https://earn.top")
+SPAM_WITH_LINKS = (
+    "Заработок от 5000 в день без вложений, подробности: https://t.me/xxx https://bit.ly/3xYz https://earn.top"
+)
 
 
 def decide(app, site_id, text, **site_columns):
@@ -96,8 +98,9 @@ def test_the_admins_test_box_explains_the_hold(app):
     site_id = make_site(app)
     client, _login = signed_in_client(app, role="admin")
     page = f"/dashboard/admin/rules/{site_id}"
-    answer = client.post(f"{page}/test", data={"csrf_token": page_token(client, page), "name": "Читатель",
-                                                "text": CITING[1]})
+    answer = client.post(
+        f"{page}/test", data={"csrf_token": page_token(client, page), "name": "Читатель", "text": CITING[1]}
+    )
     assert answer.status_code == 200
     html = answer.get_data(as_text=True)
     assert 'class="verdict verdict-held"' in html

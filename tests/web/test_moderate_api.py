@@ -1,4 +1,5 @@
 """The moderators' API: POST /api/v1/comments/<id>/moderate with a moderator's bearer token."""
+
 import pytest
 from sqlalchemy import select
 
@@ -44,12 +45,15 @@ def assert_unauthorised(response):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("action, reason, status, label", [
-    ("approve", None, "approved", (False, False)),
-    ("reject", "obscenity", "rejected", (False, True)),
-    ("reject", "other", "rejected", (False, None)),
-    ("spam", None, "spam", (True, None)),
-])
+@pytest.mark.parametrize(
+    "action, reason, status, label",
+    [
+        ("approve", None, "approved", (False, False)),
+        ("reject", "obscenity", "rejected", (False, True)),
+        ("reject", "other", "rejected", (False, None)),
+        ("spam", None, "spam", (True, None)),
+    ],
+)
 def test_moderate_changes_status_audit_and_label(app, client, moderator, comment_id, action, reason, status, label):
     login, token = moderator
     body = {"action": action} | ({"reason": reason} if reason else {})
@@ -60,7 +64,13 @@ def test_moderate_changes_status_audit_and_label(app, client, moderator, comment
     assert label_of(app, comment_id) == label
     [event] = audit_events(app, comment_id=comment_id)
     assert (event["user_id"], event["action"], event["from"], event["to"], event["reason"], event["via"]) == (
-        user_id(app, login), action, "held", status, reason, "api")
+        user_id(app, login),
+        action,
+        "held",
+        status,
+        reason,
+        "api",
+    )
 
 
 def test_admins_reason_marked_toxic_teaches_toxicity(app, client, moderator, comment_id):
@@ -90,8 +100,9 @@ def test_no_token_is_401(client, comment_id):
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token mt_x", "mt_x"])
 def test_malformed_authorization_is_401(client, moderator, comment_id, header):
-    response = client.post(f"/api/v1/comments/{comment_id}/moderate", json={"action": "approve"},
-                           headers={"Authorization": header})
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/moderate", json={"action": "approve"}, headers={"Authorization": header}
+    )
     assert_unauthorised(response)
 
 
@@ -127,14 +138,17 @@ def test_a_new_token_leaves_the_old_one_working(app, client, moderator, comment_
     assert moderate(client, comment_id, moderator[1]).status_code == 200
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"data": "{not json", "content_type": "application/json"},
-    {"data": "[1, 2]", "content_type": "application/json"},
-    {"data": '"approve"', "content_type": "application/json"},
-    {"data": "null", "content_type": "application/json"},
-    {"data": "action=approve", "content_type": "application/x-www-form-urlencoded"},
-    {"data": b"\xff\xfe", "content_type": "application/json"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"data": "{not json", "content_type": "application/json"},
+        {"data": "[1, 2]", "content_type": "application/json"},
+        {"data": '"approve"', "content_type": "application/json"},
+        {"data": "null", "content_type": "application/json"},
+        {"data": "action=approve", "content_type": "application/x-www-form-urlencoded"},
+        {"data": b"\xff\xfe", "content_type": "application/json"},
+    ],
+)
 def test_malformed_body_is_400(app, client, moderator, comment_id, kwargs):
     response = moderate(client, comment_id, moderator[1], **kwargs)
     assert response.status_code == 400
@@ -142,13 +156,23 @@ def test_malformed_body_is_400(app, client, moderator, comment_id, kwargs):
     assert comment_state(app, comment_id)[0] == "held"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "action"), ({"action": "ban"}, "action"), ({"action": "undo"}, "action"), ({"action": "APPROVE"}, "action"),
-    ({"action": ["approve"]}, "action"), ({"action": None}, "action"), ({"action": 1}, "action"),
-    ({"action": "reject"}, "reason"), ({"action": "reject", "reason": ""}, "reason"),
-    ({"action": "reject", "reason": "nonsense"}, "reason"), ({"action": "reject", "reason": 5}, "reason"),
-    ({"action": "reject", "reason": ["insult"]}, "reason"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "action"),
+        ({"action": "ban"}, "action"),
+        ({"action": "undo"}, "action"),
+        ({"action": "APPROVE"}, "action"),
+        ({"action": ["approve"]}, "action"),
+        ({"action": None}, "action"),
+        ({"action": 1}, "action"),
+        ({"action": "reject"}, "reason"),
+        ({"action": "reject", "reason": ""}, "reason"),
+        ({"action": "reject", "reason": "nonsense"}, "reason"),
+        ({"action": "reject", "reason": 5}, "reason"),
+        ({"action": "reject", "reason": ["insult"]}, "reason"),
+    ],
+)
 def test_bad_action_or_reason_is_a_field_error(app, client, moderator, comment_id, body, field):
     response = moderate(client, comment_id, moderator[1], body)
     assert response.status_code == 400
@@ -176,8 +200,9 @@ def test_comment_id_beyond_the_database_range_is_404(client, moderator):
 
 
 def test_get_is_405_json(client, moderator, comment_id):
-    response = client.get(f"/api/v1/comments/{comment_id}/moderate",
-                          headers={"Authorization": f"Bearer {moderator[1]}"})
+    response = client.get(
+        f"/api/v1/comments/{comment_id}/moderate", headers={"Authorization": f"Bearer {moderator[1]}"}
+    )
     assert response.status_code == 405
     assert response.is_json
 

@@ -1,4 +1,5 @@
 """JSON nested deeper than the parser can follow is malformed JSON (400) or too large (413), never a 500."""
+
 import pytest
 
 from moderation.services import users
@@ -45,8 +46,12 @@ def test_deep_json_is_refused_even_when_closed(client, auth, kind):
 @pytest.mark.parametrize("depth", [1000, 100_000])
 def test_deep_json_on_the_moderate_api(app, client, moderator_auth, kind, depth):
     comment_id = seed_comment(app, make_site(app))
-    response = client.post(f"/api/v1/comments/{comment_id}/moderate", data=nested(kind, depth),
-                           content_type="application/json", headers=moderator_auth)
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/moderate",
+        data=nested(kind, depth),
+        content_type="application/json",
+        headers=moderator_auth,
+    )
     assert_refused(response, depth)
 
 

@@ -1,4 +1,5 @@
 """Queue details: the count is exact without a search and capped with one; a stale card never overwrites."""
+
 import re
 
 from moderation.services import queue as queue_service
@@ -31,9 +32,18 @@ def test_a_stale_card_answers_409_and_changes_nothing(app):
     first, _a = signed_in_client(app)
     second, _b = signed_in_client(app)
     token_first, token_second = page_token(first), page_token(second)  # both pages show it held
-    assert first.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
-        "csrf_token": token_first, "action": "spam", "expected": "held"}).status_code == 200
-    stale = second.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={
-        "csrf_token": token_second, "action": "approve", "expected": "held"})
+    assert (
+        first.post(
+            f"/dashboard/comments/{comment_id}/moderate",
+            headers=FETCH,
+            data={"csrf_token": token_first, "action": "spam", "expected": "held"},
+        ).status_code
+        == 200
+    )
+    stale = second.post(
+        f"/dashboard/comments/{comment_id}/moderate",
+        headers=FETCH,
+        data={"csrf_token": token_second, "action": "approve", "expected": "held"},
+    )
     assert stale.status_code == 409 and stale.json["ok"] is False
     assert comment_state(app, comment_id)[0] == "spam"

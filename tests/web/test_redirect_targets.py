@@ -1,11 +1,20 @@
 """A `next` target with control characters (CR, LF, tab, NUL) is ignored, never a 500 or a split header."""
+
 import pytest
 
 from tests.web.dashboard_support import PASSWORD, csrf_token, make_site, make_user, page_token, seed_comment, sign_in
 
 # As they arrive percent-encoded in a query string or a form body.
-TARGETS = ["/dashboard/%0d%0aSet-Cookie:%20x=1", "/dashboard/%0a", "/dashboard/?a=%09b", "/dashboard/%00",
-           "%0d%0a/dashboard/", "/dashboard/%7f", "//[", "/dashboard/%c2%85"]
+TARGETS = [
+    "/dashboard/%0d%0aSet-Cookie:%20x=1",
+    "/dashboard/%0a",
+    "/dashboard/?a=%09b",
+    "/dashboard/%00",
+    "%0d%0a/dashboard/",
+    "/dashboard/%7f",
+    "//[",
+    "/dashboard/%c2%85",
+]
 
 
 def form_body(**fields):
@@ -28,8 +37,14 @@ def test_login(app, client, target):
     login = make_user(app)
     page = client.get(f"/dashboard/login?next={target}")
     assert page.status_code == 200
-    response = post_form(client, "/dashboard/login", login=login, password=PASSWORD.replace(" ", "+"),
-                         next=target, csrf_token=csrf_token(page.data))
+    response = post_form(
+        client,
+        "/dashboard/login",
+        login=login,
+        password=PASSWORD.replace(" ", "+"),
+        next=target,
+        csrf_token=csrf_token(page.data),
+    )
     assert_safe_redirect(response)
 
 
@@ -59,11 +74,11 @@ def test_moderate(app, client, target):
     comment_id = seed_comment(app, make_site(app))
     assert sign_in(client, make_user(app)).status_code == 302
     token = page_token(client)
-    response = post_form(client, "/dashboard/moderate", ids=comment_id, action="approve", next=target,
-                         csrf_token=token)
+    response = post_form(client, "/dashboard/moderate", ids=comment_id, action="approve", next=target, csrf_token=token)
     assert_safe_redirect(response)
-    response = post_form(client, f"/dashboard/comments/{comment_id}/moderate", action="spam", next=target,
-                         csrf_token=token)
+    response = post_form(
+        client, f"/dashboard/comments/{comment_id}/moderate", action="spam", next=target, csrf_token=token
+    )
     assert_safe_redirect(response)
 
 

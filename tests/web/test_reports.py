@@ -1,4 +1,5 @@
 """The audit log and the statistics page, on both databases."""
+
 import re
 import uuid
 from datetime import date, datetime, timedelta
@@ -28,8 +29,9 @@ def add_comments(app, rows, zone="Asia/Almaty"):
         site, _key = sites.create_site(f"stats-{uuid.uuid4().hex[:6]}")
         site.timezone = zone
         for status, created, moderated, held_before in rows:
-            comment = Comment(site=site, name="Читатель", text="текст", status=status, created_at=created,
-                              moderated_at=moderated)
+            comment = Comment(
+                site=site, name="Читатель", text="текст", status=status, created_at=created, moderated_at=moderated
+            )
             db.session.add(comment)
             db.session.flush()
             if held_before:
@@ -60,8 +62,15 @@ def test_summary_counts_days_in_the_site_zone(app):
         summary = stats.summary(7, site, now=NOW)
     assert [d.day for d in summary.days] == [date(2026, 3, n) for n in range(4, 11)]
     by_day = {d.day.day: {k: v for k, v in d.counts.items() if v} for d in summary.days}
-    assert by_day == {4: {"approved": 1}, 5: {}, 6: {}, 7: {"pending": 1}, 8: {"rejected": 1, "approved": 1},
-                      9: {}, 10: {"approved": 1, "spam": 1, "held": 1}}
+    assert by_day == {
+        4: {"approved": 1},
+        5: {},
+        6: {},
+        7: {"pending": 1},
+        8: {"rejected": 1, "approved": 1},
+        9: {},
+        10: {"approved": 1, "spam": 1, "held": 1},
+    }
     assert summary.totals == {"pending": 1, "approved": 3, "held": 1, "spam": 1, "rejected": 1}
     assert (summary.total, summary.decided, summary.held_ever, summary.moderated) == (7, 6, 3, 2)
     assert summary.hold_rate == 0.5
@@ -80,14 +89,17 @@ def test_summary_of_an_empty_period(app):
 def test_stats_page_shows_the_counts(app, client):
     sign_in(app, client)
     now = utcnow()
-    site_id = add_comments(app, [
-        ("approved", now - timedelta(minutes=5), None, False),
-        ("approved", now - timedelta(minutes=6), None, False),
-        ("held", now - timedelta(minutes=7), None, False),
-        ("spam", now - timedelta(days=2), None, False),
-        ("rejected", now - timedelta(days=3), now - timedelta(days=3) + timedelta(minutes=40), True),
-        ("approved", now - timedelta(days=20), None, False),  # outside the last 7 days
-    ])
+    site_id = add_comments(
+        app,
+        [
+            ("approved", now - timedelta(minutes=5), None, False),
+            ("approved", now - timedelta(minutes=6), None, False),
+            ("held", now - timedelta(minutes=7), None, False),
+            ("spam", now - timedelta(days=2), None, False),
+            ("rejected", now - timedelta(days=3), now - timedelta(days=3) + timedelta(minutes=40), True),
+            ("approved", now - timedelta(days=20), None, False),  # outside the last 7 days
+        ],
+    )
     page = client.get(f"/dashboard/stats?days=7&site={site_id}").get_data(as_text=True)
     totals = dict(re.findall(r'id="total-(\w+)">(\d+)<', page))
     assert totals == {"approved": "2", "pending": "0", "held": "1", "rejected": "1", "spam": "1"}
@@ -112,9 +124,16 @@ def test_audit_log_escapes_hostile_values(app, client):
     hostile = f'<script>alert("{uuid.uuid4().hex[:4]}")</script>'
     with app.app_context():
         user = users.create_user(hostile, PASSWORD, "moderator")
-        db.session.add(AuditEvent(user_id=user.id, action="reject", reason="<img src=x onerror=alert(1)>",
-                                  from_status="held", to_status="<b>rejected</b>",
-                                  detail={"name": "<iframe src=//evil>"}))
+        db.session.add(
+            AuditEvent(
+                user_id=user.id,
+                action="reject",
+                reason="<img src=x onerror=alert(1)>",
+                from_status="held",
+                to_status="<b>rejected</b>",
+                detail={"name": "<iframe src=//evil>"},
+            )
+        )
         db.session.commit()
     sign_in(app, client, "admin")
     page = client.get("/dashboard/audit").get_data(as_text=True)
@@ -131,8 +150,18 @@ def test_audit_log_filters_and_pages(make_app):
     with app.app_context():
         comment_id = db.session.query(Comment.id).filter(Comment.site_id == site_id).scalar()
         for n in range(3):
-            db.session.add(AuditEvent(user_id=user_id, action="approve", comment_id=comment_id, from_status="held",
-                                      to_status="approved", detail={"n": n}, undone=n == 0, via="api"))
+            db.session.add(
+                AuditEvent(
+                    user_id=user_id,
+                    action="approve",
+                    comment_id=comment_id,
+                    from_status="held",
+                    to_status="approved",
+                    detail={"n": n},
+                    undone=n == 0,
+                    via="api",
+                )
+            )
         db.session.add(AuditEvent(user_id=user_id, action="undo", detail={"n": 9}))
         db.session.commit()
     page = client.get(f"/dashboard/audit?user={user_id}&action=approve").get_data(as_text=True)

@@ -3,6 +3,7 @@
 The retrain runs here in-process (`retraining.run_job`, the task's body); tests/tasks/test_retrain.py
 runs it in a real worker.
 """
+
 import re
 import shutil
 from datetime import timedelta
@@ -96,10 +97,12 @@ def test_retrain_writes_a_version_and_shows_it_beside_the_active_one(retrain_app
 
     page = client.get(PAGE).get_data(as_text=True)
     assert version in page and before in page
-    table = page[page.index('class="admin-table comparison"'):]
-    table = table[:table.index("</table>")]
+    table = page[page.index('class="admin-table comparison"') :]
+    table = table[: table.index("</table>")]
     cells = re.findall(r'<td class="num">([^<]+)</td>', table)
-    assert f"{held['toxicity']['active']['roc_auc']:.3f}" in cells and f"{held['toxicity']['new']['roc_auc']:.3f}" in cells
+    assert (
+        f"{held['toxicity']['active']['roc_auc']:.3f}" in cells and f"{held['toxicity']['new']['roc_auc']:.3f}" in cells
+    )
     assert f'name="version" value="{version}"' in page  # promote it from the comparison
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "model_retrain")).all()
@@ -108,8 +111,9 @@ def test_retrain_writes_a_version_and_shows_it_beside_the_active_one(retrain_app
     post(client, "/dashboard/admin/models/promote", version=version)
     assert active(models_dir) == version
     # The next retrain adapts the shipped base again (with every decision), not the adapted version.
-    second = registry.read_manifest(models_dir, client.get(f"/dashboard/admin/models/jobs/{queue_and_run(app, client)}")
-                                    .json["version"])
+    second = registry.read_manifest(
+        models_dir, client.get(f"/dashboard/admin/models/jobs/{queue_and_run(app, client)}").json["version"]
+    )
     assert second["adapter"]["adapted_from"] == second["adapter"]["base_version"] == before
     assert second["retrain"]["active_version"] == version
 
@@ -149,10 +153,17 @@ def test_a_job_whose_worker_died_is_failed_when_someone_looks(make_app, models_d
     client, _login = signed_in_client(app, role="admin")
     try:
         with app.app_context():
-            job = RetrainJob(status="running", progress=40, message="fitting", started_at=utcnow(),
-                             updated_at=utcnow() - timedelta(seconds=61), active_slot=1)
-            fresh = RetrainJob(status="done", progress=100, version="v1", finished_at=utcnow(),
-                               updated_at=utcnow() - timedelta(days=1))
+            job = RetrainJob(
+                status="running",
+                progress=40,
+                message="fitting",
+                started_at=utcnow(),
+                updated_at=utcnow() - timedelta(seconds=61),
+                active_slot=1,
+            )
+            fresh = RetrainJob(
+                status="done", progress=100, version="v1", finished_at=utcnow(), updated_at=utcnow() - timedelta(days=1)
+            )
             db.session.add_all([job, fresh])
             db.session.commit()
             job_id, fresh_id = job.id, fresh.id
@@ -178,8 +189,13 @@ def test_old_versions_are_deleted_but_never_the_active_or_the_shipped_one(retrai
     (models_dir / old / "manifest.json").write_text(manifest)
     client, _login = signed_in_client(app, role="admin")
     page = client.get(PAGE).get_data(as_text=True)
-    deletable = set(re.findall(r'action="/dashboard/admin/models/delete"[^>]*>\s*<input[^>]*>\s*'
-                               r'<input type="hidden" name="version" value="([^"]+)"', page))
+    deletable = set(
+        re.findall(
+            r'action="/dashboard/admin/models/delete"[^>]*>\s*<input[^>]*>\s*'
+            r'<input type="hidden" name="version" value="([^"]+)"',
+            page,
+        )
+    )
     assert old in deletable and current not in deletable and shipped not in deletable
 
     for version in (current, shipped, "../models", "v19990101-000000"):
@@ -228,18 +244,36 @@ def test_cli_retrain_queues_a_job(retrain_app):
 
 
 def test_measurable_drops_are_flagged_before_promotion():
-    held = {"spam": {"active": {"roc_auc": 0.99}, "new": {"roc_auc": 0.995}},
-            "toxicity": {"active": {"roc_auc": 0.95}, "new": {"roc_auc": 0.90}}}
-    dev = {name: {part: {"roc_auc": 0.97, "f1": 0.88} for part in ("spam", "toxicity", "toxicity_forum")}
-           for name in ("active", "new")}
+    held = {
+        "spam": {"active": {"roc_auc": 0.99}, "new": {"roc_auc": 0.995}},
+        "toxicity": {"active": {"roc_auc": 0.95}, "new": {"roc_auc": 0.90}},
+    }
+    dev = {
+        name: {part: {"roc_auc": 0.97, "f1": 0.88} for part in ("spam", "toxicity", "toxicity_forum")}
+        for name in ("active", "new")
+    }
     dev["new"]["toxicity_forum"] = {"roc_auc": 0.9695, "f1": 0.85}
-    found = retraining.warnings({"held_out": held, "base_dev": dev,
-                                 "recent": {"new": {"changed": 9, "toward_moderators": 2, "away_from_moderators": 7}}})
-    assert found == [{"code": "held_out", "task": "toxicity", "active": 0.95, "new": 0.90},
-                     {"code": "base_dev", "task": "toxicity_forum", "figure": "f1", "active": 0.88, "new": 0.85},
-                     {"code": "recent", "away": 7, "toward": 2}]
-    assert retraining.warnings({"held_out": {t: {"active": {"roc_auc": None}, "new": {"roc_auc": 0.5}}
-                                             for t in ("spam", "toxicity")}, "recent": {}}) == []
+    found = retraining.warnings(
+        {
+            "held_out": held,
+            "base_dev": dev,
+            "recent": {"new": {"changed": 9, "toward_moderators": 2, "away_from_moderators": 7}},
+        }
+    )
+    assert found == [
+        {"code": "held_out", "task": "toxicity", "active": 0.95, "new": 0.90},
+        {"code": "base_dev", "task": "toxicity_forum", "figure": "f1", "active": 0.88, "new": 0.85},
+        {"code": "recent", "away": 7, "toward": 2},
+    ]
+    assert (
+        retraining.warnings(
+            {
+                "held_out": {t: {"active": {"roc_auc": None}, "new": {"roc_auc": 0.5}} for t in ("spam", "toxicity")},
+                "recent": {},
+            }
+        )
+        == []
+    )
 
 
 def test_only_one_job_can_be_under_way_even_in_a_race(make_app, models_dir):

@@ -1,4 +1,5 @@
 """Moderators' decisions at the service level: statuses, audit events, training labels, bans and undo."""
+
 import uuid
 from datetime import timedelta
 
@@ -31,16 +32,19 @@ def labels_count(comment_id):
     return db.session.scalar(select(func.count()).select_from(Label).where(Label.comment_id == comment_id))
 
 
-@pytest.mark.parametrize("action, reason, status, label", [
-    ("approve", None, "approved", (False, False)),
-    ("reject", "insult", "rejected", (False, True)),
-    ("reject", "obscenity", "rejected", (False, True)),
-    ("reject", "threat", "rejected", (False, True)),
-    ("reject", "hate", "rejected", (False, True)),
-    ("reject", "off-topic", "rejected", (False, None)),
-    ("reject", "other", "rejected", (False, None)),
-    ("spam", None, "spam", (True, None)),
-])
+@pytest.mark.parametrize(
+    "action, reason, status, label",
+    [
+        ("approve", None, "approved", (False, False)),
+        ("reject", "insult", "rejected", (False, True)),
+        ("reject", "obscenity", "rejected", (False, True)),
+        ("reject", "threat", "rejected", (False, True)),
+        ("reject", "hate", "rejected", (False, True)),
+        ("reject", "off-topic", "rejected", (False, None)),
+        ("reject", "other", "rejected", (False, None)),
+        ("spam", None, "spam", (True, None)),
+    ],
+)
 def test_decision_sets_status_audit_and_label(app, ctx, site_id, action, reason, status, label):
     comment_id = seed_comment(app, site_id)
     moderator = person("aigerim")
@@ -50,8 +54,17 @@ def test_decision_sets_status_audit_and_label(app, ctx, site_id, action, reason,
     assert label_of(app, comment_id) == label
     [event] = audit_events(app, comment_id=comment_id)
     assert event | {"detail": None} == {
-        "user_id": moderator.id, "action": action, "comment_id": comment_id, "from": "held", "to": status,
-        "reason": reason, "via": "dashboard", "batch": batch, "undone": False, "detail": None}
+        "user_id": moderator.id,
+        "action": action,
+        "comment_id": comment_id,
+        "from": "held",
+        "to": status,
+        "reason": reason,
+        "via": "dashboard",
+        "batch": batch,
+        "undone": False,
+        "detail": None,
+    }
 
 
 def test_a_reason_given_with_approve_or_spam_is_not_kept(app, ctx, site_id):
@@ -268,20 +281,22 @@ def test_ban_of_an_unknown_comment_is_refused(app, ctx):
     assert error.value.field == "id"
 
 
-@pytest.mark.parametrize("kind, value, stored", [
-    ("email", " Spammer@Example.COM ", "spammer@example.com"),
-    ("ip", "203.0.113.5", "203.0.113.5"),
-    ("ip", "2001:DB8::1", "2001:db8::1"),
-    ("ip", "10.1.2.3/16", "10.1.0.0/16"),
-])
+@pytest.mark.parametrize(
+    "kind, value, stored",
+    [
+        ("email", " Spammer@Example.COM ", "spammer@example.com"),
+        ("ip", "203.0.113.5", "203.0.113.5"),
+        ("ip", "2001:DB8::1", "2001:db8::1"),
+        ("ip", "10.1.2.3/16", "10.1.0.0/16"),
+    ],
+)
 def test_ban_values_are_normalised(app, ctx, kind, value, stored):
     ban, created = bans.add_ban(kind, value)
     assert (ban.value, created) == (stored, True)
     assert bans.add_ban(kind, value) == (ban, False)
 
 
-@pytest.mark.parametrize("kind, value", [("email", "no-at-sign"), ("ip", "10.0.0.300"), ("ip", ""),
-                                         ("name", "x")])
+@pytest.mark.parametrize("kind, value", [("email", "no-at-sign"), ("ip", "10.0.0.300"), ("ip", ""), ("name", "x")])
 def test_bad_ban_values_are_refused(app, ctx, kind, value):
     with pytest.raises(bans.BanError):
         bans.add_ban(kind, value)
@@ -307,11 +322,14 @@ def test_a_site_ban_covers_only_that_site(app, ctx, site_id):
     assert bans.ban_for(other, None, "198.51.100.7") is not None
 
 
-@pytest.mark.parametrize("banned, author_ip", [
-    ("10.20.0.0/16", "::ffff:10.20.1.1"),  # a dual-stack web server reports IPv4 readers this way
-    ("198.51.100.7", "::ffff:198.51.100.7"),
-    ("::ffff:198.51.100.7", "198.51.100.7"),
-])
+@pytest.mark.parametrize(
+    "banned, author_ip",
+    [
+        ("10.20.0.0/16", "::ffff:10.20.1.1"),  # a dual-stack web server reports IPv4 readers this way
+        ("198.51.100.7", "::ffff:198.51.100.7"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+    ],
+)
 def test_ipv4_bans_cover_ipv4_mapped_addresses(app, ctx, site_id, banned, author_ip):
     bans.add_ban("ip", banned)
     db.session.commit()

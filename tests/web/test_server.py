@@ -1,4 +1,5 @@
 """The real web server (gunicorn, as `moderation run` starts it): oversized bodies, malformed requests, proxies."""
+
 import http.client
 import json
 import os
@@ -21,10 +22,14 @@ class Server:
         self.port = free_port()
         self.log_path = tmp_path / f"gunicorn-{self.port}.log"
         # The app never reaches the database in these tests; a file that is never created is enough.
-        self.env = {**os.environ, "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
-                    "MODERATION_REDIS_URL": redis_url, "MODERATION_QUEUE": QUEUE,
-                    "MODERATION_SECRET_KEY": "test-secret",
-                    "MODERATION_RATELIMIT_KEY_PREFIX": f"{QUEUE}-{uuid.uuid4().hex[:8]}"}
+        self.env = {
+            **os.environ,
+            "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+            "MODERATION_REDIS_URL": redis_url,
+            "MODERATION_QUEUE": QUEUE,
+            "MODERATION_SECRET_KEY": "test-secret",
+            "MODERATION_RATELIMIT_KEY_PREFIX": f"{QUEUE}-{uuid.uuid4().hex[:8]}",
+        }
         self.env.update({f"MODERATION_{key}": str(value) for key, value in settings.items()})
         self.process = None
 
@@ -104,16 +109,21 @@ def json_error(body):
 def test_a_20_mb_body_gets_a_readable_413(server):
     """A Python client sends the whole body before reading: it must read the 413, not a reset."""
     for path in ("/api/v1/comments", "/api/v1/comments/1/moderate"):
-        status, headers, body = server.request("POST", path, body=b"x" * (20 * 1024 * 1024), headers={
-            "Content-Type": "application/json", "Authorization": "Bearer mk_any"})
+        status, headers, body = server.request(
+            "POST",
+            path,
+            body=b"x" * (20 * 1024 * 1024),
+            headers={"Content-Type": "application/json", "Authorization": "Bearer mk_any"},
+        )
         assert status == 413 and headers["Content-Type"] == "application/json"
         assert json_error(body)["error"] == "Слишком большой запрос (не больше 64 КБ)."
 
 
 def test_a_body_the_app_never_reads_does_not_reset_the_answer(server):
     """A route that refuses before reading (405 here) still lets the client read the answer."""
-    status, headers, body = server.request("POST", "/api/v1/comments/1", body=b"x" * (60 * 1024),
-                                           headers={"Content-Type": "application/json"})
+    status, headers, body = server.request(
+        "POST", "/api/v1/comments/1", body=b"x" * (60 * 1024), headers={"Content-Type": "application/json"}
+    )
     assert status == 405
     json_error(body)
 
@@ -121,8 +131,10 @@ def test_a_body_the_app_never_reads_does_not_reset_the_answer(server):
 def test_a_body_over_the_drain_bound_is_answered_and_closed(server):
     """Beyond 32 MB the server stops reading, answers 413 and closes: a client still sending may see a reset."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"POST /api/v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000000000\r\n\r\n")
+        sock.sendall(
+            b"POST /api/v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n"
+        )
         started = time.monotonic()
         try:
             sock.sendall(b"x" * (40 * 1024 * 1024))
@@ -133,17 +145,20 @@ def test_a_body_over_the_drain_bound_is_answered_and_closed(server):
     assert answer == b"" or answer.startswith(b"HTTP/1.1 413")
 
 
-@pytest.mark.parametrize("request_bytes, status", [
-    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n", 431),
-    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(120)) + b"\r\n", 431),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nX(y): v\r\n\r\n", 400),
-    (b"GET /api/v1/comments/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x7f\r\n\r\n", 400),
-    (b"NOT A REQUEST\r\n\r\n", 400),
-])
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(120)) + b"\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX(y): v\r\n\r\n", 400),
+        (b"GET /api/v1/comments/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x7f\r\n\r\n", 400),
+        (b"NOT A REQUEST\r\n\r\n", 400),
+    ],
+)
 def test_malformed_requests_get_json_errors(server, request_bytes, status):
     answer_status, headers, body = server.raw(request_bytes)
     assert answer_status == status

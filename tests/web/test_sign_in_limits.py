@@ -1,4 +1,5 @@
 """Sign-in limits: per address, per account and address, and a slower pace (never a lockout) for an attacked account."""
+
 import time
 
 from tests.web.dashboard_support import PASSWORD, make_user, sign_in

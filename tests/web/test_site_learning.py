@@ -3,6 +3,7 @@
 The retrain runs here in-process (`retraining.run_job`); tests/tasks/test_site_learning.py runs it in a
 real worker and its beat.
 """
+
 from pathlib import Path
 
 import pytest
@@ -21,20 +22,27 @@ OLD_BASE = (Path(__file__).resolve().parents[2] / "models" / "HISTORY").read_tex
 
 
 def metrics(active, new, warnings=()):
-    return {"held_out": {"spam": {"active": {"roc_auc": None}, "new": {"roc_auc": None}},
-                         "toxicity": {"active": {"roc_auc": active}, "new": {"roc_auc": new}}},
-            "warnings": list(warnings)}
+    return {
+        "held_out": {
+            "spam": {"active": {"roc_auc": None}, "new": {"roc_auc": None}},
+            "toxicity": {"active": {"roc_auc": active}, "new": {"roc_auc": new}},
+        },
+        "warnings": list(warnings),
+    }
 
 
-@pytest.mark.parametrize("figures, expected", [
-    ((0.80, 0.95), []),
-    ((0.95, 0.95), ["not_better"]),
-    ((0.95, 0.80), ["not_better"]),
-    ((0.80, 0.95, [{"code": "base_dev", "task": "toxicity"}]), ["base_dev"]),
-    ((0.80, 0.95, [{"code": "recent", "away": 9, "toward": 2}]), ["recent"]),
-    ((0.95, 0.951), ["not_better"]),  # within the noise
-    ((0.80, 0.95, [{"code": "held_out", "task": "spam"}]), ["held_out"]),  # measurably worse on one task
-])
+@pytest.mark.parametrize(
+    "figures, expected",
+    [
+        ((0.80, 0.95), []),
+        ((0.95, 0.95), ["not_better"]),
+        ((0.95, 0.80), ["not_better"]),
+        ((0.80, 0.95, [{"code": "base_dev", "task": "toxicity"}]), ["base_dev"]),
+        ((0.80, 0.95, [{"code": "recent", "away": 9, "toward": 2}]), ["recent"]),
+        ((0.95, 0.951), ["not_better"]),  # within the noise
+        ((0.80, 0.95, [{"code": "held_out", "task": "spam"}]), ["held_out"]),  # measurably worse on one task
+    ],
+)
 def test_a_version_is_promoted_only_when_better_for_the_site_and_no_worse_elsewhere(figures, expected):
     assert [w["code"] for w in learning.promotion_refusals(metrics(*figures))] == expected
 
@@ -109,22 +117,27 @@ def test_without_automatic_use_the_version_waits_for_an_admin(retrain_app):
     assert admin.post(path, data={"csrf_token": token, "action": "reset"}).status_code == 302
     assert site_of(app, site_id).model_version is None
     with app.app_context():
-        changes = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "site_model")
-                                     .order_by(AuditEvent.id)).all()
+        changes = db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "site_model").order_by(AuditEvent.id)
+        ).all()
     assert [c["new"]["model_version"] for c in changes] == [state["version"], None]
 
 
-@pytest.mark.parametrize("version, message", [
-    ("../../etc", "Эта версия модели не загружается."),
-    (OLD_BASE, "Эта версия дообучает другую базовую модель"),
-])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        ("../../etc", "Эта версия модели не загружается."),
+        (OLD_BASE, "Эта версия дообучает другую базовую модель"),
+    ],
+)
 def test_a_version_that_cannot_decide_the_sites_comments_is_refused(retrain_app, version, message):
     app = retrain_app
     site_id = learner(app)
     admin, _login = signed_in_client(app, role="admin")
     token = page_token(admin, f"/dashboard/admin/rules/{site_id}")
-    refused = admin.post(f"/dashboard/admin/rules/{site_id}/learning",
-                         data={"csrf_token": token, "action": "use", "version": version})
+    refused = admin.post(
+        f"/dashboard/admin/rules/{site_id}/learning", data={"csrf_token": token, "action": "use", "version": version}
+    )
     assert refused.status_code == 400 and message in refused.get_data(as_text=True)
     assert site_of(app, site_id).model_version is None
 

@@ -1,5 +1,6 @@
 """The site's own moderation (WordPress: approve, spam, trash, unapprove): POST /api/v1/comments/<id>/status
 with the site's key; the same status change, audit entry, label and webhook event as a moderator's."""
+
 import pytest
 from sqlalchemy import select
 
@@ -19,14 +20,18 @@ def set_status(client, auth, comment_id, status, **extra):
     return client.post(f"/api/v1/comments/{comment_id}/status", json={"status": status, **extra}, headers=auth)
 
 
-@pytest.mark.parametrize("start, status, label", [
-    (HELD, APPROVED, (False, False)),
-    (APPROVED, SPAM, (True, None)),
-    (APPROVED, REJECTED, None),  # trashed without a reason: maybe housekeeping, no label
-    (APPROVED, HELD, None),  # unapproved: no label at all
-])
-def test_the_sites_decision_changes_the_status_and_teaches_as_a_moderators(app, client, auth, site_id, start, status,
-                                                                            label):
+@pytest.mark.parametrize(
+    "start, status, label",
+    [
+        (HELD, APPROVED, (False, False)),
+        (APPROVED, SPAM, (True, None)),
+        (APPROVED, REJECTED, None),  # trashed without a reason: maybe housekeeping, no label
+        (APPROVED, HELD, None),  # unapproved: no label at all
+    ],
+)
+def test_the_sites_decision_changes_the_status_and_teaches_as_a_moderators(
+    app, client, auth, site_id, start, status, label
+):
     comment_id = seed_comment(app, site_id, status=start)
     response = set_status(client, auth, comment_id, status)
     assert response.status_code == 200, response.json
@@ -56,7 +61,8 @@ def test_the_sites_decision_closes_complaints_and_tells_its_webhook_once(app, cl
         payloads = db.session.scalars(select(WebhookDelivery.payload)).all()
         assert complaints.reporters(comment_id, only_open=True) == 0
     assert [(p["event"], p["by"], p["previous_status"], p["comment"]["status"]) for p in payloads] == [
-        ("comment.moderated", "site", HELD, SPAM)]
+        ("comment.moderated", "site", HELD, SPAM)
+    ]
 
 
 @pytest.mark.parametrize("body", [{"status": "trash"}, {"status": None}, {}, {"status": "approved", "reason": 5}])
@@ -91,6 +97,7 @@ def test_the_sites_echo_of_a_moderators_decision_changes_nothing(app, client, au
     assert audit_events(app, comment_id=comment_id) == before
     with app.app_context():
         from moderation.models import Comment
+
         assert db.session.get(Comment, comment_id).spot_verdict == "toxic"
 
 
@@ -100,6 +107,7 @@ def test_the_dashboard_refuses_the_sites_own_hold_action(app, site_id):
     moderator, _login = signed_in_client(app)
     comment_id = seed_comment(app, site_id, status=APPROVED)
     token = page_token(moderator)
-    response = moderator.post(f"/dashboard/comments/{comment_id}/moderate", headers=FETCH,
-                              data={"csrf_token": token, "action": "hold"})
+    response = moderator.post(
+        f"/dashboard/comments/{comment_id}/moderate", headers=FETCH, data={"csrf_token": token, "action": "hold"}
+    )
     assert response.status_code == 400 and comment_state(app, comment_id)[0] == APPROVED

@@ -1,5 +1,6 @@
 """Every change of a comment's status goes through status.change: the filter's decision, holds after complaints and
 for campaigns, moderators and the site; each writes one audit entry and its event, and no change writes nothing."""
+
 from datetime import timedelta
 
 import pytest
@@ -38,8 +39,9 @@ def changes(monkeypatch):
 def events_of(app, comment_id):
     """(event, previous status, status, by) of the comment's webhook events, oldest first."""
     with app.app_context():
-        payloads = db.session.scalars(select(WebhookDelivery.payload).where(WebhookDelivery.comment_id == comment_id)
-                                      .order_by(WebhookDelivery.id)).all()
+        payloads = db.session.scalars(
+            select(WebhookDelivery.payload).where(WebhookDelivery.comment_id == comment_id).order_by(WebhookDelivery.id)
+        ).all()
     return [(p["event"], p.get("previous_status"), p["comment"]["status"], p.get("by")) for p in payloads]
 
 
@@ -50,7 +52,13 @@ def test_the_filters_decision_writes_one_audit_entry_from_pending(app, site_id, 
         assert decisions.hold_after_error(comment_id, RuntimeError("late")) is False  # decided: no change
     [event] = audit_events(app, comment_id=comment_id)
     assert (event["action"], event["from"], event["to"], event["user_id"], event["via"], event["batch"]) == (
-        "filter", PENDING, APPROVED, None, "worker", None)
+        "filter",
+        PENDING,
+        APPROVED,
+        None,
+        "worker",
+        None,
+    )
     assert event["detail"] == {"reasons": []}
     assert events_of(app, comment_id) == [("comment.decided", None, APPROVED, None)]
     assert label_of(app, comment_id) is None  # the filter teaches nothing
@@ -63,7 +71,11 @@ def test_a_hold_after_a_scoring_error_names_its_reason_in_the_audit_entry(app, s
         assert decisions.hold_after_error(comment_id, RuntimeError("model missing")) is True
     [event] = audit_events(app, comment_id=comment_id)
     assert (event["action"], event["from"], event["to"], event["detail"]) == (
-        "filter", PENDING, HELD, {"reasons": ["error"]})
+        "filter",
+        PENDING,
+        HELD,
+        {"reasons": ["error"]},
+    )
 
 
 def test_a_campaign_hold_goes_through_status_change_and_leaves_decided_comments_alone(app, site_id, changes):
@@ -75,7 +87,12 @@ def test_a_campaign_hold_goes_through_status_change_and_leaves_decided_comments_
         rules.hold_campaign(members.all(), published, 4)
     [event] = audit_events(app, comment_id=published)
     assert (event["action"], event["from"], event["to"], event["via"], event["detail"]) == (
-        audit.CAMPAIGN_HOLD, APPROVED, HELD, "worker", {"campaign_id": published})
+        audit.CAMPAIGN_HOLD,
+        APPROVED,
+        HELD,
+        "worker",
+        {"campaign_id": published},
+    )
     assert events_of(app, published) == [("comment.moderated", APPROVED, HELD, "filter")]
     assert audit_events(app, comment_id=approved_by_moderator) == audit_events(app, comment_id=held) == []
     assert events_of(app, approved_by_moderator) == events_of(app, held) == []
@@ -90,7 +107,10 @@ def test_a_complaint_hold_goes_through_status_change(app, site_id, changes):
         complaints.file_complaint(site, comment_id, "reader-1", "insult", None, app.config["SECRET_KEY"])
         complaints.file_complaint(site, comment_id, "reader-2", "insult", None, app.config["SECRET_KEY"])
     assert [(e["action"], e["from"], e["to"]) for e in audit_events(app, comment_id=comment_id)] == [
-        ("complaint", None, None), (audit.REPORTS_HOLD, APPROVED, HELD), ("complaint", None, None)]
+        ("complaint", None, None),
+        (audit.REPORTS_HOLD, APPROVED, HELD),
+        ("complaint", None, None),
+    ]
     assert events_of(app, comment_id) == [("comment.moderated", APPROVED, HELD, "readers")]
     assert changes == [audit.REPORTS_HOLD]  # the second reader found it held: no change tried
 
@@ -103,15 +123,20 @@ def test_a_moderators_decision_and_its_undo_go_through_status_change(app, site_i
         assert review.undo_last(moderator) == [comment_id]
     assert changes == [review.MARK_SPAM, review.UNDO]
     assert [e["action"] for e in audit_events(app, comment_id=comment_id)] == ["spam"]  # the undo is the batch's
-    assert events_of(app, comment_id) == [("comment.moderated", HELD, SPAM, "moderator"),
-                                          ("comment.moderated", SPAM, HELD, "moderator")]
+    assert events_of(app, comment_id) == [
+        ("comment.moderated", HELD, SPAM, "moderator"),
+        ("comment.moderated", SPAM, HELD, "moderator"),
+    ]
 
 
-@pytest.mark.parametrize("start, to, action, expected", [
-    (SPAM, SPAM, review.MARK_SPAM, None),  # the site's echo of a status it already shows
-    (HELD, HELD, audit.CAMPAIGN_HOLD, APPROVED),  # a hold of a comment no longer approved
-    (APPROVED, HELD, status.FILTER, PENDING),  # a decision on a comment no longer pending
-])
+@pytest.mark.parametrize(
+    "start, to, action, expected",
+    [
+        (SPAM, SPAM, review.MARK_SPAM, None),  # the site's echo of a status it already shows
+        (HELD, HELD, audit.CAMPAIGN_HOLD, APPROVED),  # a hold of a comment no longer approved
+        (APPROVED, HELD, status.FILTER, PENDING),  # a decision on a comment no longer pending
+    ],
+)
 def test_an_unchanged_status_writes_nothing(app, site_id, start, to, action, expected):
     comment_id = seed_comment(app, site_id, status=start)
     with app.app_context():

@@ -1,4 +1,5 @@
 """`moderation user add` and `moderation user token`."""
+
 import pytest
 from werkzeug.security import check_password_hash
 
@@ -89,8 +90,11 @@ def test_user_token_prints_a_working_token_alone_on_the_last_line(app, runner, c
         assert token not in (stored.token_hash, stored.prefix)
 
     comment_id = seed_comment(app, make_site(app))
-    response = client.post(f"/api/v1/comments/{comment_id}/moderate", json={"action": "approve"},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/moderate",
+        json={"action": "approve"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200, response.json
     assert response.json["moderated_by"] == "aigerim"
     assert comment_state(app, comment_id)[0] == "approved"

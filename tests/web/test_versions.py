@@ -1,4 +1,5 @@
 """Switching the active model version as a service: the dashboard and the command line both call it."""
+
 import pytest
 from sqlalchemy import select
 
@@ -17,10 +18,13 @@ def test_promote_and_roll_back_switch_the_pointer_and_are_audited(make_app, mode
         assert versions.promote(models_copy, "v-other", via="cli") == active
         assert versions.active_or_none(models_copy) == "v-other"
         assert versions.roll_back(models_copy, via="cli") == active
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.via, AuditEvent.detail)
-                                    .order_by(AuditEvent.id)).all()
-    assert [tuple(e) for e in events] == [("model_promote", "cli", {"old": active, "new": "v-other"}),
-                                          ("model_rollback", "cli", {"old": "v-other", "new": active})]
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.via, AuditEvent.detail).order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("model_promote", "cli", {"old": active, "new": "v-other"}),
+        ("model_rollback", "cli", {"old": "v-other", "new": active}),
+    ]
 
 
 def test_a_damaged_version_is_not_promoted(make_app, models_copy):  # noqa: F811

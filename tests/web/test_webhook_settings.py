@@ -1,4 +1,5 @@
 """A site's webhook settings from the command line and the dashboard: URL, secret shown once, rotation, off."""
+
 import html
 
 import pytest
@@ -23,8 +24,9 @@ def site_of(app, site_id):
     return site
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/wp-json/moderation/v1/webhook", "https://10.0.0.5/hook",
-                                 "http://localhost/hook"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/wp-json/moderation/v1/webhook", "https://10.0.0.5/hook", "http://localhost/hook"]
+)
 def test_the_command_sets_any_http_url_and_prints_the_secret_alone_last(app, runner, site_id, url):
     result = runner.invoke(main, ["site", "webhook", "almaty-news", url])
     assert result.exit_code == 0, result.output
@@ -68,8 +70,9 @@ def test_the_dashboard_page_sets_rotates_and_turns_off(app, site_id):
     assert admin.post(path, data={"csrf_token": token, "action": "off"}).status_code == 302
     assert site_of(app, site_id).webhook_url is None
     with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "site_webhook")
-                                     .order_by(AuditEvent.id)).all()
+        actions = db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "site_webhook").order_by(AuditEvent.id)
+        ).all()
     assert [a["new"] for a in actions] == ["https://news.example.kz/wp-json/x"] * 2 + [None]
     assert all(secret not in str(a) for a in actions)  # the secret never reaches the log
 
@@ -82,7 +85,8 @@ def test_moderators_cannot_see_or_change_a_webhook(app, site_id):
 def test_a_signature_is_the_documented_hmac():
     """The value `openssl dgst -sha256 -hmac whsec_test` gives for "1767225600." and the body."""
     assert webhooks.sign("whsec_test", 1767225600, b'{"event":"comment.decided"}') == (
-        "t=1767225600,v1=5347e32661af9539e70f74898c797b1fad24897bfc2a1a88062288a33056a275")
+        "t=1767225600,v1=5347e32661af9539e70f74898c797b1fad24897bfc2a1a88062288a33056a275"
+    )
 
 
 def test_retries_back_off_from_the_first_wait_to_an_hour():

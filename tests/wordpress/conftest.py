@@ -1,4 +1,5 @@
 """A real WordPress with the project's plugin, and `moderation run` (web, real worker, embedded Redis) beside it."""
+
 import shutil
 import subprocess
 import sys
@@ -19,8 +20,9 @@ MODERATOR = ("olga", "moderator-password-1")
 def cli(service, *args):
     """`moderation ...` against the service's database; its stdout's last line."""
     env = {**service.env, "MODERATION_PASSWORD": MODERATOR[1]}
-    done = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -56,12 +58,12 @@ def stack(service_database, tmp_path_factory):
         engine = create_engine(service_database)
         with engine.begin() as conn:  # every reader of the tests writes from 127.0.0.1: no flood wait
             conn.execute(text("UPDATE site SET flood_seconds = 0 WHERE name = :name"), {"name": SITE})
-        wordpress.set_options(moderation_service_url=service.base, moderation_site_key=key,
-                              moderation_webhook_secret=secret)
+        wordpress.set_options(
+            moderation_service_url=service.base, moderation_site_key=key, moderation_webhook_secret=secret
+        )
         yield SimpleNamespace(service=service, wordpress=wordpress, engine=engine, key=key, secret=secret)
     finally:
         wordpress.stop()
         service.stop()
         if "engine" in locals():
             engine.dispose()
-

@@ -1,4 +1,5 @@
 """A real WordPress (Debian's package) in a scratch folder, on the machine's MariaDB, served by PHP's own server."""
+
 import importlib.util
 import json
 import os
@@ -43,8 +44,16 @@ $table_prefix = 'wp_';
 define( 'ABSPATH', __DIR__ . '/' );
 require_once ABSPATH . 'wp-settings.php';
 """
-SALTS = ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
-         "LOGGED_IN_SALT", "NONCE_SALT")
+SALTS = (
+    "AUTH_KEY",
+    "SECURE_AUTH_KEY",
+    "LOGGED_IN_KEY",
+    "NONCE_KEY",
+    "AUTH_SALT",
+    "SECURE_AUTH_SALT",
+    "LOGGED_IN_SALT",
+    "NONCE_SALT",
+)
 
 
 class WordPress:
@@ -80,8 +89,9 @@ class WordPress:
 
     def php_file(self, path):
         """Run a PHP script in the WordPress folder; its stdout."""
-        done = subprocess.run(["php", str(path)], cwd=self.root, env=self.env(), capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            ["php", str(path)], cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -100,9 +110,13 @@ class WordPress:
 
     def start(self):
         env = {**self.env(), "PHP_CLI_SERVER_WORKERS": "4"}
-        self.process = subprocess.Popen(["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.root),
-                                         str(HERE / "router.php")], cwd=self.root, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            ["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.root), str(HERE / "router.php")],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -116,8 +130,15 @@ class WordPress:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=20)
-        subprocess.run(["php", "-r", f"(new mysqli('127.0.0.1', 'root', '', '', 3306))->query('DROP DATABASE IF EXISTS "
-                        f"`{self.db}`');"], check=False, timeout=60)
+        subprocess.run(
+            [
+                "php",
+                "-r",
+                f"(new mysqli('127.0.0.1', 'root', '', '', 3306))->query('DROP DATABASE IF EXISTS `{self.db}`');",
+            ],
+            check=False,
+            timeout=60,
+        )
 
     def get(self, path, timeout=30):
         """(status, text) of a GET, as a reader's browser makes it."""
@@ -132,13 +153,27 @@ class WordPress:
 
         WordPress answers with a redirect to the article, to the comment's anchor (#comment-<id>).
         """
-        body = urllib.parse.urlencode({
-            "comment": text, "author": author, "email": email or f"{uuid.uuid4().hex[:8]}@example.kz", "url": "",
-            "comment_post_ID": self.post_id, "comment_parent": 0, "submit": "Отправить комментарий",
-        }).encode()
-        request = urllib.request.Request(f"{self.base}/wp-comments-post.php", data=body, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Mozilla/5.0 (tests)",
-            "Referer": f"{self.base}/?p={self.post_id}"})
+        body = urllib.parse.urlencode(
+            {
+                "comment": text,
+                "author": author,
+                "email": email or f"{uuid.uuid4().hex[:8]}@example.kz",
+                "url": "",
+                "comment_post_ID": self.post_id,
+                "comment_parent": 0,
+                "submit": "Отправить комментарий",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.base}/wp-comments-post.php",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": "Mozilla/5.0 (tests)",
+                "Referer": f"{self.base}/?p={self.post_id}",
+            },
+        )
         opener = urllib.request.build_opener(NoRedirect)
         try:
             opener.open(request, timeout=60)
@@ -158,9 +193,11 @@ class WordPress:
 
     def comments(self):
         """Every comment of the site: [(id, status, text)]."""
-        out = self.php("foreach (get_comments(['status' => 'all', 'type' => 'comment', 'orderby' => 'comment_ID', "
-                       "'order' => 'ASC']) as $c) { echo wp_json_encode([(int) $c->comment_ID, "
-                       "wp_get_comment_status($c), $c->comment_content]), \"\\n\"; }")
+        out = self.php(
+            "foreach (get_comments(['status' => 'all', 'type' => 'comment', 'orderby' => 'comment_ID', "
+            "'order' => 'ASC']) as $c) { echo wp_json_encode([(int) $c->comment_ID, "
+            'wp_get_comment_status($c), $c->comment_content]), "\\n"; }'
+        )
         return [tuple(json.loads(line)) for line in out.splitlines() if line.strip()]
 
     def run_cron(self):

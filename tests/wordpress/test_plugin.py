@@ -1,5 +1,6 @@
 """The WordPress plugin end to end: a reader posts through WordPress's comment form, the service's real worker
 decides, a signed webhook applies the decision in WordPress, and wp-admin's own moderation comes back as labels."""
+
 import re
 
 from sqlalchemy import text
@@ -20,8 +21,11 @@ def service_row(stack, wp_comment_id):
 
 
 def shown_as(stack, wp_comment_id, status, timeout=60):
-    return wait_until(lambda: stack.wordpress.status(wp_comment_id) == status, timeout=timeout,
-                      what=f"comment {wp_comment_id} {status} in WordPress\n{stack.wordpress.debug_log()[-2000:]}")
+    return wait_until(
+        lambda: stack.wordpress.status(wp_comment_id) == status,
+        timeout=timeout,
+        what=f"comment {wp_comment_id} {status} in WordPress\n{stack.wordpress.debug_log()[-2000:]}",
+    )
 
 
 def test_the_service_decides_what_readers_post_through_wordpress(stack):
@@ -84,8 +88,9 @@ def test_spam_marked_in_wp_admin_becomes_a_spam_label_in_the_service(stack):
     with stack.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM comment WHERE id = :id"), {"id": service_id}).scalar() == "spam"
         assert conn.execute(text("SELECT spam FROM label WHERE comment_id = :id"), {"id": service_id}).scalar()
-        audit = conn.execute(text("SELECT action, via FROM audit_event WHERE comment_id = :id ORDER BY id DESC"),
-                             {"id": service_id}).first()
+        audit = conn.execute(
+            text("SELECT action, via FROM audit_event WHERE comment_id = :id ORDER BY id DESC"), {"id": service_id}
+        ).first()
     assert tuple(audit) == ("spam", "site")
     # The service's echo of the site's own change changes nothing in WordPress.
     assert wordpress.status(comment) == "spam"
@@ -110,6 +115,7 @@ def test_a_comment_posted_while_the_service_is_down_is_sent_and_decided_once_it_
     wait_until(sent, timeout=60, what="the comment sent by WP-Cron")
     shown_as(stack, comment, "approved")
     with stack.engine.connect() as conn:
-        copies = conn.execute(text("SELECT count(*) FROM comment WHERE text LIKE :t"),
-                              {"t": "Когда уже починят светофор%"}).scalar()
+        copies = conn.execute(
+            text("SELECT count(*) FROM comment WHERE text LIKE :t"), {"t": "Когда уже починят светофор%"}
+        ).scalar()
     assert copies == 1

@@ -1,4 +1,5 @@
 """The README's PHP signature check, run by PHP against signatures made the way the service makes them."""
+
 import json
 import re
 import shutil
@@ -22,10 +23,17 @@ def readme_php():
 
 
 def verified(readme_php, secret, header, body):
-    script = readme_php + "\n$in = json_decode(stream_get_contents(STDIN), true);\n" \
+    script = (
+        readme_php + "\n$in = json_decode(stream_get_contents(STDIN), true);\n"
         "echo moderation_verified($in['secret'], $in['header'], $in['body']) ? 'yes' : 'no';\n"
-    done = subprocess.run(["php", "-r", script], input=json.dumps({"secret": secret, "header": header, "body": body}),
-                          capture_output=True, text=True, timeout=30)
+    )
+    done = subprocess.run(
+        ["php", "-r", script],
+        input=json.dumps({"secret": secret, "header": header, "body": body}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0 and not done.stderr, done.stderr
     return done.stdout == "yes"
 

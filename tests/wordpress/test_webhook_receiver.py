@@ -1,5 +1,6 @@
 """The plugin's webhook route (/wp-json/moderation/v1/webhook) refuses what the service did not sign, or signed
 too long ago, and applies each event once and in order."""
+
 import hashlib
 import hmac
 import json
@@ -18,12 +19,16 @@ def signed(secret, body, at=None):
 
 def deliver(wordpress, body, signature, delivery=None):
     """(status, JSON) of a POST to the plugin's webhook route."""
-    headers = {"Content-Type": "application/json", "X-Moderation-Event": "comment.moderated",
-               "X-Moderation-Delivery": delivery or uuid.uuid4().hex}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Moderation-Event": "comment.moderated",
+        "X-Moderation-Delivery": delivery or uuid.uuid4().hex,
+    }
     if signature is not None:
         headers["X-Moderation-Signature"] = signature
-    request = urllib.request.Request(f"{wordpress.base}/wp-json/moderation/v1/webhook", data=body, headers=headers,
-                                     method="POST")
+    request = urllib.request.Request(
+        f"{wordpress.base}/wp-json/moderation/v1/webhook", data=body, headers=headers, method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -32,9 +37,14 @@ def deliver(wordpress, body, signature, delivery=None):
 
 
 def event(service_id, status, sequence):
-    return json.dumps({"event": "comment.moderated", "sequence": sequence, "by": "moderator",
-                       "comment": {"id": service_id, "status": status, "scores": {"spam": 0.01, "toxicity": 0.2},
-                                   "reasons": []}}).encode()
+    return json.dumps(
+        {
+            "event": "comment.moderated",
+            "sequence": sequence,
+            "by": "moderator",
+            "comment": {"id": service_id, "status": status, "scores": {"spam": 0.01, "toxicity": 0.2}, "reasons": []},
+        }
+    ).encode()
 
 
 def test_only_fresh_signed_events_change_a_comment_each_once_and_in_order(stack):
@@ -46,9 +56,9 @@ def test_only_fresh_signed_events_change_a_comment_each_once_and_in_order(stack)
     spam = event(service_id, "spam", applied + 10)
 
     refused = [
-        deliver(wordpress, spam, None),                                     # unsigned
-        deliver(wordpress, spam, signed("whsec_not-the-secret", spam)),     # another secret
-        deliver(wordpress, spam, signed(secret, spam + b" ")),              # the body changed after signing
+        deliver(wordpress, spam, None),  # unsigned
+        deliver(wordpress, spam, signed("whsec_not-the-secret", spam)),  # another secret
+        deliver(wordpress, spam, signed(secret, spam + b" ")),  # the body changed after signing
         deliver(wordpress, spam, signed(secret, spam, time.time() - 600)),  # a replay ten minutes later
         deliver(wordpress, spam, signed(secret, spam, time.time() + 600)),  # a clock far ahead
     ]
@@ -58,7 +68,9 @@ def test_only_fresh_signed_events_change_a_comment_each_once_and_in_order(stack)
 
     delivery = uuid.uuid4().hex
     assert deliver(wordpress, spam, signed(secret, spam), delivery) == (
-        200, {"result": "applied", "comment": comment, "status": "spam"})
+        200,
+        {"result": "applied", "comment": comment, "status": "spam"},
+    )
     assert wordpress.status(comment) == "spam"
     # The same delivery again (the service retrying after a lost answer): acknowledged, nothing applied.
     wordpress.php(f"wp_set_comment_status({comment}, 'approve');")

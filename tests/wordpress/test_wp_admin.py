@@ -1,4 +1,5 @@
 """wp-admin in Russian: the plugin's settings page (the README's screenshot) and its column in Comments."""
+
 import os
 import re
 
@@ -89,5 +90,6 @@ def test_wordpress_reads_the_plugins_translations(stack, locale, expected):
     shown = stack.wordpress.php(
         "unload_textdomain('moderation');"
         f"load_textdomain('moderation', WP_PLUGIN_DIR . '/moderation/languages/moderation-{locale}.mo');"
-        "echo __('Comment moderation', 'moderation');")
+        "echo __('Comment moderation', 'moderation');"
+    )
     assert shown == expected

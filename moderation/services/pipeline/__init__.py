@@ -8,6 +8,7 @@ judging: only the phases every stored decision passes through (`always`) run aft
 
 The order is the order of the reasons a moderator reads.
 """
+
 from typing import NamedTuple
 
 from moderation.models import APPROVED
@@ -63,7 +64,7 @@ def run(ctx, phases=PHASES):
         outcome = phase.run(ctx)
         if outcome is None:
             continue
-        for name in (list(ctx.held_by) if outcome.withdraw == ALL else outcome.withdraw):
+        for name in list(ctx.held_by) if outcome.withdraw == ALL else outcome.withdraw:
             ctx.held_by.pop(name, None)
         if outcome.status is not None:
             ctx.held_by[phase.name] = outcome.status

@@ -1,4 +1,5 @@
 """Bans: a banned author's comment is spam, unscored, and the judging ends there."""
+
 from moderation.models import SPAM
 from moderation.services.hold_reasons import BANNED, Reason
 

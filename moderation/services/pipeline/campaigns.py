@@ -1,4 +1,5 @@
 """Campaigns: the same message from several authors within the window is held, as one group."""
+
 from moderation.models import HELD
 from moderation.services.hold_reasons import CAMPAIGN, Reason
 

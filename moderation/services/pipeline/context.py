@@ -1,4 +1,5 @@
 """What every phase of the decision reads: the comment, its site and the facts about them, read once."""
+
 from dataclasses import dataclass, field
 
 from moderation.db import end_transaction_keeping
@@ -66,13 +67,23 @@ def read(comment, site, config, storing=True, count_reports=None):
     """
     text = comment.text or ""
     normalised = normalise(text)
-    ctx = Context(comment, site, config, normalised=normalised, lang=guess_language(text),
-                  signature=fingerprint.signature(text, normalised), storing=storing, count_reports=count_reports)
+    ctx = Context(
+        comment,
+        site,
+        config,
+        normalised=normalised,
+        lang=guess_language(text),
+        signature=fingerprint.signature(text, normalised),
+        storing=storing,
+        count_reports=count_reports,
+    )
     ctx.ban = bans.ban_for(site.id, comment.email, comment.author_ip)
     if ctx.ban is None:
-        ctx.listed = wordlists.hits_in(wordlists.entries_of(site.id),
-                                       {"name": comment.name, "email": comment.email, "url": comment.url,
-                                        "text": text}, cyrillic=normalised.cyrillic_text)
+        ctx.listed = wordlists.hits_in(
+            wordlists.entries_of(site.id),
+            {"name": comment.name, "email": comment.email, "url": comment.url, "text": text},
+            cyrillic=normalised.cyrillic_text,
+        )
         ctx.links = rules.count_links(comment)
         ctx.approved_before, ctx.refused_before = rules.author_history(comment, site.id)
         ctx.campaign = rules.campaign_members(comment, site.id, ctx.signature, config)
@@ -80,6 +91,7 @@ def read(comment, site, config, storing=True, count_reports=None):
         budget_state, site_budget = site.budget_state, budget.budget_of(site)
         end_transaction_keeping(site)  # hold no transaction (and no lock) while the model loads and works
         ctx.bundle = scorer.bundle_for(config["MODELS_DIR"], site_version)
-        ctx.limits = scorer.thresholds(ctx.bundle, config, overrides,
-                                       budget.in_force(budget_state, ctx.bundle.version, site_budget))
+        ctx.limits = scorer.thresholds(
+            ctx.bundle, config, overrides, budget.in_force(budget_state, ctx.bundle.version, site_budget)
+        )
     return ctx

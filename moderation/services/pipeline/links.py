@@ -1,4 +1,5 @@
 """Links: more links than the site allows, or a spam verdict that rests on the links alone, is a hold."""
+
 from moderation.models import HELD
 from moderation.services.hold_reasons import LINKS, Reason
 

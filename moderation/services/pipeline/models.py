@@ -3,6 +3,7 @@
 A spam verdict that rests on the links alone is a hold: links are not spam evidence by themselves, and a
 reader citing sources must reach a moderator, not the spam folder (the links phase says why).
 """
+
 from moderation.models import HELD, SPAM
 from moderation.scoring import decide
 from moderation.services import rules
@@ -23,9 +24,16 @@ def check(ctx):
         bare = bundle.score([rules.without_links(comment.text)], [comment.name], explain=False)[0]
         if bare.spam < limits["spam"]:
             status, ctx.spam_without_links = HELD, float(bare.spam)
-    return Outcome(status, reasons_for(score, limits), {
-        "spam_score": float(score.spam), "toxicity_score": float(score.toxicity), "risk": ctx.risk,
-        "model_version": bundle.version})
+    return Outcome(
+        status,
+        reasons_for(score, limits),
+        {
+            "spam_score": float(score.spam),
+            "toxicity_score": float(score.toxicity),
+            "risk": ctx.risk,
+            "model_version": bundle.version,
+        },
+    )
 
 
 def reasons_for(score, limits):

@@ -1,4 +1,5 @@
 """Pre-moderation: the site may hold every comment, a new author's first one, or any with a link."""
+
 from moderation.models import HELD
 from moderation.services.hold_reasons import PREMODERATION, Reason
 

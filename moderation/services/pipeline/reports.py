@@ -3,6 +3,7 @@
 A complaint holds only an approved comment (services/complaints.py), so one filed before the decision is
 counted here, as the comment is stored.
 """
+
 from moderation.models import APPROVED, HELD
 from moderation.services.hold_reasons import REPORTS, Reason
 

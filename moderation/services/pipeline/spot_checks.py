@@ -1,4 +1,5 @@
 """Spot checks: a random share of the filter's approvals is put before the moderators as well."""
+
 from moderation.models import APPROVED
 from moderation.services import spot_checks
 

@@ -3,6 +3,7 @@
 Trust withdraws the models' hold only, below TRUSTED_MAX_SCORE, and only when no site rule holds the comment;
 it never softens spam or a word list.
 """
+
 from moderation.models import APPROVED, HELD
 from moderation.services.hold_reasons import TRUSTED, Reason
 

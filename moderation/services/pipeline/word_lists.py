@@ -2,6 +2,7 @@
 
 They are the site's explicit wishes, so no later phase softens them (trust withdraws the models' hold only).
 """
+
 from moderation.models import HELD, SPAM
 from moderation.services.hold_reasons import BLOCKLIST
 
