@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test screenshots bench translations wordpress-plugin lock clean
+.PHONY: install run lint test screenshots bench translations wordpress-plugin lock clean
 
 # constraints.txt pins every package we ship and test with (`make lock` writes it anew).
 $(STAMP): pyproject.toml constraints.txt
@@ -20,7 +20,12 @@ run: install
 
 # Two processes: most tests wait on workers, browsers and services rather than on the CPU. The WordPress and
 # client-library tests each share one running service, so each group stays in one process.
-test: install
+# The code's lint and format (pyproject's [tool.ruff]); `ruff format .` and `ruff check --fix .` mend most of it.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The README's pictures (docs/screenshots), from the dashboard and WordPress tests; `make test` leaves them alone.
