@@ -55,10 +55,13 @@ def _find(comment_id, digest):
 
 def reporters(comment_id, only_open=False):
     """How many distinct readers reported the comment (one row per reader), or how many since its last decision."""
+    return db.session.scalar(reporters_query(comment_id, only_open))
+
+
+def reporters_query(comment_id, only_open=False):
+    """reporters() as a query, to be a column of another."""
     query = select(func.count()).select_from(Complaint).where(Complaint.comment_id == comment_id)
-    if only_open:
-        query = query.where(Complaint.closed_at.is_(None))
-    return db.session.scalar(query)
+    return query.where(Complaint.closed_at.is_(None)) if only_open else query
 
 
 def _receipt(complaint, created):

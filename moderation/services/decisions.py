@@ -5,10 +5,10 @@ what they decide.
 """
 
 import logging
-from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from moderation.db import db, utcnow
 from moderation.models import HELD, PENDING, Comment, Site
@@ -26,17 +26,17 @@ def assess(comment, site, config, storing=False, count_reports=None):
 
 def score_comment(comment_id):
     """Score a pending comment and store its decision; return the status, or None if nothing changed."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.status != PENDING:
+    # One statement: the comment, its site and the readers' open complaints about it (filed while it was pending).
+    found = db.session.execute(
+        select(Comment, complaints.reporters_query(comment_id, only_open=True).scalar_subquery())
+        .options(joinedload(Comment.site))
+        .where(Comment.id == comment_id)
+    ).first()
+    if found is None or found[0].status != PENDING:
         return None
+    comment, reports = found
     site, article_id = comment.site, comment.article_id
-    verdict = assess(
-        comment,
-        site,
-        current_app.config,
-        storing=True,
-        count_reports=partial(complaints.reporters, comment_id, only_open=True),
-    )
+    verdict = assess(comment, site, current_app.config, storing=True, count_reports=lambda: reports)
     return store_verdict(comment_id, site, article_id, verdict)
 
 

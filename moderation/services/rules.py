@@ -5,7 +5,7 @@ They are read before scoring (pipeline/context.py); the phases in pipeline/ judg
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import DateTime, bindparam, delete, func, select, text, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
@@ -103,9 +103,14 @@ def index_fingerprint(comment_id, site_id, signature, decided_at):
     """Index a decided comment's fingerprint for later campaign checks, in the caller's transaction."""
     slots = fingerprint.slots(signature)
     if slots:
+        # One statement with the numbers written in (our own integers, never text from outside): bound, the 32 rows
+        # cost the driver and the compiler more than the database.
+        rows = ", ".join(f"({int(comment_id)}, {int(slot)}, {int(site_id)}, :decided_at)" for slot in slots)
         db.session.execute(
-            insert(FingerprintSlot),
-            [{"comment_id": comment_id, "slot": slot, "site_id": site_id, "decided_at": decided_at} for slot in slots],
+            text(f"INSERT INTO fingerprint_slot (comment_id, slot, site_id, decided_at) VALUES {rows}").bindparams(
+                bindparam("decided_at", type_=DateTime)
+            ),
+            {"decided_at": decided_at},
         )
 
 

@@ -8,7 +8,7 @@ training data and the site hearing of it alike.
 
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
@@ -73,9 +73,9 @@ def change(
     )
     if not changed:
         return Change(False)
-    if undoes is None:
-        db.session.add(
-            AuditEvent(
+    if undoes is None:  # a Core insert: an ORM object would cost a flush for a row nobody reads back here
+        db.session.execute(
+            insert(AuditEvent.__table__).values(
                 user_id=user.id if user else None,
                 action=action,
                 comment_id=comment.id,

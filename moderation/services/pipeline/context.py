@@ -62,7 +62,8 @@ class Context:
 def read(comment, site, config, storing=True, count_reports=None):
     """The context of a comment, stored or not: every fact the phases need from the database, read now.
 
-    Ends the session's transaction afterwards (keeping `site`), so that none is held while the model works.
+    Ends the session's transaction afterwards (keeping `site` and `comment` as read), so that none is held while
+    the model works.
     A banned author's comment needs nothing more than the ban.
     """
     text = comment.text or ""
@@ -89,7 +90,8 @@ def read(comment, site, config, storing=True, count_reports=None):
         ctx.campaign = rules.campaign_members(comment, site.id, ctx.signature, config)
         overrides, site_version = settings.threshold_overrides(), site.model_version
         budget_state, site_budget = site.budget_state, budget.budget_of(site)
-        end_transaction_keeping(site)  # hold no transaction (and no lock) while the model loads and works
+        # Hold no transaction (and no lock) while the model loads and works; the phases read the comment as loaded.
+        end_transaction_keeping(site, comment)
         ctx.bundle = scorer.bundle_for(config["MODELS_DIR"], site_version)
         ctx.limits = scorer.thresholds(
             ctx.bundle, config, overrides, budget.in_force(budget_state, ctx.bundle.version, site_budget)
