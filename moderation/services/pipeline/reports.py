@@ -1,7 +1,7 @@
 """Readers' complaints: an approval of a comment that enough readers reported while it was pending is a hold.
 
-A complaint holds only an approved comment (services/complaints.py), so one filed before the decision is
-counted here, as the comment is stored.
+A complaint holds only an approved comment (services/complaints.py), so those filed before the decision are
+counted here: the worker reads the open ones with the comment (decisions.score_comment).
 """
 
 from moderation.models import APPROVED, HELD
