@@ -18,6 +18,7 @@ from moderation.models import APPROVED, PENDING, Comment
 # What became of a comment posted to intake: stored with its id; or refused as a duplicate of the comment with
 # that id; or refused for flood, the author having to wait that many seconds.
 Taken = namedtuple("Taken", "comment_id duplicate_of wait")
+TAKE_ATTEMPTS = 3  # each attempt past the first needs a duplicate stored and deleted within one request
 
 
 def take(site, fields):
@@ -26,12 +27,17 @@ def take(site, fields):
     committed when it returns, before the comment is queued."""
     key = dedupe_key(fields)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        duplicate_of, wait = precheck(connection, site, fields, key)
-        if duplicate_of is not None or wait:
-            return Taken(None, duplicate_of, wait)
-        comment_id = insert_comment(connection, site, fields, key)
-        if comment_id is None:  # the same comment, sent at the same moment, was stored first
-            return Taken(None, precheck(connection, site, fields, key)[0], 0)
+        for _attempt in range(TAKE_ATTEMPTS):
+            duplicate_of, wait = precheck(connection, site, fields, key)
+            if duplicate_of is not None or wait:
+                return Taken(None, duplicate_of, wait)
+            comment_id = insert_comment(connection, site, fields, key)
+            if comment_id is not None:
+                break
+            # The same comment, sent at the same moment, was stored first: the check finds it now, or, if it was
+            # deleted meanwhile, this one is stored after all.
+        else:
+            raise RuntimeError(f"a comment neither stored nor found as a duplicate in {TAKE_ATTEMPTS} attempts")
     broker.enqueue_score(current_app, comment_id)
     return Taken(comment_id, None, 0)
 

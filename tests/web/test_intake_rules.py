@@ -3,11 +3,11 @@
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from moderation.db import db
 from moderation.models import Comment
-from moderation.services import sites
+from moderation.services import intake, sites
 from tests.web.dashboard_support import configure
 
 TEXT = "Спасибо за статью, очень полезная информация о ремонте дорог в Алматы."
@@ -176,3 +176,36 @@ def test_the_site_key_limit_refuses_that_site_only(make_app):
     assert stored(app) == 3
     assert post(client, other, "Комментарий номер 3 к новости.", author_ip="192.0.2.63").status_code == 202
     assert stored(app) == 4
+
+
+def test_a_duplicate_deleted_between_the_conflict_and_the_second_check_leaves_this_comment_stored(
+    app, client, auth, monkeypatch
+):
+    """The race behind intake's retry: this comment's check ran before an identical one was committed, its insert
+    then met that one, and a moderator deleted that one before the second check. It is stored, not lost."""
+    first = post(client, auth)
+    assert first.status_code == 202
+    checks, inserts = [], []
+    real_precheck, real_insert = intake.precheck, intake.insert_comment
+
+    def precheck(connection, site, fields, key):
+        checks.append(key)
+        return (None, 0) if len(checks) == 1 else real_precheck(connection, site, fields, key)
+
+    def insert_comment(connection, site, fields, key):
+        comment_id = real_insert(connection, site, fields, key)
+        inserts.append(comment_id)
+        if comment_id is None:  # met the first comment: delete it now, as a moderator would
+            with db.engine.begin() as other:
+                other.execute(delete(Comment).where(Comment.id == first.json["id"]))
+        return comment_id
+
+    monkeypatch.setattr(intake, "precheck", precheck)
+    monkeypatch.setattr(intake, "insert_comment", insert_comment)
+    with app.app_context():
+        again = post(client, auth)
+    assert again.status_code == 202, again.json
+    # (SQLite may give the new row the deleted one's id.)
+    assert inserts[0] is None and inserts[1] is not None and again.json["id"] == inserts[1]
+    with app.app_context():
+        assert db.session.scalars(select(Comment.id)).all() == [again.json["id"]]
