@@ -1,11 +1,13 @@
 """A real WordPress (Debian's package) in a scratch folder, on the machine's MariaDB, served by PHP's own server."""
 
+import contextlib
 import importlib.util
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -116,6 +118,7 @@ class WordPress:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its workers share its process group, so that stop() ends them all
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -127,9 +130,16 @@ class WordPress:
         raise AssertionError("WordPress did not answer")
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+        if self.process:
+            # The workers outlive the server's own process when only it is stopped.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=20)
+            with contextlib.suppress(ProcessLookupError):  # raised once the group is empty
+                for _ in range(100):
+                    os.killpg(self.process.pid, 0)
+                    time.sleep(0.1)
+                os.killpg(self.process.pid, signal.SIGKILL)
         subprocess.run(
             [
                 "php",
