@@ -44,8 +44,8 @@ def wait_until(check, timeout=60, what="condition"):
     raise AssertionError(f"{what} not reached in {timeout}s")
 
 
-def process_tree(pid):
-    """{pid: command line} of every process descending from pid, read from /proc."""
+def _parents():
+    """{pid: parent pid} of every process, read from /proc; a process that ends while we look is left out."""
     parents = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -53,17 +53,30 @@ def process_tree(pid):
                 stat = (entry / "stat").read_text()
                 parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
-                continue  # ended while we looked
+                continue
+    return parents
+
+
+def _command(pid):
+    """The command line of pid, or None when it has ended."""
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return None
+
+
+def process_tree(pid):
+    """{pid: command line} of every process descending from pid, read from /proc."""
+    parents = _parents()
     found, frontier = {}, [pid]
     while frontier:
         parent = frontier.pop()
         for child, ppid in parents.items():
             if ppid == parent and child not in found:
-                try:
-                    found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                except OSError:
-                    continue
-                frontier.append(child)
+                command = _command(child)
+                if command is not None:
+                    found[child] = command
+                    frontier.append(child)
     return found
 
 
@@ -118,9 +131,9 @@ class Service:
     def children(self):
         """{role: pid} of the processes `moderation run` started: web, worker, beat, redis."""
         roles = {}
-        for pid, command in process_tree(self.process.pid).items():
-            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent != self.process.pid:
+        for pid, parent in _parents().items():
+            command = _command(pid) if parent == self.process.pid else None
+            if command is None:
                 continue
             for role, needle in (
                 ("web", "gunicorn"),
