@@ -71,8 +71,12 @@ class LinearHead:
 
     def proba(self, batch: HashedBatch) -> np.ndarray:
         """Calibrated positive-class probabilities, each row scored by its routed head."""
+        return self.calibrate(self.log_odds(batch)[0])
+
+    def log_odds(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
+        """(uncalibrated log-odds of each row under its routed head, the head of each row)."""
         heads, coef = self.heads_for(batch)
-        return self.calibrate(batch.dot_heads(coef, heads) + self.intercepts[heads])
+        return batch.dot_heads(coef, heads) + self.intercepts[heads], heads
 
     def heads_for(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
         """(head index of each row, weight matrix with one row per head), as DomainLogit routes."""
@@ -81,6 +85,47 @@ class LinearHead:
             column, threshold = self.routes[k - 1]
             heads[batch.column(column) > threshold] = k
         return heads, self.coef
+
+
+@dataclass(frozen=True)
+class LongCommentRule:
+    """One insult must not be diluted by a long neutral text (manifest `long_comments`).
+
+    The whole-comment features are l2-normalised, so in a long comment one insult's n-grams weigh little. For a
+    comment of at least `min_words` words scored by one of `heads`, the weight of its strongest single span (what
+    the span's own n-grams add to the log-odds, as explanations compute it) is a second opinion: its log-odds
+    are `scale * weight + shift`, and the comment takes the larger of the two.
+    """
+
+    min_words: int
+    heads: tuple[int, ...]
+    scale: float
+    shift: float
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> LongCommentRule | None:
+        """The rule a version's manifest states, or None (versions before it have none)."""
+        rule = manifest.get("long_comments")
+        if not rule:
+            return None
+        return cls(int(rule["min_words"]), tuple(rule["heads"]), float(rule["scale"]), float(rule["shift"]))
+
+    def applies(self, docs: list[Normalised], heads: np.ndarray) -> np.ndarray:
+        """Indices of the rows the rule looks at."""
+        long_enough = np.fromiter((len(d.words) >= self.min_words for d in docs), dtype=bool, count=len(docs))
+        return np.flatnonzero(long_enough & np.isin(heads, self.heads))
+
+    def apply(self, d, texts, docs, featurizer, head, heads) -> np.ndarray:
+        """The log-odds `d` with each long comment's strongest span taken into account."""
+        rows = self.applies(docs, heads)
+        if not len(rows):
+            return d
+        strongest = strongest_spans(
+            [texts[i] for i in rows], featurizer, head, heads[rows], [docs[i].cyrillic_text for i in rows]
+        )
+        d = d.copy()
+        d[rows] = np.maximum(d[rows], self.scale * strongest + self.shift)
+        return d
 
 
 def decide(spam: float, toxicity: float, thresholds: dict) -> str:
@@ -112,6 +157,7 @@ class ModelBundle:
                     f"{version}/{name}: features of version {getattr(featurizer, 'feature_version_', None)}, "
                     f"this code computes version {FEATURE_VERSION}; retrain"
                 )
+        self.long_comments = LongCommentRule.from_manifest(manifest)
         a, b = self.featurizers["spam"], self.featurizers["toxicity"]
         # Both models are trained on one featurizer; when they are identical, featurize once.
         self.shared = a.get_params() == b.get_params() and np.array_equal(a.idf_, b.idf_)
@@ -140,7 +186,11 @@ class ModelBundle:
         for name in ("spam", "toxicity"):
             if batch is None or not self.shared:
                 batch = self.featurizers[name].hashed(texts, docs)
-            probs[name] = self.heads[name].proba(batch)
+            head = self.heads[name]
+            d, heads = head.log_odds(batch)
+            if name == "toxicity" and self.long_comments is not None:
+                d = self.long_comments.apply(d, texts, docs, self.featurizers[name], head, heads)
+            probs[name] = head.calibrate(d)
         scores = [Score(float(s), float(t)) for s, t in zip(probs["spam"], probs["toxicity"])]
         if explain:
             for name in ("spam", "toxicity"):
@@ -173,6 +223,45 @@ def _normalise_span(span: str, cyrillic: bool) -> Normalised:
     return doc
 
 
+def span_contributions(
+    texts: list[str], featurizer: CommentFeaturizer, head: LinearHead, heads: np.ndarray, cyrillic: list[bool]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(every original span of the texts, the text each belongs to, what its own n-grams alone add to the log-odds
+    under the head that scored that text). N-grams spanning two words are left out."""
+    spans_of = [_SPAN_RE.findall(t) for t in texts]  # the pattern has no capturing groups
+    words = [span for spans in spans_of for span in spans]
+    owner = np.repeat(np.arange(len(texts)), [len(spans) for spans in spans_of])
+    if not words:
+        return words, owner, np.zeros(0)
+    # A span's contribution depends only on its text, the script guess and the head, and
+    # ordinary words recur in almost every comment: each head keeps a bounded cache of them.
+    cache = head.span_cache
+    keys = list(zip(words, [cyrillic[i] for i in owner.tolist()], heads[owner].tolist()))
+    contribution = np.array([cache.get(key, np.nan) for key in keys])
+    missing = np.flatnonzero(np.isnan(contribution))
+    if len(missing):
+        if len(cache) > _SPAN_CACHE_MAX:
+            cache.clear()
+        flat = [_normalise_span(keys[k][0], keys[k][1]) for k in missing.tolist()]
+        rows, cols, counts = featurizer.counts(flat)
+        span_head = heads[owner[missing]]
+        weights = np.log1p(counts) * featurizer.idf_[cols] * head.coef[span_head[rows], cols]
+        contribution[missing] = np.bincount(rows, weights, minlength=len(flat))
+        for k, c in zip(missing.tolist(), contribution[missing].tolist()):
+            cache[keys[k]] = c
+    return words, owner, contribution
+
+
+def strongest_spans(
+    texts: list[str], featurizer: CommentFeaturizer, head: LinearHead, heads: np.ndarray, cyrillic: list[bool]
+) -> np.ndarray:
+    """The largest span contribution of each text (0 when none adds anything)."""
+    _, owner, contribution = span_contributions(texts, featurizer, head, heads, cyrillic)
+    strongest = np.zeros(len(texts))
+    np.maximum.at(strongest, owner, contribution)
+    return strongest
+
+
 def explain_terms(
     texts: list[str],
     featurizer: CommentFeaturizer,
@@ -189,28 +278,7 @@ def explain_terms(
         docs = [normalise(t) for t in texts]
         heads = head.heads_for(featurizer.hashed(texts, docs))[0]
         cyrillic = [d.cyrillic_text for d in docs]
-    coef = head.coef
-    spans_of = [_SPAN_RE.findall(t) for t in texts]  # the pattern has no capturing groups
-    words = [span for spans in spans_of for span in spans]
-    if not words:
-        return [[] for _ in texts]
-    owner = np.repeat(np.arange(len(texts)), [len(spans) for spans in spans_of])
-    # A span's contribution depends only on its text, the script guess and the head, and
-    # ordinary words recur in almost every comment: each head keeps a bounded cache of them.
-    cache = head.span_cache
-    keys = list(zip(words, [cyrillic[i] for i in owner.tolist()], heads[owner].tolist()))
-    contribution = np.array([cache.get(key, np.nan) for key in keys])
-    missing = np.flatnonzero(np.isnan(contribution))
-    if len(missing):
-        if len(cache) > _SPAN_CACHE_MAX:
-            cache.clear()
-        flat = [_normalise_span(keys[k][0], keys[k][1]) for k in missing.tolist()]
-        rows, cols, counts = featurizer.counts(flat)
-        span_head = heads[owner[missing]]
-        weights = np.log1p(counts) * featurizer.idf_[cols] * coef[span_head[rows], cols]
-        contribution[missing] = np.bincount(rows, weights, minlength=len(flat))
-        for k, c in zip(missing.tolist(), contribution[missing].tolist()):
-            cache[keys[k]] = c
+    words, owner, contribution = span_contributions(texts, featurizer, head, heads, cyrillic)
     out: list[list[tuple[float, str]]] = [[] for _ in texts]
     positive = np.flatnonzero(contribution > 0)  # only these can be named; skip the rest in numpy
     for k, i, c in zip(positive.tolist(), owner[positive].tolist(), contribution[positive].tolist()):

@@ -70,13 +70,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def save_version(models_dir: Path, version: str, models: dict, manifest: dict) -> Path:
     """Write a complete version folder (models, head weights, checksums, manifest) atomically; return its path."""
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    final = models_dir / version
-    if final.exists():
-        raise FileExistsError(f"model version {version} already exists")
-    staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{version}."))
-    try:
+
+    def write(staging):
         checksums = {}
         for name, model in models.items():
             path = staging / f"{name}.skops"
@@ -85,7 +80,35 @@ def save_version(models_dir: Path, version: str, models: dict, manifest: dict) -
         # The weights are read out of the sklearn objects here, once, so that loading never has to.
         write_heads(staging / HEADS_FILE, models)
         checksums[HEADS_FILE] = sha256_of(staging / HEADS_FILE)
-        manifest = {**manifest, "version": version, "files": checksums}
+        return checksums
+
+    return _write_version(Path(models_dir), version, manifest, write)
+
+
+def copy_version(models_dir: Path, base: str, version: str, manifest: dict) -> Path:
+    """Write a version whose files are `base`'s, byte for byte, under a new manifest (a new rule, the same models);
+    return its path."""
+    models_dir = Path(models_dir)
+    files = read_manifest(models_dir, base)["files"]
+
+    def write(staging):
+        for filename in files:
+            shutil.copyfile(models_dir / base / filename, staging / filename)
+        return {filename: sha256_of(staging / filename) for filename in files}
+
+    return _write_version(models_dir, version, manifest, write)
+
+
+def _write_version(models_dir: Path, version: str, manifest: dict, write) -> Path:
+    """Fill a staging folder with `write(staging)` (which returns the files' checksums), add the manifest, and move
+    it into place as `version`."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / version
+    if final.exists():
+        raise FileExistsError(f"model version {version} already exists")
+    staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{version}."))
+    try:
+        manifest = {**manifest, "version": version, "files": write(staging)}
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

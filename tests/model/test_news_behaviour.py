@@ -176,12 +176,7 @@ def bundle():
 
 # What the shipped version still gets wrong (models/README.md, "Known weak spots"): each is an expected
 # failure that must keep failing (strict), so a version that fixes one makes the suite say so.
-LONG_INSULT = (
-    "one insult in a long neutral comment is diluted by the rest of the text: whole-comment n-grams, "
-    "and scoring sentences alone lowered 2ch/Pikabu dev ROC-AUC 0.970 -> 0.93 (models/README.md)"
-)
 KNOWN_MISSES = {
-    **{f"long{i:02d}": LONG_INSULT for i in range(1, 13)},
     "kk_insult01": "«иттің баласы» is in no training source",
     "kk_insult04": "«иттің баласы» is in no training source",
     "kk_insult07": "a Kazakh insult in a short comment scores below the Kazakh head's threshold, set to hold "
