@@ -270,6 +270,13 @@ def adapted_manifest(base: ModelBundle, version: str, account: dict) -> dict:
         adapter={"base_version": base_version_of(base.manifest), "adapted_from": base.version, **account},
         extra_rows={t: account[t].get("rows", 0) for t in TASKS},
     )
+    rule, toxicity = manifest.get("long_comments"), account.get("toxicity") or {}
+    if rule and toxicity.get("adapted"):
+        # `fold` moved the toxicity log-odds d to (1 + scale) d + (scale b - intercept) / a; the long-comment rule's
+        # log-odds move the same way, so that its span weight at the hold still lands on `toxicity_hold`.
+        a, b = base.heads["toxicity"].sigmoid
+        gain, shift = 1.0 + toxicity["scale"], (toxicity["scale"] * b - toxicity["intercept"]) / a
+        manifest["long_comments"] = {**rule, "shift": gain * rule["shift"] + shift}
     return manifest
 
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from moderation import scoring
 from moderation.scoring import adapt, registry
+from tests.unit.test_long_comments import INSULT, NEUTRAL, PLAIN
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -144,6 +145,20 @@ def test_the_correction_folds_exactly_into_the_heads(base):
     proba = folded.pipelines["toxicity"].predict_proba(texts)[:, 1]
     np.testing.assert_allclose(proba, expected, atol=2e-4)
     assert np.allclose(toxicity(base, texts), expit(log_odds), atol=1e-6), "the base pipeline is left as it was"
+
+
+def test_an_adapted_version_keeps_the_long_comment_rule_on_its_threshold(base):
+    # A correction without word weights moves every calibrated logit the same way: the long comment held by the
+    # base's long-comment rule must move exactly as the short comments do.
+    width = base.featurizers["toxicity"].n_features
+    correction = adapt.Correction(0.3, -0.5, np.zeros(width), rows=2, positives=1, iterations=0, converged=True)
+    models = {"spam": base.pipelines["spam"], "toxicity": adapt.fold(base.pipelines["toxicity"], correction)}
+    account = {"spam": {"adapted": False}, "toxicity": {"adapted": True, **correction.summary()}}
+    new = adapt.bundle_of("v-test", models, adapt.adapted_manifest(base, "v-test", account))
+    texts = [NEUTRAL.format(INSULT), NEUTRAL.format(PLAIN), INSULT, *ORDINARY[:3]]
+    before = toxicity(base, texts)
+    assert before[0] >= base.thresholds["toxicity_hold"]  # held by the rule (tests/unit/test_long_comments.py)
+    np.testing.assert_allclose(toxicity(new, texts), expit(1.3 * logit(before) - 0.5), atol=1e-4)
 
 
 def test_without_evidence_the_adapted_model_is_the_base(base):
