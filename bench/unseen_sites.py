@@ -6,7 +6,8 @@ For each held-out toxicity source S, our model (train.fit_model with the shipped
 the plain TF-IDF + LogisticRegression baseline are trained on the train split of every other
 source plus the debiasing sentences, ours is calibrated on the other sources' dev split, and
 both score the test split of S. Ours is scored twice: the model alone, and as the service scores it,
-with the long-comment rule set as train_version sets it ("ours+rule"). The issue's target: ROC-AUC >= 0.90
+with the long-comment rule set as train_version sets it ("+rule"); ours has the Kazakh head's threshold folded in
+as train_version folds it (it moves that head's scores against the others'). The issue's target: ROC-AUC >= 0.90
 on such unseen sites. With --no-reference the in-domain figures (both models trained on every source) are
 skipped.
 """
@@ -14,7 +15,6 @@ skipped.
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 from pathlib import Path
 
@@ -42,21 +42,23 @@ def training_rows(parts: dict, excluded: str | None, news: list[Example]) -> tup
     return rows, train.calibration_rows("toxicity", dev) or dev
 
 
-def fit_ours(rows: list[Example], calibration: list[Example]):
-    """Our toxicity pipeline, fitted exactly as train_version fits it (featurizer on these texts only)."""
+def fit_ours(rows: list[Example], calibration: list[Example], labelled: list[Example] | None):
+    """Our toxicity pipeline, fitted exactly as train_version fits it (featurizer on these texts only, the Kazakh
+    head's threshold folded in on the hand-labelled news comments `labelled`); return it with its `toxicity_hold`
+    (None without `labelled`)."""
     featurizer = CommentFeaturizer(**train.FEATURE_SETTINGS).fit(list(dict.fromkeys(ex.text for ex in rows)))
-    return train.fit_model(
+    pipeline = train.fit_model(
         featurizer, rows, calibration, train.CLASSIFIER_SETTINGS["toxicity"], train.TOXICITY_SOURCE_WEIGHTS
     )
+    hold = train.toxicity_news_thresholds(pipeline, labelled)["toxicity_hold"] if labelled else None
+    return pipeline, hold
 
 
 class WithRule:
-    """Our pipeline scored as the service scores it: with the long-comment rule, its threshold and span weight set
-    as train_version sets them (on the hand-labelled and the unlabelled news comments)."""
+    """Our pipeline scored as the service scores it: with the long-comment rule, set as train_version sets it on
+    the unlabelled news comments."""
 
-    def __init__(self, pipeline, labelled: list[Example], unlabelled: list[str]):
-        pipeline = copy.deepcopy(pipeline)  # toxicity_news_thresholds moves the Kazakh head's intercept
-        hold = train.toxicity_news_thresholds(pipeline, labelled)["toxicity_hold"]
+    def __init__(self, pipeline, hold: float, unlabelled: list[str]):
         thresholds = {"spam": 1.0, "spam_hold": 1.0, "toxicity_hold": hold}
         self.bundle = ModelBundle("unseen", {"spam": pipeline, "toxicity": pipeline}, {"thresholds": thresholds})
         rule = train.long_comment_rule(self.bundle, unlabelled, hold)
@@ -83,16 +85,18 @@ def score_into(out: dict, name: str, model, test: list[Example]) -> dict:
 
 
 def evaluate(rows: list[Example], calibration: list[Example], test: list[Example], news: tuple) -> dict:
-    """Fit both models, score `test` (ours also with the rule, `news` being the labelled and unlabelled news
-    comments that set it); return metrics and timings."""
+    """Fit both models, score `test` (ours also with the rule, when `news`, the labelled and the unlabelled news
+    comments, are there to set it); return metrics and timings."""
     out = {}
-    for name, fit in (("ours", lambda: fit_ours(rows, calibration)), ("base", lambda: fit_baseline(rows))):
-        started = time.perf_counter()
-        model = fit()
-        score_into(out, name, model, test)
-        out[f"{name}_s"] = time.perf_counter() - started
-        if name == "ours":
-            score_into(out, "rule", WithRule(model, *news), test)
+    started = time.perf_counter()
+    ours, hold = fit_ours(rows, calibration, news[0])
+    score_into(out, "ours", ours, test)
+    out["ours_s"] = time.perf_counter() - started
+    if hold is not None and news[1]:
+        score_into(out, "rule", WithRule(ours, hold, news[1]), test)
+    started = time.perf_counter()
+    score_into(out, "base", fit_baseline(rows), test)
+    out["base_s"] = time.perf_counter() - started
     return out
 
 
@@ -101,7 +105,8 @@ def format_row(label: str, m: dict) -> str:
     err_ratio = (1 - m["ours_auc"]) / max(1 - m["base_auc"], 1e-9)
     hit = "yes" if m["ours_auc"] >= TARGET_AUC else "no"
     return (
-        f"{label:<24}{m['n']:>6}{m['pos']:>6}{m['ours_auc']:>9.4f}{m['rule_auc']:>9.4f}{m['base_auc']:>9.4f}"
+        f"{label:<24}{m['n']:>6}{m['pos']:>6}{m['ours_auc']:>9.4f}{m.get('rule_auc', float('nan')):>9.4f}"
+        f"{m['base_auc']:>9.4f}"
         f"{m['ours_auc'] - m['base_auc']:>+8.4f}{err_ratio:>7.2f}{m['ours_ap']:>8.4f}{m['base_ap']:>8.4f}"
         f"{m['ours_auc'] / m['base_auc']:>7.3f}{hit:>5}"
         + (f"   fit+score ours {m['ours_s']:.0f}s, base {m['base_s']:.0f}s" if "ours_s" in m else "")
@@ -123,10 +128,13 @@ def main() -> None:
     parts = load_corpus(args.data).toxicity
     news = train.news_training_rows(args.data, ROOT / "models")
     # What sets the long-comment rule, as in train_version: the hand-labelled and the unlabelled news comments.
+    unlabelled = args.data / UNLABELLED_FILE
     rule_news = (
         train.news_dev_rows(args.data, ROOT / "models" / IN_DOMAIN_LABELS),
-        [row["text"] for row in read_unlabelled(args.data / UNLABELLED_FILE)],
+        [row["text"] for row in read_unlabelled(unlabelled)] if unlabelled.exists() else None,
     )
+    if None in rule_news:
+        print(f"no hand labels or no {unlabelled}: ours is scored without the Kazakh threshold and the rule")
     sources = sorted({ex.source for ex in parts["train"]})
     print(f"toxicity sources: {', '.join(sources)}; target ROC-AUC >= {TARGET_AUC} on unseen sources")
     settings = train.CLASSIFIER_SETTINGS["toxicity"]
@@ -147,8 +155,10 @@ def main() -> None:
         rows, calibration = training_rows(parts, None, news)
         fit_started = time.perf_counter()
         # One fit on every source serves both test splits.
-        shared = {"ours": fit_ours(rows, calibration), "base": fit_baseline(rows)}
-        shared["rule"] = WithRule(shared["ours"], *rule_news)
+        ours, hold = fit_ours(rows, calibration, rule_news[0])
+        shared = {"ours": ours, "base": fit_baseline(rows)}
+        if hold is not None and rule_news[1]:
+            shared["rule"] = WithRule(ours, hold, rule_news[1])
         fit_seconds = time.perf_counter() - fit_started
         print(f"in-domain reference: train {len(rows)} rows, both models fitted in {fit_seconds:.0f}s")
         for held in HELD_OUT:

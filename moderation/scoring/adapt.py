@@ -272,11 +272,14 @@ def adapted_manifest(base: ModelBundle, version: str, account: dict) -> dict:
     )
     rule, toxicity = manifest.get("long_comments"), account.get("toxicity") or {}
     if rule and toxicity.get("adapted"):
-        # `fold` moved the toxicity log-odds d to (1 + scale) d + (scale b - intercept) / a; the long-comment rule's
-        # log-odds move the same way, so that its span weight at the hold still lands on `toxicity_hold`.
-        a, b = base.heads["toxicity"].sigmoid
-        gain, shift = 1.0 + toxicity["scale"], (toxicity["scale"] * b - toxicity["intercept"]) / a
-        manifest["long_comments"] = {**rule, "shift": gain * rule["shift"] + shift}
+        # `fold` moved every comment's toxicity log-odds d to (1 + scale) d + (scale b - intercept) / a; the
+        # long-comment rule's log-odds move the same way, as if it were one more comment.
+        head = base.heads["toxicity"]
+        a, b = head.sigmoid
+        gain, moved = 1.0 + toxicity["scale"], (toxicity["scale"] * b - toxicity["intercept"]) / a
+        shift = gain * rule["shift"] + moved
+        at_hold = (head.log_odds_at(base.thresholds["toxicity_hold"]) - shift) / rule["scale"]
+        manifest["long_comments"] = {**rule, "shift": shift, "span_weight_at_hold": round(at_hold, 2)}
     return manifest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,13 @@ class LinearHead:
         x, y = self.isotonic
         return np.clip(np.interp(d, x, y), 0.0, 1.0)
 
+    def log_odds_at(self, p: float) -> float:
+        """The uncalibrated log-odds that the (sigmoid) calibration maps to probability p."""
+        if self.sigmoid is None:
+            raise ValueError("only a sigmoid calibration can be inverted in closed form")
+        a, b = self.sigmoid
+        return (math.log(1 / p - 1) - b) / a
+
     def proba(self, batch: HashedBatch) -> np.ndarray:
         """Calibrated positive-class probabilities, each row scored by its routed head."""
         return self.calibrate(self.log_odds(batch)[0])
@@ -92,13 +100,14 @@ class LongCommentRule:
     """One insult must not be diluted by a long neutral text (manifest `long_comments`).
 
     The whole-comment features are l2-normalised, so in a long comment one insult's n-grams weigh little. For a
-    comment of at least `min_words` words scored by one of `heads`, the weight of its strongest single span (what
-    the span's own n-grams add to the log-odds, as explanations compute it) is a second opinion: its log-odds
-    are `scale * weight + shift`, and the comment takes the larger of the two.
+    comment of at least `min_words` normalised words (a link or a handle counts as one) scored by one of the heads
+    `head_ids`, the weight of its strongest single span (what the span's own n-grams add to the log-odds, as
+    explanations compute it) is a second opinion: its log-odds are `scale * weight + shift`, and the comment takes
+    the larger of the two. So a long comment's score can rise below the threshold too, never fall.
     """
 
     min_words: int
-    heads: tuple[int, ...]
+    head_ids: tuple[int, ...]
     scale: float
     shift: float
 
@@ -110,14 +119,22 @@ class LongCommentRule:
             return None
         return cls(int(rule["min_words"]), tuple(rule["heads"]), float(rule["scale"]), float(rule["shift"]))
 
-    def applies(self, docs: list[Normalised], heads: np.ndarray) -> np.ndarray:
-        """Indices of the rows the rule looks at."""
+    def rows_to_weigh(self, docs: list[Normalised], heads: np.ndarray) -> np.ndarray:
+        """Indices of the rows the rule looks at, given each row's normalised text and head."""
         long_enough = np.fromiter((len(d.words) >= self.min_words for d in docs), dtype=bool, count=len(docs))
-        return np.flatnonzero(long_enough & np.isin(heads, self.heads))
+        return np.flatnonzero(long_enough & np.isin(heads, self.head_ids))
 
-    def apply(self, d, texts, docs, featurizer, head, heads) -> np.ndarray:
-        """The log-odds `d` with each long comment's strongest span taken into account."""
-        rows = self.applies(docs, heads)
+    def apply(
+        self,
+        d: np.ndarray,
+        texts: list[str],
+        docs: list[Normalised],
+        featurizer: CommentFeaturizer,
+        head: LinearHead,
+        heads: np.ndarray,
+    ) -> np.ndarray:
+        """The log-odds `d` (each row under its head `heads[i]`) with each long comment's strongest span weighed."""
+        rows = self.rows_to_weigh(docs, heads)
         if not len(rows):
             return d
         strongest = strongest_spans(

@@ -94,7 +94,10 @@ def copy_version(models_dir: Path, base: str, version: str, manifest: dict) -> P
     def write(staging):
         for filename in files:
             shutil.copyfile(models_dir / base / filename, staging / filename)
-        return {filename: sha256_of(staging / filename) for filename in files}
+        copied = {filename: sha256_of(staging / filename) for filename in files}
+        if copied != files:
+            raise ModelLoadError(f"the files of model version {base} do not match its manifest's checksums")
+        return copied
 
     return _write_version(models_dir, version, manifest, write)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import platform
 from pathlib import Path
 
@@ -400,12 +399,17 @@ def long_comment_rule(bundle, news_texts: list[str], toxicity_hold: float) -> di
     needed): the span weight at the hold threshold is the one only LONG_COMMENT_TOP of the comments its forum head
     scores have a stronger span than."""
     head, featurizer = bundle.heads["toxicity"], bundle.featurizers["toxicity"]
+    if head.sigmoid is None:
+        raise ValueError("the long-comment rule needs a sigmoid-calibrated toxicity model")
     docs = [normalise(t) for t in news_texts]
     heads = head.log_odds(featurizer.hashed(news_texts, docs))[1]
+    if not (heads == 0).any():
+        raise ValueError("no news comment is scored by the forum head: nothing to set the long-comment rule on")
     strongest = strongest_spans(news_texts, featurizer, head, heads, [d.cyrillic_text for d in docs])
     at_hold = float(np.quantile(strongest[heads == 0], 1 - LONG_COMMENT_TOP))
-    a, b = head.sigmoid
-    d_hold = (math.log(1 / toxicity_hold - 1) - b) / a  # the log-odds the calibration maps to toxicity_hold
+    if at_hold <= 0:
+        raise ValueError(f"the top {LONG_COMMENT_TOP:.0%} of news comments have no span that adds to toxicity")
+    d_hold = head.log_odds_at(toxicity_hold)
     scale = LONG_COMMENT_SPREAD / at_hold
     return {
         "method": f"from {LONG_COMMENT_WORDS} words, in the forum head, the strongest span's weight; held from the "
@@ -521,10 +525,6 @@ def train_version(
     if news_thresholds:
         thresholds["toxicity_hold"] = news_thresholds["toxicity_hold"]
     log(f"thresholds chosen on dev: {thresholds}")
-    dev_metrics = {
-        "spam": grouped_metrics(corpus.spam["dev"], dev_p["spam"], thresholds["spam"]),
-        "toxicity": grouped_metrics(corpus.toxicity["dev"], dev_p["toxicity"], thresholds["toxicity_hold"]),
-    }
     long_comments = (
         long_comment_rule(
             ModelBundle("candidate", pipelines, {"thresholds": thresholds}), unlabelled, thresholds["toxicity_hold"]
@@ -533,6 +533,15 @@ def train_version(
         else None
     )
     log(f"long-comment rule set on {UNLABELLED_FILE}: {long_comments}")
+    if long_comments:  # the dev figures as the service will score them, with the rule
+        with_rule = ModelBundle("candidate", pipelines, {"thresholds": thresholds, "long_comments": long_comments})
+        dev = split_metrics(with_rule, corpus, "dev")[0]
+        dev_metrics = {task: dev[task] for task in ("spam", "toxicity")}
+    else:
+        dev_metrics = {
+            "spam": grouped_metrics(corpus.spam["dev"], dev_p["spam"], thresholds["spam"]),
+            "toxicity": grouped_metrics(corpus.toxicity["dev"], dev_p["toxicity"], thresholds["toxicity_hold"]),
+        }
     version = _version_id(models_dir)
     manifest = {
         "version": version,

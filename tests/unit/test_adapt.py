@@ -147,7 +147,7 @@ def test_the_correction_folds_exactly_into_the_heads(base):
     assert np.allclose(toxicity(base, texts), expit(log_odds), atol=1e-6), "the base pipeline is left as it was"
 
 
-def test_an_adapted_version_keeps_the_long_comment_rule_on_its_threshold(base):
+def test_an_adapted_version_moves_the_long_comment_rule_as_every_comment(base):
     # A correction without word weights moves every calibrated logit the same way: the long comment held by the
     # base's long-comment rule must move exactly as the short comments do.
     width = base.featurizers["toxicity"].n_features
@@ -159,6 +159,10 @@ def test_an_adapted_version_keeps_the_long_comment_rule_on_its_threshold(base):
     before = toxicity(base, texts)
     assert before[0] >= base.thresholds["toxicity_hold"]  # held by the rule (tests/unit/test_long_comments.py)
     np.testing.assert_allclose(toxicity(new, texts), expit(1.3 * logit(before) - 0.5), atol=1e-4)
+    # The manifest's span weight at the hold is the adapted rule's own.
+    rule = new.manifest["long_comments"]
+    at_hold = np.array([rule["scale"] * rule["span_weight_at_hold"] + rule["shift"]])
+    assert new.heads["toxicity"].calibrate(at_hold)[0] == pytest.approx(base.thresholds["toxicity_hold"], abs=1e-3)
 
 
 def test_without_evidence_the_adapted_model_is_the_base(base):

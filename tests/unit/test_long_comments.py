@@ -1,19 +1,21 @@
 """The long-comment rule: one insult in a long neutral comment is held, though the whole comment's n-grams dilute
 it; short comments and versions without the rule score as their models do."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from moderation.scoring import load_active
+from moderation.scoring import load_active, load_version, registry
 from moderation.scoring.evaluate import read_unlabelled
 from moderation.scoring.normalise import normalise
 from moderation.scoring.predict import LongCommentRule, ModelBundle, strongest_spans
-from moderation.scoring.train import LONG_COMMENT_TOP, long_comment_rule
+from moderation.scoring.train import LONG_COMMENT_TOP, add_long_comment_rule, long_comment_rule
 
 ROOT = Path(__file__).resolve().parents[2]
-UNLABELLED = ROOT.parent / "shared" / "data" / "unlabelled_comments.csv"
+DATA = ROOT.parent / "shared" / "data"
+UNLABELLED = DATA / "unlabelled_comments.csv"
 
 # About fifty words of a neighbourhood report; written for this test, in none of the probe sets of tests/model.
 NEUTRAL = (
@@ -79,3 +81,23 @@ def test_the_span_weight_at_hold_is_exceeded_by_the_top_share_of_news_comments(b
     strongest = strongest_spans(texts, featurizer, head, heads, [d.cyrillic_text for d in docs])[heads == 0]
     assert (strongest > rule["span_weight_at_hold"]).mean() == pytest.approx(LONG_COMMENT_TOP, abs=0.005)
     assert rule["heads"] == [0] and rule["scale"] > 0
+
+
+@pytest.mark.skipif(not UNLABELLED.exists(), reason=f"no {UNLABELLED}")
+def test_a_version_without_the_rule_gets_it_with_the_same_model_files(tmp_path):
+    without = [m["version"] for m in registry.list_versions(ROOT / "models") if not m.get("long_comments")]
+    if not without:
+        pytest.skip("every shipped version has the rule")
+    base = without[-1]
+    shutil.copytree(ROOT / "models" / base, tmp_path / base)
+    registry.set_active(tmp_path, base)
+    version = add_long_comment_rule(DATA, tmp_path, base, activate=True)
+    assert registry.active_version(tmp_path) == version != base
+    bundle, before = load_version(tmp_path, version), load_version(tmp_path, base)
+    assert before.long_comments is None and isinstance(bundle.long_comments, LongCommentRule)
+    assert bundle.manifest["derived_from"] == base
+    assert bundle.manifest["files"] == before.manifest["files"]  # the same models, byte for byte
+    assert bundle.manifest["dev_metrics"]["toxicity"]["overall"]["n"] > 0
+    texts = [NEUTRAL.format(INSULT), INSULT, PLAIN]
+    assert toxicity(bundle, texts)[0] > toxicity(before, texts)[0]
+    np.testing.assert_allclose(toxicity(bundle, texts)[1:], toxicity(before, texts)[1:], rtol=0, atol=1e-12)

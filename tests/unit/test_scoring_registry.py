@@ -8,7 +8,7 @@ import pytest
 from moderation.scoring import ModelLoadError, Score, list_versions, load_active, rollback, set_active
 from moderation.scoring.data import Example
 from moderation.scoring.features import CommentFeaturizer
-from moderation.scoring.registry import save_version
+from moderation.scoring.registry import copy_version, save_version
 from moderation.scoring.train import CLASSIFIER_SETTINGS, fit_model
 
 SPAMMY = ["заработок в интернете пишите в телеграм", "доход от 5000 в день @bot_money", "работа на дому пишите"] * 4
@@ -61,6 +61,23 @@ def test_tampered_file_is_refused(models_dir):
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(ModelLoadError, match="checksum"):
         load_active(models_dir)
+
+
+def test_a_copied_version_has_the_base_files_byte_for_byte_under_its_own_manifest(models_dir):
+    copy_version(models_dir, "v1", "v3", {"created": "v3", "thresholds": {**THRESHOLDS, "toxicity_hold": 0.6}})
+    for name in ("spam.skops", "toxicity.skops", "heads.npz"):
+        assert (models_dir / "v3" / name).read_bytes() == (models_dir / "v1" / name).read_bytes()
+    set_active(models_dir, "v3")
+    assert load_active(models_dir).thresholds["toxicity_hold"] == 0.6
+
+
+def test_a_base_whose_files_do_not_match_its_manifest_is_not_copied(models_dir):
+    path = models_dir / "v1" / "toxicity.skops"
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(ModelLoadError, match="checksums"):
+        copy_version(models_dir, "v1", "v3", {"created": "v3", "thresholds": THRESHOLDS})
+    assert not (models_dir / "v3").exists()
+    assert not [p for p in models_dir.iterdir() if p.name.startswith(".v3")]  # no staging folder left
 
 
 def test_manifest_naming_another_version_is_refused(models_dir):
