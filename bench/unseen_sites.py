@@ -24,9 +24,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from moderation.scoring import train
 from moderation.scoring.baseline import make_baseline
 from moderation.scoring.data import Example, load_corpus
-from moderation.scoring.evaluate import IN_DOMAIN_LABELS, UNLABELLED_FILE, read_unlabelled
+from moderation.scoring.evaluate import IN_DOMAIN_LABELS, UNLABELLED_FILE, unlabelled_texts
 from moderation.scoring.features import CommentFeaturizer
-from moderation.scoring.predict import LongCommentRule, ModelBundle
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = ("ru_2ch_pikabu", "ru_detox_2022")
@@ -60,9 +59,7 @@ class WithRule:
 
     def __init__(self, pipeline, hold: float, unlabelled: list[str]):
         thresholds = {"spam": 1.0, "spam_hold": 1.0, "toxicity_hold": hold}
-        self.bundle = ModelBundle("unseen", {"spam": pipeline, "toxicity": pipeline}, {"thresholds": thresholds})
-        rule = train.long_comment_rule(self.bundle, unlabelled, hold)
-        self.bundle.long_comments = LongCommentRule.from_manifest({"long_comments": rule})
+        self.bundle = train.with_long_comment_rule({"spam": pipeline, "toxicity": pipeline}, thresholds, unlabelled)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """[[1 - p, p]] per text, p the toxicity the service would store."""
@@ -128,13 +125,9 @@ def main() -> None:
     parts = load_corpus(args.data).toxicity
     news = train.news_training_rows(args.data, ROOT / "models")
     # What sets the long-comment rule, as in train_version: the hand-labelled and the unlabelled news comments.
-    unlabelled = args.data / UNLABELLED_FILE
-    rule_news = (
-        train.news_dev_rows(args.data, ROOT / "models" / IN_DOMAIN_LABELS),
-        [row["text"] for row in read_unlabelled(unlabelled)] if unlabelled.exists() else None,
-    )
+    rule_news = (train.news_dev_rows(args.data, ROOT / "models" / IN_DOMAIN_LABELS), unlabelled_texts(args.data))
     if None in rule_news:
-        print(f"no hand labels or no {unlabelled}: ours is scored without the Kazakh threshold and the rule")
+        print(f"no hand labels or no {UNLABELLED_FILE}: ours is scored without the Kazakh threshold and the rule")
     sources = sorted({ex.source for ex in parts["train"]})
     print(f"toxicity sources: {', '.join(sources)}; target ROC-AUC >= {TARGET_AUC} on unseen sources")
     settings = train.CLASSIFIER_SETTINGS["toxicity"]

@@ -257,6 +257,12 @@ def caught_by_group(
     return out
 
 
+def unlabelled_texts(data_dir: Path) -> list[str] | None:
+    """The texts of the data's unlabelled_comments.csv, in file order; None when the file is not there."""
+    path = Path(data_dir) / UNLABELLED_FILE
+    return [row["text"] for row in read_unlabelled(path)] if path.exists() else None
+
+
 def read_unlabelled(path: Path) -> list[dict]:
     """Rows of unlabelled_comments.csv (columns text, source, lang), in file order."""
     with open(path, encoding="utf-8-sig", newline="") as fh:

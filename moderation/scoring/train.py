@@ -31,6 +31,7 @@ from .evaluate import (
     read_labels,
     read_unlabelled,
     split_metrics,
+    unlabelled_texts,
 )
 from .features import FEATURE_VERSION, KAZAKH_ROUTE, SIGNAL_NAMES, CommentFeaturizer, is_kazakh
 from .model import DomainLogit
@@ -423,13 +424,22 @@ def long_comment_rule(bundle, news_texts: list[str], toxicity_hold: float) -> di
     }
 
 
+def with_long_comment_rule(pipelines: dict, thresholds: dict, news_texts: list[str]) -> ModelBundle:
+    """An unsaved bundle of these models and thresholds, with the long-comment rule set on `news_texts`; the rule
+    is its manifest's `long_comments`."""
+    rule = long_comment_rule(
+        ModelBundle("candidate", pipelines, {"thresholds": thresholds}), news_texts, thresholds["toxicity_hold"]
+    )
+    return ModelBundle("candidate", pipelines, {"thresholds": thresholds, "long_comments": rule})
+
+
 def add_long_comment_rule(data_dir: Path, models_dir: Path, base: str, activate: bool = False) -> str:
     """Write a new version: `base`'s models unchanged, plus the long-comment rule; return its id."""
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     bundle = load_version(models_dir, base)
-    if not (data_dir / UNLABELLED_FILE).exists():
+    news_texts = unlabelled_texts(data_dir)
+    if news_texts is None:
         raise FileNotFoundError(f"the rule is set on real news comments: no {data_dir / UNLABELLED_FILE}")
-    news_texts = [row["text"] for row in read_unlabelled(data_dir / UNLABELLED_FILE)]
     version = _version_id(models_dir)
     manifest = {k: v for k, v in bundle.manifest.items() if k != "files"}
     manifest.update(
@@ -493,11 +503,7 @@ def train_version(
     news_rows = news_training_rows(data_dir, models_dir)
     if news_rows:
         log(f"toxicity: {len(news_rows)} hand-labelled news comments join the train split ({NEWS_TRAIN_LABELS})")
-    unlabelled = (
-        [row["text"] for row in read_unlabelled(data_dir / UNLABELLED_FILE)]
-        if (data_dir / UNLABELLED_FILE).exists()
-        else None
-    )
+    unlabelled = unlabelled_texts(data_dir)
     for task, parts in (("spam", corpus.spam), ("toxicity", corpus.toxicity)):
         calibration = calibration_rows(task, parts["dev"])
         log(f"{task}: fitting on {len(parts['train'])} rows, calibrating on {len(calibration)} dev rows")
@@ -525,16 +531,10 @@ def train_version(
     if news_thresholds:
         thresholds["toxicity_hold"] = news_thresholds["toxicity_hold"]
     log(f"thresholds chosen on dev: {thresholds}")
-    long_comments = (
-        long_comment_rule(
-            ModelBundle("candidate", pipelines, {"thresholds": thresholds}), unlabelled, thresholds["toxicity_hold"]
-        )
-        if unlabelled
-        else None
-    )
-    log(f"long-comment rule set on {UNLABELLED_FILE}: {long_comments}")
-    if long_comments:  # the dev figures as the service will score them, with the rule
-        with_rule = ModelBundle("candidate", pipelines, {"thresholds": thresholds, "long_comments": long_comments})
+    long_comments = None
+    if unlabelled:  # the dev figures as the service will score them, with the rule
+        with_rule = with_long_comment_rule(pipelines, thresholds, unlabelled)
+        long_comments = with_rule.manifest["long_comments"]
         dev = split_metrics(with_rule, corpus, "dev")[0]
         dev_metrics = {task: dev[task] for task in ("spam", "toxicity")}
     else:
@@ -542,6 +542,7 @@ def train_version(
             "spam": grouped_metrics(corpus.spam["dev"], dev_p["spam"], thresholds["spam"]),
             "toxicity": grouped_metrics(corpus.toxicity["dev"], dev_p["toxicity"], thresholds["toxicity_hold"]),
         }
+    log(f"long-comment rule set on {UNLABELLED_FILE}: {long_comments}")
     version = _version_id(models_dir)
     manifest = {
         "version": version,
