@@ -15,7 +15,7 @@ from moderation import scoring
 from moderation.db import db
 from moderation.models import APPROVED, HELD, Comment, Site
 from moderation.services import budget, sites
-from tests.conftest import ROOT
+from tests.conftest import ROOT, unavailable
 from tests.tasks.conftest import wait_for_decisions
 from tests.tasks.service import wait_until
 
@@ -31,6 +31,8 @@ def app(make_app):
 @functools.cache
 def news_texts():
     """Distinct real news comments of a few words or more, in file order."""
+    if not NEWS.exists():
+        unavailable(f"no {NEWS}: ../shared/data is not beside the checkout")
     with open(NEWS, encoding="utf-8", newline="") as fh:
         texts = [row["text"].strip() for row in csv.DictReader(fh)]
     return list(dict.fromkeys(t for t in texts if 20 <= len(t) <= 2000))

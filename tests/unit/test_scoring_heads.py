@@ -19,6 +19,7 @@ from moderation.scoring.features import CommentFeaturizer
 from moderation.scoring.heads import HEADS_FILE, head_weights, read_heads, write_heads
 from moderation.scoring.normalise import normalise
 from moderation.scoring.predict import LinearHead
+from tests.conftest import unavailable
 from tests.unit.test_scoring_registry import CLEAN, RUDE, SPAMMY, THRESHOLDS, toy_models
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -28,6 +29,8 @@ TASKS = ("spam", "toxicity")
 
 def sample_texts(n=400):
     """Dev texts of both tasks and every source (so every head and route is used), in a fixed order."""
+    if not (DATA / "spam.csv").exists():
+        unavailable(f"no {DATA}: ../shared/data is not beside the checkout")
     corpus = load_corpus(DATA)
     texts = sorted({ex.text for part in (corpus.spam["dev"], corpus.toxicity["dev"]) for ex in part})
     return random.Random(7).sample(texts, n) + ["", "   ", "Сен ақымақсың ба", "FREE money!!! http://x.example"]
