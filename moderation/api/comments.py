@@ -1,13 +1,14 @@
 """Comment routes: intake, status, and an article's approved comments."""
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from moderation.api import bp
 from moderation.api.auth import site_required
 from moderation.api.forms import FIELDS, CommentForm, clean, formdata_from_json
+from moderation.api.limits import Rule, rate_limited, site_key
 from moderation.errors import error_response
-from moderation.extensions import limit_key, limiter
+from moderation.extensions import limit_key
 from moderation.models import PENDING
 from moderation.services import intake
 
@@ -46,11 +47,9 @@ def read_form(form_class=CommentForm, fields=FIELDS):
 
 @bp.post("/comments")
 @site_required
-@limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
-@limiter.limit(
-    lambda: current_app.config["API_AUTHOR_LIMIT"],
-    key_func=lambda: limit_key("author", author_ip()),
-    exempt_when=lambda: not author_ip(),
+@rate_limited(
+    Rule("API_KEY_LIMIT", site_key),
+    Rule("API_AUTHOR_LIMIT", lambda: limit_key("author", author_ip()), exempt=lambda: not author_ip()),
 )
 def create_comment():
     """Accept a comment for moderation: 202 with its id once it is stored."""

@@ -7,8 +7,9 @@ from moderation.api import bp
 from moderation.api.auth import site_required
 from moderation.api.comments import body_field, read_form
 from moderation.api.forms import COMPLAINT_FIELDS, ComplaintForm, clean
+from moderation.api.limits import Rule, rate_limited, site_key
 from moderation.errors import error_response
-from moderation.extensions import limit_key, limiter
+from moderation.extensions import limit_key
 from moderation.services import complaints, intake
 
 
@@ -20,11 +21,9 @@ def reporter_key():
 
 @bp.post("/comments/<int(max=2147483647):comment_id>/reports")
 @site_required
-@limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
-@limiter.limit(
-    lambda: current_app.config["API_REPORTER_LIMIT"],
-    key_func=reporter_key,
-    exempt_when=lambda: not body_field("reporter", complaints.REPORTER_MAX),
+@rate_limited(
+    Rule("API_KEY_LIMIT", site_key),
+    Rule("API_REPORTER_LIMIT", reporter_key, exempt=lambda: not body_field("reporter", complaints.REPORTER_MAX)),
 )
 def report_comment(comment_id):
     """A reader's complaint about a comment: 201 with the receipt, or 200 with theirs if they had complained."""

@@ -1,15 +1,15 @@
 """The moderators' API: the dashboard's actions for bots and tools, with a moderator's token; and the site's own
 moderation, with its key."""
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from moderation.api import bp
 from moderation.api.auth import bearer_required, site_required
+from moderation.api.limits import Rule, rate_limited, site_key
 from moderation.db import db
 from moderation.errors import error_response
-from moderation.extensions import limit_key, limiter
 from moderation.models import Comment
 from moderation.services import intake, review, users
 
@@ -60,7 +60,7 @@ SITE_STATUS_MESSAGE = _l("The status must be approved, held, spam or rejected.")
 
 @bp.post("/comments/<int(max=2147483647):comment_id>/status")
 @site_required
-@limiter.limit(lambda: current_app.config["API_KEY_LIMIT"], key_func=lambda: limit_key("site", g.site.id))
+@rate_limited(Rule("API_KEY_LIMIT", site_key))
 def site_status(comment_id):
     """The site's own moderation of one of its comments (approved, held, spam, rejected in its admin): the same
     status change, audit entry, training label and webhook event as a moderator's, recorded as the site's."""

@@ -1,6 +1,8 @@
 """Intake refusals before anything is stored: duplicates (409), flood (429) and the API rate limits (429)."""
 
 import uuid
+
+import redis
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -144,7 +146,7 @@ def test_in_the_last_second_of_the_interval_the_author_still_waits_a_second(app,
     assert refused.headers.getlist("Retry-After") in (["1"], ["2"])
 
 
-# Rate limits (Flask-Limiter, in Redis)
+# Rate limits (in Redis, one round trip for all of a request's)
 
 
 def test_the_author_ip_limit_refuses_that_address_only(make_app):
@@ -178,11 +180,44 @@ def test_the_site_key_limit_refuses_that_site_only(make_app):
     assert stored(app) == 4
 
 
+def test_both_limits_are_counted_in_one_redis_round_trip(make_app, redis_url, monkeypatch):
+    app = make_app(API_AUTHOR_LIMIT="3 per minute")
+    client, auth = app.test_client(), new_site(app, flood_seconds=0)
+    sent, send = [], redis.Redis.execute_command
+
+    def execute_command(self, *args, **options):
+        sent.append(args[0])
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", execute_command)
+    assert post(client, auth, "Комментарий с адресом читателя.", author_ip="192.0.2.70").status_code == 202
+    assert sent == ["EVALSHA", "LPUSH"]  # both limits, then the queue
+    monkeypatch.undo()
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    keys = {key.decode() for key in redis.Redis.from_url(redis_url).scan_iter(f"LIMITER/{prefix}:*")}
+    assert {key.split("/", 2)[2] for key in keys} == {"200/1/second", "3/1/minute"}
+    assert f"LIMITER/{prefix}:author:192.0.2.70/3/1/minute" in keys
+    assert all(0 < redis.Redis.from_url(redis_url).ttl(key) <= 60 for key in keys)
+
+
+def test_limits_are_counted_in_each_process_while_their_redis_is_down(make_app, monkeypatch):
+    from moderation.api import limits
+
+    monkeypatch.setattr(limits, "_dead_until", {})
+    app = make_app(API_AUTHOR_LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client, auth = app.test_client(), new_site(app, flood_seconds=0)
+    for n in range(2):
+        assert post(client, auth, f"Комментарий {n} при недоступном Redis.", author_ip="192.0.2.80").status_code == 202
+    refused = post(client, auth, "Третий комментарий при недоступном Redis.", author_ip="192.0.2.80")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert stored(app) == 2
+
+
 def test_a_duplicate_deleted_between_the_conflict_and_the_second_check_leaves_this_comment_stored(
     app, client, auth, monkeypatch
 ):
-    """The race behind intake's retry: this comment's check ran before an identical one was committed, its insert
-    then met that one, and a moderator deleted that one before the second check. It is stored, not lost."""
+    """The race behind intake's retry: this comment's insert met an identical one, and a moderator deleted that one
+    before the check that would have said why it was refused. It is stored, not lost."""
     first = post(client, auth)
     assert first.status_code == 202
     checks, inserts = [], []
