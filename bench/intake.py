@@ -312,11 +312,11 @@ def bench_isso(seconds, connections, scratch):
 
 PARTS = {  # the intake path's parts, by the function that does each (cumulative time in cProfile)
     "site key lookup": ("moderation/services/sites.py", "authenticate"),
-    "rate limits": ("flask_limiter/_extension.py", "__evaluate_limits"),
+    "rate limits": ("moderation/api/limits.py", "first_exceeded"),
     "form parsing and validation": ("moderation/api/comments.py", "read_form"),
     "storing and queueing": ("moderation/services/intake.py", "take"),
-    "  the duplicate and flood query": ("moderation/services/intake.py", "precheck"),
-    "  the insert (it commits itself)": ("moderation/services/intake.py", "insert_comment"),
+    "  the insert, with the flood rule (it commits itself)": ("moderation/services/intake.py", "insert_comment"),
+    "  why one was refused (duplicate or flood)": ("moderation/services/intake.py", "precheck"),
     "  the queue message": ("moderation/broker.py", "enqueue"),
 }
 
@@ -378,7 +378,7 @@ def profile(database, requests, scratch):
                 / requests
                 * 1000
             )
-            print(f"  {part:32} {spent:6.2f} ms  {spent / total:5.1%}")
+            print(f"  {part:52} {spent:6.2f} ms  {spent / total:5.1%}")
         print("the 15 calls that take the most time, cumulative:")
         stats.sort_stats("cumulative").print_stats(r"(moderation|flask_limiter|wtforms|sqlalchemy|kombu|celery)", 15)
         with app.app_context():

@@ -90,8 +90,9 @@ class Comment(db.Model):
         # The moderation queue: riskiest first, or oldest first, within a status.
         Index("ix_comment_status_risk", "status", "risk", "id"),
         Index("ix_comment_status_created", "status", "created_at", "id"),
-        Index("ix_comment_email_status", "email", "status"),  # an author's record, from the index alone
-        Index("ix_comment_author_ip", "author_ip"),
+        # An author's comments by e-mail or address, newest last: their record, bans, the flood rule.
+        Index("ix_comment_email_created", "email", "created_at"),
+        Index("ix_comment_author_ip_created", "author_ip", "created_at"),
         Index("ix_comment_site_created", "site_id", "created_at"),
         Index("ix_comment_created", "created_at"),  # statistics over every site
         Index("ix_comment_spot_check", "spot_check", "spot_verdict", "id"),  # spot checks waiting, and done

@@ -8,7 +8,7 @@ from collections import namedtuple
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, null, or_, select
+from sqlalchemy import bindparam, exists, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from moderation import broker, heartbeat
@@ -23,21 +23,21 @@ TAKE_ATTEMPTS = 3  # each attempt past the first needs a duplicate stored and de
 
 def take(site, fields):
     """Store a validated comment as pending unless it repeats one or comes too soon after the author's last, and
-    queue it once stored. Two statements on a connection of their own, each its own transaction: the insert has
-    committed when it returns, before the comment is queued."""
+    queue it once stored. Usually one statement, on a connection of its own and its own transaction: the insert
+    has committed when it returns, before the comment is queued. Only a comment it refused is looked at again,
+    to say why."""
     key = dedupe_key(fields)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for _attempt in range(TAKE_ATTEMPTS):
-            duplicate_of, wait = precheck(connection, site, fields, key)
-            if duplicate_of is not None or wait:
-                return Taken(None, duplicate_of, wait)
             comment_id = insert_comment(connection, site, fields, key)
             if comment_id is not None:
                 break
-            # The same comment, sent at the same moment, was stored first: the check finds it now, or, if it was
-            # deleted meanwhile, this one is stored after all.
+            duplicate_of, wait = precheck(connection, site, fields, key)
+            if duplicate_of is not None or wait:
+                return Taken(None, duplicate_of, wait)
+            # What refused it is gone: a duplicate deleted meanwhile, or the author's last comment now old enough.
         else:
-            raise RuntimeError(f"a comment neither stored nor found as a duplicate in {TAKE_ATTEMPTS} attempts")
+            raise RuntimeError(f"a comment neither stored nor refused in {TAKE_ATTEMPTS} attempts")
     broker.enqueue_score(current_app, comment_id)
     return Taken(comment_id, None, 0)
 
@@ -51,16 +51,15 @@ def dedupe_key(fields):
 
 
 def precheck(connection, site, fields, key):
-    """(the id of the comment this one duplicates or None, seconds the author must still wait or 0): one query.
+    """Why a comment was not stored: (the id of the comment it duplicates or None, seconds the author must still
+    wait or 0), in one query.
 
     WordPress checks duplicates before flood; its plugin, retrying a comment whose first answer was lost,
     learns the id from the 409.
     """
-    flood = site.flood_seconds > 0
-    by_address, by_email = flood and bool(fields.get("author_ip")), flood and bool(fields.get("email"))
     now = utcnow()
-    duplicate_id, last_at = connection.execute(
-        precheck_statement(by_address, by_email),
+    duplicate_id, *last = connection.execute(
+        precheck_statement(*flood_checks(site, fields)),
         {
             "site_id": site.id,
             "key": key,
@@ -69,6 +68,7 @@ def precheck(connection, site, fields, key):
             "since": now - timedelta(seconds=site.flood_seconds),
         },
     ).one()
+    last_at = max((at for at in last if at is not None), default=None)
     wait = max(1, math.ceil(site.flood_seconds - (now - last_at).total_seconds())) if last_at else 0
     return duplicate_id, wait
 
@@ -76,37 +76,55 @@ def precheck(connection, site, fields, key):
 @functools.cache
 def precheck_statement(by_address, by_email):
     """The query of precheck, built once for each way flood is checked (by the author's address, e-mail, both)."""
-    site_id = bindparam("site_id")
-    duplicate = select(Comment.id).where(Comment.site_id == site_id, Comment.dedupe_key == bindparam("key"))
-    same_author = ([Comment.author_ip == bindparam("author_ip")] if by_address else []) + (
-        [Comment.email == bindparam("email")] if by_email else []
+    site_id, key = bindparam("site_id"), bindparam("key")
+    duplicate = select(Comment.id).where(Comment.site_id == site_id, Comment.dedupe_key == key)
+    recent = [select(func.max(Comment.created_at)).where(*same) for same in recent_by_author(by_address, by_email)]
+    return select(duplicate.scalar_subquery(), *(query.scalar_subquery() for query in recent))
+
+
+def recent_by_author(by_address, by_email):
+    """The conditions for the author's comments on the site within the flood interval: one list for their address,
+    one for their e-mail, each answered from its own index (author_ip or e-mail, then created_at)."""
+    recent = [Comment.created_at > bindparam("since"), Comment.site_id == bindparam("site_id")]
+    return ([[Comment.author_ip == bindparam("author_ip"), *recent]] if by_address else []) + (
+        [[Comment.email == bindparam("email"), *recent]] if by_email else []
     )
-    last = (
-        select(func.max(Comment.created_at))
-        .where(Comment.site_id == site_id, or_(*same_author), Comment.created_at > bindparam("since"))
-        .scalar_subquery()
-        if same_author
-        else null()
-    )
-    return select(duplicate.scalar_subquery(), last)
 
 
 def insert_comment(connection, site, fields, key):
-    """Insert a comment as pending; return its id, or None when one with the same duplicate key is there (stored
-    at the same moment, the unique index decides)."""
+    """Insert a comment as pending unless the author's last comment is within the site's flood interval; return its
+    id, or None when it was not stored: the flood rule, or one with the same duplicate key (the unique index
+    decides between two sent at the same moment)."""
+    by_address, by_email = flood_checks(site, fields)
+    now = utcnow()
+    values = {"site_id": site.id, "status": PENDING, "dedupe_key": key, "created_at": now, "queued_at": now}
     return connection.scalar(
-        insert_statement(connection.dialect.name), {"site_id": site.id, "status": PENDING, "dedupe_key": key, **fields}
+        insert_statement(connection.dialect.name, tuple(fields), by_address, by_email),
+        {**values, **fields, "since": now - timedelta(seconds=site.flood_seconds)},
     )
 
 
+def flood_checks(site, fields):
+    """Whether the flood rule looks for the author's last comment by address and by e-mail."""
+    flood = site.flood_seconds > 0
+    return flood and bool(fields.get("author_ip")), flood and bool(fields.get("email"))
+
+
 @functools.cache
-def insert_statement(dialect):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once (PostgreSQL and SQLite both have it)."""
+def insert_statement(dialect, field_names, by_address, by_email):
+    """INSERT … SELECT … WHERE no comment of the author's within the flood interval ON CONFLICT DO NOTHING
+    RETURNING id, built once for each way flood is checked (PostgreSQL and SQLite both have it)."""
+    table = Comment.__table__
+    columns = ["site_id", "status", "dedupe_key", "created_at", "queued_at", *field_names]
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns))
+    # (SQLite parses an upsert's SELECT only with a WHERE.)
+    row = row.where(true(), *(~exists().where(*same) for same in recent_by_author(by_address, by_email)))
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     return (
-        insert(Comment.__table__)
+        insert(table)
+        .from_select(columns, row)
         .on_conflict_do_nothing(index_elements=["site_id", "dedupe_key"])
-        .returning(Comment.__table__.c.id)
+        .returning(table.c.id)
     )
 
 

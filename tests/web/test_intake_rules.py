@@ -1,10 +1,9 @@
 """Intake refusals before anything is stored: duplicates (409), flood (429) and the API rate limits (429)."""
 
 import uuid
-
-import redis
 from datetime import timedelta
 
+import redis
 from sqlalchemy import delete, func, select
 
 from moderation.db import db
