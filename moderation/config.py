@@ -105,6 +105,16 @@ def finalise(config, instance_path):
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_CONNECT_TIMEOUT"]
     )
+    # Intake's own engine on the same database (db.engines["intake"]): every statement its own transaction, and
+    # no ping before each use; intake tries once more on a connection found dead (services/intake.py).
+    config["SQLALCHEMY_BINDS"] = {
+        INTAKE_BIND: {
+            "url": config["SQLALCHEMY_DATABASE_URI"],
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+            "isolation_level": "AUTOCOMMIT",
+        }
+    }
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
     config["SESSION_COOKIE_HTTPONLY"] = True
@@ -120,6 +130,9 @@ def finalise(config, instance_path):
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # No X-RateLimit-* headers on every answer; a refusal carries Retry-After (errors.py).
     config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+
+
+INTAKE_BIND = "intake"
 
 
 def normalise_database_url(url):

@@ -10,8 +10,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, exists, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from moderation import broker, heartbeat
+from moderation.config import INTAKE_BIND
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, PENDING, Comment
 
@@ -23,23 +25,37 @@ TAKE_ATTEMPTS = 3  # each attempt past the first needs a duplicate stored and de
 
 def take(site, fields):
     """Store a validated comment as pending unless it repeats one or comes too soon after the author's last, and
-    queue it once stored. Usually one statement, on a connection of its own and its own transaction: the insert
+    queue it once stored. Usually one statement, on intake's engine, where each is its own transaction: the insert
     has committed when it returns, before the comment is queued. Only a comment it refused is looked at again,
     to say why."""
     key = dedupe_key(fields)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    try:
+        comment_id, refused = store(site, fields, key)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The connection was dead (the database restarted since it was last used): the statement never ran, and
+        # the engine has dropped its other connections of that time. (Had it run and committed, the second try
+        # would find the comment as its own duplicate, and the sweep would queue it.)
+        comment_id, refused = store(site, fields, key)
+    if refused is not None:
+        return refused
+    broker.enqueue_score(current_app, comment_id)
+    return Taken(comment_id, None, 0)
+
+
+def store(site, fields, key):
+    """(the new comment's id, None) or (None, Taken saying why it was refused), on intake's engine."""
+    with db.engines[INTAKE_BIND].connect() as connection:
         for _attempt in range(TAKE_ATTEMPTS):
             comment_id = insert_comment(connection, site, fields, key)
             if comment_id is not None:
-                break
+                return comment_id, None
             duplicate_of, wait = precheck(connection, site, fields, key)
             if duplicate_of is not None or wait:
-                return Taken(None, duplicate_of, wait)
+                return None, Taken(None, duplicate_of, wait)
             # What refused it is gone: a duplicate deleted meanwhile, or the author's last comment now old enough.
-        else:
-            raise RuntimeError(f"a comment neither stored nor refused in {TAKE_ATTEMPTS} attempts")
-    broker.enqueue_score(current_app, comment_id)
-    return Taken(comment_id, None, 0)
+    raise RuntimeError(f"a comment neither stored nor refused in {TAKE_ATTEMPTS} attempts")
 
 
 def dedupe_key(fields):

@@ -3,9 +3,11 @@
 import uuid
 from datetime import timedelta
 
+import pytest
 import redis
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
+from moderation.config import INTAKE_BIND
 from moderation.db import db
 from moderation.models import Comment
 from moderation.services import intake, sites
@@ -209,6 +211,22 @@ def test_limits_are_counted_in_each_process_while_their_redis_is_down(make_app, 
         assert post(client, auth, f"Комментарий {n} при недоступном Redis.", author_ip="192.0.2.80").status_code == 202
     refused = post(client, auth, "Третий комментарий при недоступном Redis.", author_ip="192.0.2.80")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert stored(app) == 2
+
+
+def test_a_comment_is_stored_on_a_new_connection_when_intakes_pooled_one_died(app, client, auth):
+    """Intake's engine does not ping a connection before using it: one the database dropped since (a restart, an
+    idle timeout) fails on first use, and intake tries once more on a new one instead of answering 503."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("an SQLite connection cannot be dropped by its server")
+    assert post(client, auth, "Первый комментарий, соединение открыто.").status_code == 202
+    with app.app_context():
+        with db.engines[INTAKE_BIND].connect() as connection:  # the pool's one connection, given back at once
+            pid = connection.scalar(text("SELECT pg_backend_pid()"))
+        with db.engine.connect() as other:
+            assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    taken = post(client, auth, "Второй комментарий, после обрыва соединения.")
+    assert taken.status_code == 202, taken.json
     assert stored(app) == 2
 
 
