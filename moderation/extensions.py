@@ -19,6 +19,13 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+@limiter.request_filter
+def _api_counts_its_own():
+    """The JSON API's routes count their limits themselves, in one Redis round trip (api/limits.py): Flask-Limiter
+    need not look for limits of theirs on every request."""
+    return request.blueprint == "api"
+
+
 def limit_key(*parts):
     """A rate-limit key scoped by the app's own prefix.
 

@@ -167,3 +167,17 @@ def test_every_optional_field_is_stored(app, client, auth):
 
 def test_unknown_fields_are_ignored(client, auth):
     assert post(client, auth, {"name": "Ли", "text": "ок", "status": "approved"}).json["status"] == "pending"
+
+
+def test_nothing_of_one_comment_is_left_in_the_form_for_the_next(app, client, auth):
+    """Each thread processes one form instance again for every comment (api/comments.reusable_form)."""
+    full = {"name": "Айгерим", "text": "Первый комментарий.", "email": "a@example.kz", "url": "https://a.example.kz/"}
+    assert post(client, auth, full).status_code == 202
+    refused = post(client, auth, {"name": "Айгерим", "email": "not an address"})
+    assert refused.status_code == 400
+    assert set(refused.json["fields"]) == {"text", "email"}
+    taken = post(client, auth, {"name": "Ерлан", "text": "Второй комментарий, без почты и сайта."})
+    assert taken.status_code == 202
+    with app.app_context():
+        second = db.session.get(Comment, taken.json["id"])
+        assert (second.name, second.email, second.url) == ("Ерлан", None, None)
