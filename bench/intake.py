@@ -382,7 +382,8 @@ def profile(database, requests, scratch):
         print("the 15 calls that take the most time, cumulative:")
         stats.sort_stats("cumulative").print_stats(r"(moderation|flask_limiter|wtforms|sqlalchemy|kombu|celery)", 15)
         with app.app_context():
-            db.engine.dispose()  # before the scratch database is dropped
+            for engine in db.engines.values():  # the app's and intake's own, before the scratch database is dropped
+                engine.dispose()
 
 
 def main():

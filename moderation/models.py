@@ -91,7 +91,7 @@ class Comment(db.Model):
         Index("ix_comment_status_risk", "status", "risk", "id"),
         Index("ix_comment_status_created", "status", "created_at", "id"),
         # An author's comments by e-mail or address, newest last: their record, bans, the flood rule.
-        Index("ix_comment_email_created", "email", "created_at"),
+        Index("ix_comment_email_created", "email", "created_at", postgresql_include=["status"]),
         Index("ix_comment_author_ip_created", "author_ip", "created_at"),
         Index("ix_comment_site_created", "site_id", "created_at"),
         Index("ix_comment_created", "created_at"),  # statistics over every site

@@ -152,7 +152,8 @@ def make_app(database_url, redis_url):
             db.session.execute(delete(Reason).where(Reason.builtin.is_(False)))
             db.session.execute(update(Reason).values(active=True))
             db.session.commit()
-            db.engine.dispose()
+            for engine in db.engines.values():  # the app's and intake's own
+                engine.dispose()
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """The API's rate limits, all of a request's checked in one Redis round trip.
 
 Flask-Limiter (still used by the dashboard and the drop-in APIs) makes one round trip per limit and spends about
-three times as long in its own Python; intake pays that on every comment (issue 16). The counting is the same:
-a fixed window per key (`limits`' keys and expiry), in the Redis that RATELIMIT_STORAGE_URI names. While that
-Redis does not answer, each process counts in its own memory (`limits`' MemoryStorage), as Flask-Limiter's
-in-memory fallback does, and tries Redis again after RETRY_SECONDS.
+three times as long in its own Python; intake pays that on every comment (issue 16). The counting is Flask-Limiter's
+default: a fixed window per key and route, built by `limits`' key_for, with its expiry, in the Redis that
+RATELIMIT_STORAGE_URI names (without the `LIMITS:` prefix of `limits`' own storage). While that Redis does not
+answer, or when the URI names no Redis, each process counts in its own memory (`limits`' MemoryStorage), as
+Flask-Limiter's in-memory fallback does, and tries Redis again after RETRY_SECONDS.
 """
 
 import functools
@@ -14,7 +15,7 @@ from collections import namedtuple
 from functools import wraps
 
 import redis
-from flask import current_app, g
+from flask import current_app, g, request
 from limits import parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -25,6 +26,7 @@ from moderation.extensions import limit_key
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url takes
 
 # One limit of a route: the config setting that holds it ("200 per second"), the function giving the key it is
 # counted under, and a function saying when it does not apply (or None).
@@ -70,14 +72,14 @@ def first_exceeded(checks):
     if not checks:
         return None
     uri = current_app.config["RATELIMIT_STORAGE_URI"]
-    if uri.startswith("redis") and time.monotonic() >= _dead_until.get(uri, 0.0):
+    if uri.startswith(REDIS_SCHEMES) and time.monotonic() >= _dead_until.get(uri, 0.0):
         # A key holds the app's prefix (limit_key) and what the request sent, which may be a lone surrogate.
         keys = [item.key_for(key).encode("utf-8", "surrogatepass") for item, key in checks]
         args = [value for item, _key in checks for value in (item.get_expiry(), item.amount)]
         try:
             over = _script(uri, current_app.config["BROKER_TIMEOUT"])(keys=keys, args=args)
             return checks[over - 1][0] if over else None
-        except redis.RedisError as exc:
+        except (redis.RedisError, ValueError) as exc:  # ValueError: a URI redis-py cannot use
             log.warning("rate-limit storage unreachable, counting in memory for %.0f s: %s", RETRY_SECONDS, exc)
             _dead_until[uri] = time.monotonic() + RETRY_SECONDS
     limiter = _memory_limiter()
@@ -104,5 +106,5 @@ def _items(setting):
 
 
 def site_key():
-    """The key a site's requests are counted under."""
-    return limit_key("site", g.site.id)
+    """The key a site's requests to this route are counted under: each route has the limit, as with Flask-Limiter."""
+    return limit_key("site", g.site.id, request.endpoint)

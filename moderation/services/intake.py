@@ -28,20 +28,31 @@ def take(site, fields):
     queue it once stored. Usually one statement, on intake's engine, where each is its own transaction: the insert
     has committed when it returns, before the comment is queued. Only a comment it refused is looked at again,
     to say why."""
-    key = dedupe_key(fields)
+    key, started = dedupe_key(fields), utcnow()
     try:
         comment_id, refused = store(site, fields, key)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
-        # The connection was dead (the database restarted since it was last used): the statement never ran, and
-        # the engine has dropped its other connections of that time. (Had it run and committed, the second try
-        # would find the comment as its own duplicate, and the sweep would queue it.)
+        # The connection was dead (the database restarted since it was last used), and the engine has dropped its
+        # other connections of that time. Usually the statement never ran; if it ran and committed before the
+        # connection broke, the second try meets the comment as a duplicate stored since this request began.
         comment_id, refused = store(site, fields, key)
+        if refused is not None and stored_since(refused.duplicate_of, started):
+            comment_id, refused = refused.duplicate_of, None
     if refused is not None:
         return refused
     broker.enqueue_score(current_app, comment_id)
     return Taken(comment_id, None, 0)
+
+
+def stored_since(comment_id, moment):
+    """Whether the comment with this id (or None) was stored at or after the moment."""
+    if comment_id is None:
+        return False
+    with db.engines[INTAKE_BIND].connect() as connection:
+        created_at = connection.scalar(select(Comment.created_at).where(Comment.id == comment_id))
+    return created_at is not None and created_at >= moment
 
 
 def store(site, fields, key):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import redis
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from moderation.config import INTAKE_BIND
 from moderation.db import db
@@ -184,6 +185,7 @@ def test_the_site_key_limit_refuses_that_site_only(make_app):
 def test_both_limits_are_counted_in_one_redis_round_trip(make_app, redis_url, monkeypatch):
     app = make_app(API_AUTHOR_LIMIT="3 per minute")
     client, auth = app.test_client(), new_site(app, flood_seconds=0)
+    assert post(client, auth, "Первый комментарий: Redis узнаёт скрипт.", author_ip="192.0.2.69").status_code == 202
     sent, send = [], redis.Redis.execute_command
 
     def execute_command(self, *args, **options):
@@ -197,6 +199,7 @@ def test_both_limits_are_counted_in_one_redis_round_trip(make_app, redis_url, mo
     prefix = app.config["RATELIMIT_KEY_PREFIX"]
     keys = {key.decode() for key in redis.Redis.from_url(redis_url).scan_iter(f"LIMITER/{prefix}:*")}
     assert {key.split("/", 2)[2] for key in keys} == {"200/1/second", "3/1/minute"}
+    assert all(key.split("/")[1].endswith(":api.create_comment") for key in keys if ":site:" in key)  # per route
     assert f"LIMITER/{prefix}:author:192.0.2.70/3/1/minute" in keys
     assert all(0 < redis.Redis.from_url(redis_url).ttl(key) <= 60 for key in keys)
 
@@ -228,6 +231,29 @@ def test_a_comment_is_stored_on_a_new_connection_when_intakes_pooled_one_died(ap
     taken = post(client, auth, "Второй комментарий, после обрыва соединения.")
     assert taken.status_code == 202, taken.json
     assert stored(app) == 2
+
+
+def test_a_comment_stored_just_before_its_connection_broke_is_taken_not_called_a_duplicate(
+    app, client, auth, monkeypatch
+):
+    """The insert committed, then the connection broke before its answer came: the second try meets the comment
+    itself. It is the reader's comment, stored by this request: 202 with its id, queued, not a 409."""
+    real_store, calls = intake.store, []
+
+    def store(site, fields, key):
+        calls.append(key)
+        stored = real_store(site, fields, key)
+        if len(calls) == 1:
+            raise DBAPIError("INSERT ...", {}, OSError("connection lost"), connection_invalidated=True)
+        return stored
+
+    monkeypatch.setattr(intake, "store", store)
+    taken = post(client, auth)
+    assert taken.status_code == 202, taken.json
+    assert len(calls) == 2
+    with app.app_context():
+        assert db.session.scalars(select(Comment.id)).all() == [taken.json["id"]]
+    assert post(client, auth).status_code == 409  # the same comment sent again is a duplicate, as ever
 
 
 def test_a_duplicate_deleted_between_the_conflict_and_the_second_check_leaves_this_comment_stored(

@@ -20,11 +20,13 @@ depends_on = None
 
 
 def upgrade():
+    # The new indexes first: dropping an index locks the table on PostgreSQL until the migration commits.
     with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.create_index("ix_comment_author_ip_created", ["author_ip", "created_at"])
+        # An author's record (their comments by status) is still read from the index alone on PostgreSQL.
+        batch_op.create_index("ix_comment_email_created", ["email", "created_at"], postgresql_include=["status"])
         batch_op.drop_index("ix_comment_author_ip")
         batch_op.drop_index("ix_comment_email_status")
-        batch_op.create_index("ix_comment_author_ip_created", ["author_ip", "created_at"])
-        batch_op.create_index("ix_comment_email_created", ["email", "created_at"])
 
 
 def downgrade():
