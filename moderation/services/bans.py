@@ -66,21 +66,43 @@ def all_bans():
 
 def ban_for(site_id, email, author_ip):
     """The ban that covers this author on this site, or None."""
-    scope = and_(
-        or_(Ban.site_id.is_(None), Ban.site_id == site_id), or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow())
-    )
+    return matching(candidates({site_id}, {email}), site_id, email, author_ip)
+
+
+def candidates(site_ids, emails):
+    """In one statement, the bans in force that may cover authors of these sites with these e-mail addresses:
+    theirs, and every IP ban of those sites (matched by `matching`)."""
+    emails = {email.strip().lower() for email in emails if email}
+    by = Ban.kind == IP
+    if emails:
+        by = or_(by, and_(Ban.kind == EMAIL, Ban.value.in_(emails)))
+    sites = [site_id for site_id in site_ids if site_id is not None]
+    return db.session.scalars(
+        select(Ban).where(
+            or_(Ban.site_id.is_(None), Ban.site_id.in_(sites)),
+            or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow()),
+            by,
+        )
+    ).all()
+
+
+def matching(bans, site_id, email, author_ip):
+    """The ban of `bans` (as `candidates` reads them) that covers this author on this site, or None; an e-mail
+    ban before an IP one."""
+    scoped = [ban for ban in bans if ban.site_id is None or ban.site_id == site_id]
     if email:
-        ban = db.session.scalar(select(Ban).where(scope, Ban.kind == EMAIL, Ban.value == email.strip().lower()))
-        if ban is not None:
-            return ban
+        email = email.strip().lower()
+        for ban in scoped:
+            if ban.kind == EMAIL and ban.value == email:
+                return ban
     if author_ip:
         try:
             addresses = _forms_of(ipaddress.ip_address(author_ip))
         except ValueError:
             return None
-        for ban in db.session.scalars(select(Ban).where(scope, Ban.kind == IP)):
-            network = ipaddress.ip_network(ban.value, strict=False)
-            if any(address in network for address in addresses):
+        for ban in scoped:
+            network = ipaddress.ip_network(ban.value, strict=False) if ban.kind == IP else None
+            if network is not None and any(address in network for address in addresses):
                 return ban
     return None
 
