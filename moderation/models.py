@@ -152,8 +152,8 @@ class Comment(db.Model):
 
 
 class FingerprintSlot(db.Model):
-    """One position of a decided comment's MinHash fingerprint (scoring/fingerprint.slots), indexed so that the
-    campaign check finds the site's recent comments sharing enough of them without reading every fingerprint."""
+    """One band of a decided comment's MinHash fingerprint (scoring/fingerprint.bands) in `slot`, indexed so that
+    the campaign check finds the site's recent comments sharing one without reading every fingerprint."""
 
     __tablename__ = "fingerprint_slot"
     __table_args__ = (Index("ix_fingerprint_slot_lookup", "site_id", "slot", "decided_at"),)

@@ -5,7 +5,7 @@ They are read before scoring (pipeline/context.py); the phases in pipeline/ judg
 
 from datetime import timedelta
 
-from sqlalchemy import DateTime, bindparam, delete, func, select, text, update
+from sqlalchemy import DateTime, bindparam, delete, func, or_, select, text, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
@@ -34,82 +34,109 @@ def without_links(text):
     return URL_RE.sub(" ", text or "").replace(URL_TOKEN, " ")
 
 
-def same_author(comment):
-    """Conditions for the comment's author: e-mail and name, or name and IP when the form asks no e-mail.
+def author_of(comment, site_id):
+    """Who wrote the comment, as the rules tell authors apart: the site, the lower-cased name and the e-mail
+    address, or the IP address when the form asks no e-mail (None: neither, an author nobody can recognise).
 
     The name is part of it because nobody checks an e-mail address: a troll who borrows a regular
     reader's address under another name does not borrow their trust.
     """
-    name = func.lower(Comment.name) == (comment.name or "").strip().lower()
+    name = (comment.name or "").strip().lower()
     if comment.email:
-        return [Comment.email == comment.email, name]
+        return site_id, name, "email", comment.email
     if comment.author_ip:
-        return [Comment.author_ip == comment.author_ip, name]
+        return site_id, name, "ip", comment.author_ip
     return None
 
 
-def author_history(comment, site_id):
-    """(approved, rejected or spam) counts of the author's earlier comments on the site."""
-    author = same_author(comment)
-    if author is None:
-        return 0, 0
+def author_histories(authors):
+    """{author: (approved, rejected or spam)} counts of earlier comments by these authors (`author_of`), in one
+    statement. A pending comment is no one's history, so the authors' comments being decided are not counted."""
+    authors = {author for author in authors if author is not None}
+    if not authors:
+        return {}
+    emails = {author[3] for author in authors if author[2] == "email"}
+    addresses = {author[3] for author in authors if author[2] == "ip"}
+    name = func.lower(Comment.name)
     rows = db.session.execute(
-        select(Comment.status, func.count())
+        select(Comment.site_id, name, Comment.email, Comment.author_ip, Comment.status, func.count())
         .where(
-            Comment.site_id == site_id,
-            *author,
-            Comment.id != (comment.id or 0),
+            Comment.site_id.in_({author[0] for author in authors}),
+            name.in_({author[1] for author in authors}),
+            or_(Comment.email.in_(emails), Comment.author_ip.in_(addresses)),
             Comment.status.in_((APPROVED, REJECTED, SPAM)),
         )
-        .group_by(Comment.status)
+        .group_by(Comment.site_id, name, Comment.email, Comment.author_ip, Comment.status)
     ).all()
-    counts = dict(rows)
-    return counts.get(APPROVED, 0), counts.get(REJECTED, 0) + counts.get(SPAM, 0)
+    counts = {author: [0, 0] for author in authors}
+    for site_id, lowered, email, address, decided, count in rows:
+        for key in ((site_id, lowered, "email", email), (site_id, lowered, "ip", address)):
+            if key in counts:
+                counts[key][decided != APPROVED] += count
+    return {author: tuple(count) for author, count in counts.items()}
 
 
-def campaign_members(comment, site_id, signature, config):
-    """Earlier comments on the site within the window that carry the same message, if enough authors sent it.
-
-    The fingerprints' slots find them from the index: the comments sharing at least MIN_SHARED slots with this
-    one are those whose fingerprints are SIMILAR.
-    """
-    slots = fingerprint.slots(signature)
-    if not slots:
+def similar_comments(comment, site_id, signature, config):
+    """Earlier comments on the site within the window that carry the same message (rows of id, name and
+    campaign_id, newest first): those sharing a band of the fingerprint (the index) whose whole fingerprints are
+    SIMILAR."""
+    keys = fingerprint.bands(signature)
+    if not keys:
         return []
     since = utcnow() - timedelta(hours=config["CAMPAIGN_HOURS"])
-    shared = (
-        select(FingerprintSlot.comment_id)
-        .where(
-            FingerprintSlot.site_id == site_id,
-            FingerprintSlot.slot.in_(slots),
-            FingerprintSlot.decided_at >= since,
-            FingerprintSlot.comment_id != (comment.id or 0),
-        )
-        .group_by(FingerprintSlot.comment_id)
-        .having(func.count() >= fingerprint.MIN_SHARED)
-    )
-    similar = db.session.execute(
-        select(Comment.id, Comment.name, Comment.campaign_id)
-        .where(Comment.id.in_(shared), Comment.created_at >= since)
-        .order_by(Comment.id.desc())
-        .limit(CAMPAIGN_SCAN)
+    candidates = db.session.execute(
+        _CANDIDATES, {"site_id": site_id, "bands": keys, "since": since, "comment_id": comment.id or 0}
     ).all()
-    # Different names: one person repeating themselves is a duplicate or a flood, not a campaign.
-    names = {(row.name or "").strip().lower() for row in similar} | {(comment.name or "").strip().lower()}
+    scores = fingerprint.similarities(signature, [row.fingerprint for row in candidates])
+    return [row for row, score in zip(candidates, scores) if score >= fingerprint.SIMILAR]
+
+
+# Built once: a worker runs it for every comment, and building it cost more than running it.
+_CANDIDATES = (
+    select(Comment.id, Comment.name, Comment.campaign_id, Comment.fingerprint)
+    .where(
+        Comment.id.in_(
+            select(FingerprintSlot.comment_id).where(
+                FingerprintSlot.site_id == bindparam("site_id"),
+                FingerprintSlot.slot.in_(bindparam("bands", expanding=True)),
+                FingerprintSlot.decided_at >= bindparam("since"),
+                FingerprintSlot.comment_id != bindparam("comment_id"),
+            )
+        ),
+        Comment.created_at >= bindparam("since"),
+    )
+    .order_by(Comment.id.desc())
+    .limit(CAMPAIGN_SCAN)
+)
+
+
+def campaign_of(similar, name, config):
+    """The similar comments (`similar_comments`) as a campaign, if enough different authors sent them with this
+    one; else []. Different names: one person repeating themselves is a duplicate or a flood, not a campaign."""
+    names = {(row.name or "").strip().lower() for row in similar} | {(name or "").strip().lower()}
     return similar if len(names) >= config["CAMPAIGN_SIZE"] else []
 
 
-def index_fingerprint(comment_id, site_id, signature, decided_at):
-    """Index a decided comment's fingerprint for later campaign checks, in the caller's transaction."""
-    slots = fingerprint.slots(signature)
-    if slots:
-        # One statement with the numbers written in (our own integers, never text from outside): bound, the 32 rows
+def campaign_members(comment, site_id, signature, config):
+    """Earlier comments on the site within the window that carry the same message, if enough authors sent it."""
+    return campaign_of(similar_comments(comment, site_id, signature, config), comment.name, config)
+
+
+def index_fingerprints(decided, decided_at):
+    """Index decided comments' fingerprints, each (comment id, site id, signature), for later campaign checks, in
+    the caller's transaction."""
+    rows = [
+        # The numbers written in (our own integers, never text from outside): bound, the 16 rows of each comment
         # cost the driver and the compiler more than the database.
-        rows = ", ".join(f"({int(comment_id)}, {int(slot)}, {int(site_id)}, :decided_at)" for slot in slots)
+        f"({int(comment_id)}, {int(band)}, {int(site_id)}, :decided_at)"
+        for comment_id, site_id, signature in decided
+        for band in fingerprint.bands(signature)
+    ]
+    if rows:
         db.session.execute(
-            text(f"INSERT INTO fingerprint_slot (comment_id, slot, site_id, decided_at) VALUES {rows}").bindparams(
-                bindparam("decided_at", type_=DateTime)
-            ),
+            text(
+                f"INSERT INTO fingerprint_slot (comment_id, slot, site_id, decided_at) VALUES {', '.join(rows)}"
+            ).bindparams(bindparam("decided_at", type_=DateTime)),
             {"decided_at": decided_at},
         )
 

@@ -189,15 +189,22 @@ def test_fingerprint_slots_revision_indexes_stored_fingerprints_and_goes_down_an
                 {"body": body, "print": print_, "decided": decided},
             )
         db.session.commit()
-        upgrade(directory=directory)
-        rows = db.session.execute(
-            text("SELECT comment_id, slot, site_id, decided_at FROM fingerprint_slot ORDER BY comment_id, slot")
-        ).all()
+
+        def indexed():
+            return db.session.execute(
+                text("SELECT comment_id, slot, site_id, decided_at FROM fingerprint_slot ORDER BY comment_id, slot")
+            ).all()
+
+        upgrade(directory=directory, revision="a7e3c9f1b5d8")
+        rows = indexed()
         assert [r.slot for r in rows] == sorted(fingerprint.slots(signature)) * 2
-        assert {(r.comment_id, r.site_id, str(r.decided_at)[:10]) for r in rows} == {
-            (1, 1, "2026-01-02"),
-            (3, 1, "2026-01-01"),
-        }  # the creation time when the decision's is unknown
+        when = {(r.comment_id, r.site_id, str(r.decided_at)[:10]) for r in rows}
+        assert when == {(1, 1, "2026-01-02"), (3, 1, "2026-01-01")}  # the creation time when the decision's is unknown
+        upgrade(directory=directory)  # by bands, the same comments, with the same times
+        assert [r.slot for r in indexed()] == sorted(fingerprint.bands(signature)) * 2
+        assert {(r.comment_id, r.site_id, str(r.decided_at)[:10]) for r in indexed()} == when
+        downgrade(directory=directory, revision="a7e3c9f1b5d8")
+        assert [r.slot for r in indexed()] == sorted(fingerprint.slots(signature)) * 2
         downgrade(directory=directory, revision="f1c3a5e7b9d2")
         assert "fingerprint_slot" not in inspect(db.engine).get_table_names()
         upgrade(directory=directory)
