@@ -6,12 +6,13 @@ campaign holds all change a status here, so that none of them can change one wit
 training data and the site hearing of it alike.
 """
 
+import functools
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from moderation.db import db, utcnow
-from moderation.models import APPROVED, HELD, REJECTED, SPAM, AuditEvent, Comment, Label
+from moderation.models import APPROVED, HELD, PENDING, REJECTED, SPAM, AuditEvent, Comment, Label
 from moderation.services import reasons, webhooks
 from moderation.services.audit import APPROVE, FILTER, HOLD, MARK_SPAM, REJECT
 
@@ -76,15 +77,7 @@ def change(
     if undoes is None:  # a Core insert: an ORM object would cost a flush for a row nobody reads back here
         db.session.execute(
             insert(AuditEvent.__table__).values(
-                user_id=user.id if user else None,
-                action=action,
-                comment_id=comment.id,
-                from_status=expected,
-                to_status=to,
-                reason=reason.code if reason else None,
-                batch=batch,
-                via=via,
-                detail=detail or {},
+                _entry(comment.id, expected, to, action, via, detail, user=user, reason=reason, batch=batch)
             )
         )
         if action in ACTIONS:
@@ -92,6 +85,51 @@ def change(
     else:
         _restore_label(comment.id, undoes)
     return Change(True, _event(comment, expected, values, action, by, undoes is not None))
+
+
+def decide_all(decisions, *, via):
+    """The filter's decisions on pending comments, each (Ref, status, other columns, audit detail): each changed only
+    if still pending, their audit entries written in one statement, their events recorded; the caller commits.
+    Return a Change for each, in order."""
+    changes, entries = [], []
+    for ref, to, values, detail in decisions:
+        values = {**values, "status": to}
+        changed = db.session.execute(_pending_update(tuple(values)), {"_id": ref.id, **values}).rowcount == 1
+        if not changed:
+            changes.append(Change(False))
+            continue
+        entries.append(_entry(ref.id, PENDING, to, FILTER, via, detail))
+        changes.append(Change(True, _event(ref, PENDING, values, FILTER, None, False)))
+    if entries:
+        db.session.execute(insert(AuditEvent.__table__), entries)
+    return changes
+
+
+@functools.cache
+def _pending_update(columns):
+    """An UPDATE of these columns of a comment still pending (`_id`), built once: the worker runs it for every
+    comment it decides."""
+    table = Comment.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.status == PENDING)
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+def _entry(comment_id, previous, to, action, via, detail, user=None, reason=None, batch=None):
+    """An audit entry's row."""
+    return {
+        "user_id": user.id if user else None,
+        "action": action,
+        "comment_id": comment_id,
+        "from_status": previous,
+        "to_status": to,
+        "reason": reason.code if reason else None,
+        "batch": batch,
+        "via": via,
+        "detail": detail or {},
+    }
 
 
 def _event(comment, previous, values, action, by, undo):

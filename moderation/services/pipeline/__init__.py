@@ -11,12 +11,14 @@ The order is the order of the reasons a moderator reads.
 
 from typing import NamedTuple
 
-from moderation.models import APPROVED
+from moderation.models import APPROVED, SPAM
+from moderation.scoring import fingerprint
+from moderation.services import rules
 from moderation.services.hold_reasons import as_dicts
 from moderation.services.rules import SEVERITY
 
 from . import bans, campaigns, links, models, premoderation, reports, shadow, spot_checks, trust, word_lists
-from .context import ALL, Context, Outcome, read
+from .context import ALL, Context, Outcome, read, read_all
 
 
 class Phase(NamedTuple):
@@ -39,6 +41,14 @@ PHASES = (
     Phase("spot_checks", spot_checks.check, always=True),
     Phase("shadow", shadow.check, always=True),
 )
+
+
+class Member(NamedTuple):
+    """A comment of the same message decided earlier in the batch, as rules.similar_comments reads one."""
+
+    id: int
+    name: str | None
+    campaign_id: int | None
 
 
 class Verdict(NamedTuple):
@@ -76,4 +86,31 @@ def run(ctx, phases=PHASES):
     return Verdict(ctx.status, values, ctx.campaign if values.get("campaign_id") else [])
 
 
-__all__ = ["PHASES", "Context", "Outcome", "Phase", "Verdict", "read", "run", "strictest"]
+def run_all(contexts, phases=PHASES):
+    """Verdicts on a batch's comments (contexts from read_all, in the order they came), each run after the batch's
+    earlier ones have told it what a decision of theirs, stored before it, would have: the same author's
+    approval or refusal counts in its history, and a comment of the same message in its campaign."""
+    verdicts, decided = [], []
+    for ctx in contexts:
+        if ctx.ban is None and decided:
+            _learn_from_batch(ctx, decided)
+        verdict = run(ctx, phases)
+        verdicts.append(verdict)
+        decided.append((ctx, set(fingerprint.slots(ctx.signature)), verdict))
+    return verdicts
+
+
+def _learn_from_batch(ctx, decided):
+    slots, members = set(fingerprint.slots(ctx.signature)), []
+    for earlier, their_slots, verdict in decided:
+        if ctx.author is not None and earlier.author == ctx.author:
+            ctx.approved_before += verdict.status == APPROVED
+            ctx.refused_before += verdict.status == SPAM
+        if earlier.site.id == ctx.site.id and len(slots & their_slots) >= fingerprint.MIN_SHARED:
+            members.append(Member(earlier.comment.id, earlier.comment.name, verdict.values.get("campaign_id")))
+    if members:
+        ctx.similar = [*reversed(members), *ctx.similar]  # newest first, as the index reads them
+        ctx.campaign = rules.campaign_of(ctx.similar, ctx.comment.name, ctx.config)
+
+
+__all__ = ["PHASES", "Context", "Outcome", "Phase", "Verdict", "read", "read_all", "run", "run_all", "strictest"]

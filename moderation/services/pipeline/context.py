@@ -46,15 +46,17 @@ class Context:
     ban: object = None
     listed: list = field(default_factory=list)  # word-list hits, as Reasons
     links: int = 0
+    author: tuple | None = None  # rules.author_of
     approved_before: int = 0  # the author's approved comments on this site
     refused_before: int = 0  # ... and rejected or spam ones
-    campaign: list = field(default_factory=list)  # earlier comments of the same message by other authors
+    similar: list = field(default_factory=list)  # earlier comments of the same message (rules.similar_comments)
+    campaign: list = field(default_factory=list)  # ... when enough other authors sent it (rules.campaign_of)
     count_reports: object = None
     storing: bool = True
     # Filled in as the phases run.
     held_by: dict = field(default_factory=dict)  # phase name -> the status it holds the comment to
     status: str = APPROVED
-    score: object = None
+    score: object = None  # the models' (read_all scores a batch's comments ahead)
     risk: float = 0.0
     spam_without_links: float | None = None
 
@@ -64,11 +66,65 @@ def read(comment, site, config, storing=True, count_reports=None):
 
     Ends the session's transaction afterwards (keeping `site` and `comment` as read), so that none is held while
     the model works.
-    A banned author's comment needs nothing more than the ban.
     """
+    return read_all([(comment, site, count_reports)], config, storing=storing)[0]
+
+
+def read_all(items, config, storing=True):
+    """The contexts of several comments, each (comment, site, count_reports): each fact read once for them all
+    (one statement each; the campaign check's, one per comment), then the session's transaction ended.
+
+    A banned author's comment needs nothing more than the ban. The batch's comments do not see each other in
+    the facts read here: `pipeline.run_all` adds what each earlier one of the batch tells a later one.
+    """
+    contexts = [_start(comment, site, config, storing, count_reports) for comment, site, count_reports in items]
+    candidates = bans.candidates({ctx.site.id for ctx in contexts}, {ctx.comment.email for ctx in contexts})
+    for ctx in contexts:
+        ctx.ban = bans.matching(candidates, ctx.site.id, ctx.comment.email, ctx.comment.author_ip)
+    judged = [ctx for ctx in contexts if ctx.ban is None]
+    if not judged:
+        return contexts
+    histories = rules.author_histories(ctx.author for ctx in judged)
+    lists = {site_id: wordlists.entries_of(site_id) for site_id in {ctx.site.id for ctx in judged}}
+    for ctx in judged:
+        comment = ctx.comment
+        ctx.listed = wordlists.hits_in(
+            lists[ctx.site.id],
+            {"name": comment.name, "email": comment.email, "url": comment.url, "text": comment.text or ""},
+            cyrillic=ctx.normalised.cyrillic_text,
+        )
+        ctx.links = rules.count_links(comment)
+        ctx.approved_before, ctx.refused_before = histories.get(ctx.author, (0, 0))
+        ctx.similar = rules.similar_comments(comment, ctx.site.id, ctx.signature, config)
+    overrides = settings.threshold_overrides()
+    sites = {ctx.site.id: ctx.site for ctx in judged}
+    states = {
+        site_id: (site.model_version, site.budget_state, budget.budget_of(site)) for site_id, site in sites.items()
+    }
+    # Hold no transaction (and no lock) while the model loads and works; the phases read the comment as loaded.
+    end_transaction_keeping(*sites.values(), *(ctx.comment for ctx in contexts))
+    for ctx in judged:
+        version, budget_state, site_budget = states[ctx.site.id]
+        ctx.bundle = scorer.bundle_for(config["MODELS_DIR"], version)
+        ctx.limits = scorer.thresholds(
+            ctx.bundle, config, overrides, budget.in_force(budget_state, ctx.bundle.version, site_budget)
+        )
+        ctx.campaign = rules.campaign_of(ctx.similar, ctx.comment.name, config)
+    if len(judged) > 1:  # the models score a batch at once for a fraction of the cost of one by one
+        for bundle in {id(ctx.bundle): ctx.bundle for ctx in judged}.values():
+            scored = [ctx for ctx in judged if ctx.bundle is bundle]
+            texts = [ctx.comment.text or "" for ctx in scored]
+            names = [ctx.comment.name for ctx in scored]
+            for ctx, score in zip(scored, bundle.score(texts, names, docs=[ctx.normalised for ctx in scored])):
+                ctx.score = score
+    return contexts
+
+
+def _start(comment, site, config, storing, count_reports):
+    """A comment's context with what its text alone tells."""
     text = comment.text or ""
     normalised = normalise(text)
-    ctx = Context(
+    return Context(
         comment,
         site,
         config,
@@ -77,23 +133,5 @@ def read(comment, site, config, storing=True, count_reports=None):
         signature=fingerprint.signature(text, normalised),
         storing=storing,
         count_reports=count_reports,
+        author=rules.author_of(comment, site.id),
     )
-    ctx.ban = bans.ban_for(site.id, comment.email, comment.author_ip)
-    if ctx.ban is None:
-        ctx.listed = wordlists.hits_in(
-            wordlists.entries_of(site.id),
-            {"name": comment.name, "email": comment.email, "url": comment.url, "text": text},
-            cyrillic=normalised.cyrillic_text,
-        )
-        ctx.links = rules.count_links(comment)
-        ctx.approved_before, ctx.refused_before = rules.author_history(comment, site.id)
-        ctx.campaign = rules.campaign_members(comment, site.id, ctx.signature, config)
-        overrides, site_version = settings.threshold_overrides(), site.model_version
-        budget_state, site_budget = site.budget_state, budget.budget_of(site)
-        # Hold no transaction (and no lock) while the model loads and works; the phases read the comment as loaded.
-        end_transaction_keeping(site, comment)
-        ctx.bundle = scorer.bundle_for(config["MODELS_DIR"], site_version)
-        ctx.limits = scorer.thresholds(
-            ctx.bundle, config, overrides, budget.in_force(budget_state, ctx.bundle.version, site_budget)
-        )
-    return ctx

@@ -14,9 +14,10 @@ from .context import Outcome
 
 
 def check(ctx):
-    """The models' status and the reasons for the scores over their hold thresholds."""
+    """The models' status and the reasons for the scores over their hold thresholds (scored now unless read_all
+    scored the batch already)."""
     comment, bundle, limits = ctx.comment, ctx.bundle, ctx.limits
-    score = bundle.score([comment.text or ""], [comment.name], docs=[ctx.normalised])[0]
+    score = ctx.score or bundle.score([comment.text or ""], [comment.name], docs=[ctx.normalised])[0]
     ctx.score, ctx.risk = score, float(max(score.spam, score.toxicity))
     status = decide(score.spam, score.toxicity, limits)
     if status == SPAM and ctx.links:
