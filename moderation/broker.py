@@ -4,6 +4,7 @@ import base64
 import functools
 import json
 import logging
+import math
 import os
 import socket
 import uuid
@@ -84,7 +85,8 @@ def celery_settings(config):
         # A task is acknowledged only once it has finished, so a worker killed mid-task loses nothing.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "worker_prefetch_multiplier": 1,
+        # Enough messages in hand for two batches of comments (tasks.score_comment) over the pool's processes.
+        "worker_prefetch_multiplier": max(1, math.ceil(2 * config["SCORE_BATCH"] / config["WORKER_CONCURRENCY"])),
         "beat_schedule": {
             "sweep-pending": {"task": "moderation.sweep_pending", "schedule": float(config["SWEEP_INTERVAL"])},
             "hold-budgets": {"task": "moderation.budgets", "schedule": float(config["BUDGET_INTERVAL"])},
@@ -95,15 +97,18 @@ def celery_settings(config):
     }
 
 
+class FlaskTask(Task):
+    """A task run inside its Flask app's context."""
+
+    def __call__(self, *args, **kwargs):
+        with self.app.flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
 def init_app(app):
     """Create the Celery app whose tasks run inside this Flask app's context."""
-
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
     celery_app = Celery(app.name, task_cls=FlaskTask, include=["moderation.tasks"])
+    celery_app.flask_app = app
     celery_app.config_from_object(celery_settings(app.config))
     celery_app.set_default()
     celery_app.steps["consumer"].add(heartbeat.consumer_step(app.config))

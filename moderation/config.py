@@ -21,6 +21,9 @@ DEFAULTS = {
     "HOST": "127.0.0.1",
     "WEB_WORKERS": 2,
     "WORKER_CONCURRENCY": 2,
+    # A worker decides the comments that came within SCORE_BATCH_SECONDS together, at most SCORE_BATCH at once.
+    "SCORE_BATCH": 100,
+    "SCORE_BATCH_SECONDS": 0.02,
     "PENDING_MAX_AGE": 120,  # seconds a comment may stay pending before the sweep re-queues it
     "SWEEP_INTERVAL": 60,  # seconds between sweeps
     "BUDGET_INTERVAL": 300,  # seconds between recomputations of the sites' hold budget thresholds

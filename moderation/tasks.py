@@ -7,7 +7,8 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
-from moderation import broker
+from moderation import batching, broker
+from moderation.db import db
 from moderation.scoring import ModelLoadError
 from moderation.services import budget, decisions, intake, learning, retraining, rules, scorer, settings, webhooks
 
@@ -16,16 +17,50 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, RedisError, ConnectionError, TimeoutError, ModelLoadError, OSError)
 
 
-@shared_task(name="moderation.score_comment", bind=True, max_retries=10)
-def score_comment(self, comment_id):
-    """Score one comment and store the decision (idempotent)."""
+class ScoreInBatches(batching.Batched, broker.FlaskTask):
+    """Comments are decided in batches: as many as have come within SCORE_BATCH_SECONDS, at most SCORE_BATCH."""
+
+    max_retries = 10
+    flush_every = property(lambda self: self.app.flask_app.config["SCORE_BATCH"])
+    flush_interval = property(lambda self: self.app.flask_app.config["SCORE_BATCH_SECONDS"])
+
+
+@shared_task(name="moderation.score_comment", base=ScoreInBatches)
+def score_comment(calls):
+    """Score pending comments, one message each, and store their decisions (idempotent).
+
+    A batch the database or the broker fails is sent again, each comment later (backing off); a comment the
+    model cannot handle goes to a human, not into a loop: when a batch fails otherwise, its comments are decided
+    one by one, and those that still fail are held.
+    """
     try:
-        return decisions.score_comment(comment_id)
+        return len(decisions.score_comments([call.args[0] for call in calls]))
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
-    except Exception as exc:  # a comment the model cannot handle goes to a human, not into a loop
-        decisions.hold_after_error(comment_id, exc)
-        raise
+        return _retry_later(calls, exc)
+    except Exception:  # one bad comment must not hold back the others
+        log.exception("a batch of %d comments failed; deciding them one by one", len(calls))
+    decided = 0
+    for call in calls:
+        try:
+            decided += len(decisions.score_comments([call.args[0]]))
+        except TRANSIENT as exc:
+            _retry_later([call], exc)
+        except Exception as exc:
+            decisions.hold_after_error(call.args[0], exc)
+    return decided
+
+
+def _retry_later(calls, error):
+    """Send the calls again with a countdown that doubles at each retry; after max_retries, the sweep's."""
+    db.session.rollback()
+    for call in calls:
+        if call.retries >= score_comment.max_retries:
+            log.error("comment %s not scored after %d tries, left for the sweep: %s", call.args[0], call.retries, error)
+            continue
+        countdown = min(2**call.retries, 60)
+        score_comment.apply_async(call.args, countdown=countdown, retries=call.retries + 1)
+    log.warning("%d comments not scored now, retried later: %s", len(calls), error)
+    return 0
 
 
 @shared_task(name="moderation.sweep_pending")
