@@ -56,7 +56,7 @@ class Context:
     # Filled in as the phases run.
     held_by: dict = field(default_factory=dict)  # phase name -> the status it holds the comment to
     status: str = APPROVED
-    score: object = None  # the models' (read_all scores a batch's comments ahead)
+    score: object = None  # the models' (read_all scores the comments ahead)
     risk: float = 0.0
     spam_without_links: float | None = None
 
@@ -103,20 +103,21 @@ def read_all(items, config, storing=True):
     }
     # Hold no transaction (and no lock) while the model loads and works; the phases read the comment as loaded.
     end_transaction_keeping(*sites.values(), *(ctx.comment for ctx in contexts))
-    for ctx in judged:
-        version, budget_state, site_budget = states[ctx.site.id]
-        ctx.bundle = scorer.bundle_for(config["MODELS_DIR"], version)
-        ctx.limits = scorer.thresholds(
-            ctx.bundle, config, overrides, budget.in_force(budget_state, ctx.bundle.version, site_budget)
+    for site_id, (version, budget_state, site_budget) in states.items():
+        bundle = scorer.bundle_for(config["MODELS_DIR"], version)
+        limits = scorer.thresholds(
+            bundle, config, overrides, budget.in_force(budget_state, bundle.version, site_budget)
         )
+        states[site_id] = bundle, limits
+    for ctx in judged:
+        ctx.bundle, ctx.limits = states[ctx.site.id]
         ctx.campaign = rules.campaign_of(ctx.similar, ctx.comment.name, config)
-    if len(judged) > 1:  # the models score a batch at once for a fraction of the cost of one by one
-        for bundle in {id(ctx.bundle): ctx.bundle for ctx in judged}.values():
-            scored = [ctx for ctx in judged if ctx.bundle is bundle]
-            texts = [ctx.comment.text or "" for ctx in scored]
-            names = [ctx.comment.name for ctx in scored]
-            for ctx, score in zip(scored, bundle.score(texts, names, docs=[ctx.normalised for ctx in scored])):
-                ctx.score = score
+    # The models score each bundle's comments at once: a batch costs a fraction of one by one.
+    for bundle in {id(ctx.bundle): ctx.bundle for ctx in judged}.values():
+        scored = [ctx for ctx in judged if ctx.bundle is bundle]
+        texts, names = [ctx.comment.text or "" for ctx in scored], [ctx.comment.name for ctx in scored]
+        for ctx, score in zip(scored, bundle.score(texts, names, docs=[ctx.normalised for ctx in scored])):
+            ctx.score = score
     return contexts
 
 

@@ -15,7 +15,7 @@ from .context import Outcome
 
 def check(ctx):
     """The models' status and the reasons for the scores over their hold thresholds (scored now unless read_all
-    scored the batch already)."""
+    scored the comment already)."""
     comment, bundle, limits = ctx.comment, ctx.bundle, ctx.limits
     score = ctx.score or bundle.score([comment.text or ""], [comment.name], docs=[ctx.normalised])[0]
     ctx.score, ctx.risk = score, float(max(score.spam, score.toxicity))
