@@ -80,33 +80,43 @@ def similar_comments(comment, site_id, signature, config):
     """Earlier comments on the site within the window that carry the same message (rows of id, name and
     campaign_id, newest first): those sharing a band of the fingerprint (the index) whose whole fingerprints are
     SIMILAR."""
-    keys = fingerprint.bands(signature)
+    return similar_comments_of([(comment, site_id, signature)], config)[0]
+
+
+def similar_comments_of(items, config):
+    """similar_comments of several comments, each (comment, site id, signature), in two statements for them all:
+    the index rows of their bands, then the comments those rows name."""
+    wanted = [(comment, site_id, signature, fingerprint.bands(signature)) for comment, site_id, signature in items]
+    keys = {(site_id, band) for _comment, site_id, _signature, bands in wanted for band in bands}
     if not keys:
-        return []
+        return [[] for _item in items]
     since = utcnow() - timedelta(hours=config["CAMPAIGN_HOURS"])
-    candidates = db.session.execute(
-        _CANDIDATES, {"site_id": site_id, "bands": keys, "since": since, "comment_id": comment.id or 0}
-    ).all()
-    scores = fingerprint.similarities(signature, [row.fingerprint for row in candidates])
-    return [row for row, score in zip(candidates, scores) if score >= fingerprint.SIMILAR]
+    sharing = {}
+    for site_id, band, comment_id in db.session.execute(
+        _BAND_ROWS,
+        {"sites": sorted({k[0] for k in keys}), "bands": sorted({k[1] for k in keys}), "since": since},
+    ):
+        sharing.setdefault((site_id, band), set()).add(comment_id)
+    ids = set().union(*sharing.values()) if sharing else set()
+    found = db.session.execute(_CANDIDATES, {"ids": sorted(ids), "since": since}).all() if ids else []
+    rows = {row.id: row for row in found}
+    similar = []
+    for comment, site_id, signature, bands in wanted:
+        near = set().union(*(sharing.get((site_id, band), ()) for band in bands)) - {comment.id}
+        candidates = sorted((rows[i] for i in near if i in rows), key=lambda row: row.id, reverse=True)
+        scores = fingerprint.similarities(signature, [row.fingerprint for row in candidates])
+        similar.append([row for row, score in zip(candidates, scores) if score >= fingerprint.SIMILAR][:CAMPAIGN_SCAN])
+    return similar
 
 
-# Built once: a worker runs it for every comment, and building it cost more than running it.
-_CANDIDATES = (
-    select(Comment.id, Comment.name, Comment.campaign_id, Comment.fingerprint)
-    .where(
-        Comment.id.in_(
-            select(FingerprintSlot.comment_id).where(
-                FingerprintSlot.site_id == bindparam("site_id"),
-                FingerprintSlot.slot.in_(bindparam("bands", expanding=True)),
-                FingerprintSlot.decided_at >= bindparam("since"),
-                FingerprintSlot.comment_id != bindparam("comment_id"),
-            )
-        ),
-        Comment.created_at >= bindparam("since"),
-    )
-    .order_by(Comment.id.desc())
-    .limit(CAMPAIGN_SCAN)
+# Built once: a worker runs them for every batch, and building them cost more than running them.
+_BAND_ROWS = select(FingerprintSlot.site_id, FingerprintSlot.slot, FingerprintSlot.comment_id).where(
+    FingerprintSlot.site_id.in_(bindparam("sites", expanding=True)),
+    FingerprintSlot.slot.in_(bindparam("bands", expanding=True)),
+    FingerprintSlot.decided_at >= bindparam("since"),
+)
+_CANDIDATES = select(Comment.id, Comment.name, Comment.campaign_id, Comment.fingerprint).where(
+    Comment.id.in_(bindparam("ids", expanding=True)), Comment.created_at >= bindparam("since")
 )
 
 

@@ -88,18 +88,37 @@ def change(
 
 
 def decide_all(decisions, *, via):
-    """The filter's decisions on pending comments, each (Ref, status, other columns, audit detail): each changed only
-    if still pending, their audit entries written in one statement, their events recorded; the caller commits.
-    Return a Change for each, in order."""
+    """The filter's decisions on pending comments, each (Ref, status, other columns with `decided_at`, audit detail):
+    each changed only if still pending, their audit entries written in one statement, their events recorded; the
+    caller commits. Return a Change for each, in order.
+
+    The updates go as one batch for each set of columns (a banned author's comment has no scores); when fewer rows
+    changed than there are decisions, a moderator or another worker decided some first, and those this call wrote
+    are told by their `decided_at`.
+    """
+    rows = [{**values, "status": to, "_id": ref.id} for ref, to, values, _detail in decisions]
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    written = sum(db.session.execute(_pending_update(columns), group).rowcount for columns, group in groups.items())
+    if written == len(rows):
+        changed = [True] * len(rows)
+    else:
+        stored = dict(
+            db.session.execute(
+                select(Comment.id, Comment.decided_at).where(Comment.id.in_(r["_id"] for r in rows))
+            ).all()
+        )
+        changed = [stored.get(row["_id"]) == row["decided_at"] for row in rows]
     changes, entries = [], []
-    for ref, to, values, detail in decisions:
-        values = {**values, "status": to}
-        changed = db.session.execute(_pending_update(tuple(values)), {"_id": ref.id, **values}).rowcount == 1
-        if not changed:
+    for (ref, to, _values, detail), row, done in zip(decisions, rows, changed):
+        if not done:
             changes.append(Change(False))
             continue
         entries.append(_entry(ref.id, PENDING, to, FILTER, via, detail))
-        changes.append(Change(True, _event(ref, PENDING, values, FILTER, None, False)))
+        changes.append(
+            Change(True, _event(ref, PENDING, {k: v for k, v in row.items() if k != "_id"}, FILTER, None, False))
+        )
     if entries:
         db.session.execute(insert(AuditEvent.__table__), entries)
     return changes
@@ -113,7 +132,7 @@ def _pending_update(columns):
     return (
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.status == PENDING)
-        .values({name: bindparam(name) for name in columns})
+        .values({name: bindparam(name) for name in columns if name != "_id"})
     )
 
 

@@ -25,14 +25,20 @@ def site_id(app):
 
 @pytest.fixture
 def changes(monkeypatch):
-    """The actions status.change was called with (the real function still runs)."""
-    calls, real = [], status.change
+    """The actions status.change was called with, and status.FILTER for each of the filter's decisions through
+    status.decide_all (the real functions still run)."""
+    calls, real, real_decide_all = [], status.change, status.decide_all
 
     def spy(comment, to, action, **kwargs):
         calls.append(action)
         return real(comment, to, action, **kwargs)
 
+    def spy_decide_all(decisions, **kwargs):
+        calls.extend(status.FILTER for _decision in decisions)
+        return real_decide_all(decisions, **kwargs)
+
     monkeypatch.setattr(status, "change", spy)
+    monkeypatch.setattr(status, "decide_all", spy_decide_all)
     return calls
 
 

@@ -72,7 +72,7 @@ def read(comment, site, config, storing=True, count_reports=None):
 
 def read_all(items, config, storing=True):
     """The contexts of several comments, each (comment, site, count_reports): each fact read once for them all
-    (one statement each; the campaign check's, one per comment), then the session's transaction ended.
+    (a statement or two each), then the session's transaction ended.
 
     A banned author's comment needs nothing more than the ban. The batch's comments do not see each other in
     the facts read here: `pipeline.run_all` adds what each earlier one of the batch tells a later one.
@@ -95,7 +95,9 @@ def read_all(items, config, storing=True):
         )
         ctx.links = rules.count_links(comment)
         ctx.approved_before, ctx.refused_before = histories.get(ctx.author, (0, 0))
-        ctx.similar = rules.similar_comments(comment, ctx.site.id, ctx.signature, config)
+    similar = rules.similar_comments_of([(ctx.comment, ctx.site.id, ctx.signature) for ctx in judged], config)
+    for ctx, rows in zip(judged, similar):
+        ctx.similar = rows
     overrides = settings.threshold_overrides()
     sites = {ctx.site.id: ctx.site for ctx in judged}
     states = {
