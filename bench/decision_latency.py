@@ -241,7 +241,8 @@ def wait_decided(engine, first_id, timeout, worker=None, worker_log=None):
 
 
 def decisions(engine, first_id):
-    """(latencies in ms of the decided comments, {status: count}) of the comments from first_id on."""
+    """(latencies in ms of the decided comments, {status: count}, the sizes of the worker's batches, sorted) of the
+    comments from first_id on; a batch's comments are stored in one transaction, with one decided_at."""
     comments = comment_table()
     with engine.connect() as connection:
         rows = connection.execute(
@@ -251,7 +252,11 @@ def decisions(engine, first_id):
     for row in rows:
         statuses[row.status] = statuses.get(row.status, 0) + 1
     latencies = sorted((row.decided_at - row.created_at).total_seconds() * 1000 for row in rows if row.decided_at)
-    return latencies, statuses
+    batches = {}
+    for row in rows:
+        if row.decided_at:
+            batches[row.decided_at] = batches.get(row.decided_at, 0) + 1
+    return latencies, statuses, sorted(batches.values())
 
 
 def percentile(ordered, share):
@@ -308,7 +313,7 @@ def sending_figures(sends, rate):
     }
 
 
-def report(args, sent, drained, left, latencies, statuses, errors):
+def report(args, sent, drained, left, latencies, statuses, batches, errors):
     """Print the figures, the logs' errors ({log: lines}) and the targets, met or not."""
     p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
     refused = sum(sent["refused"].values())
@@ -330,6 +335,10 @@ def report(args, sent, drained, left, latencies, statuses, errors):
         f"latency    p50 {p50:.1f} ms  p90 {p90:.1f} ms  p99 {p99:.1f} ms  max {max([0.0, *latencies]):.1f} ms  "
         f"(decided_at - created_at, from the database, {len(latencies)} comments"
         + (f"; the {left} still pending are not counted)" if left else ")")
+    )
+    print(
+        f"batches    {len(batches)} stored by the worker, comments in each: p50 {percentile(batches, 0.5):.0f}, "
+        f"p90 {percentile(batches, 0.9):.0f}, max {max([0, *batches])}"
     )
     for name, lines in errors.items():
         print(f"{name:10} {len(lines)} error lines" + "".join(f"\n  {line[:200]}" for line in lines[:5]))
@@ -370,12 +379,12 @@ def main():
                 first_id = warm_up(service, engine)
                 sends = send_steady(service["port"], service["key"], args.rate, args.seconds, args.threads)
                 left, drained = wait_decided(engine, first_id, DRAIN_SECONDS, service["worker"], service["worker_log"])
-                latencies, statuses = decisions(engine, first_id)
+                latencies, statuses, batches = decisions(engine, first_id)
             finally:
                 engine.dispose()  # before the scratch database is dropped
         # Read once both have stopped: their shutdowns are in the logs too.
         errors = {"web log": log_errors(service["web_log"]), "worker log": log_errors(service["worker_log"])}
-        report(args, sending_figures(sends, args.rate), drained, left, latencies, statuses, errors)
+        report(args, sending_figures(sends, args.rate), drained, left, latencies, statuses, batches, errors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -44,8 +44,40 @@ def signature(text: str, normalised: Normalised | None = None) -> str | None:
     if len(words) < MIN_WORDS:
         return None
     hashes = [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles(words)]
-    mins = [min(((a * h + b) % _PRIME) & _MAX for h in hashes) for a, b in _COEFFS]
+    mins = (_permuted(np.array(hashes, dtype=np.uint64)) & np.uint64(_MAX)).min(axis=1)
     return "".join(f"{m:08x}" for m in mins)
+
+
+# The permutations h -> (a * h + b) mod (2**61 - 1), for all hashes at once in 64-bit integers: each product is
+# taken in 31-bit halves, and a multiple of 2**61 is 1 modulo the prime. The same numbers as Python's integers
+# compute (tests/unit/test_fingerprint.py compares them), which stored fingerprints are compared with.
+_U = np.uint64
+_A = np.array([a for a, _b in _COEFFS], dtype=_U)[:, None]
+_B = np.array([b for _a, b in _COEFFS], dtype=_U)[:, None]
+_A_HIGH, _A_LOW = _A >> _U(31), _A & _U((1 << 31) - 1)
+
+
+def _mod_prime(values):
+    """values (below 2**64) modulo 2**61 - 1."""
+    prime = _U(_PRIME)
+    values = (values & prime) + (values >> _U(61))
+    values = (values & prime) + (values >> _U(61))
+    return np.where(values >= prime, values - prime, values)
+
+
+def _permuted(hashes):
+    """(a * h + b) mod (2**61 - 1) for every permutation (rows) and hash (columns)."""
+    x = _mod_prime(hashes)[None, :]
+    x_high, x_low = x >> _U(31), x & _U((1 << 31) - 1)
+    middle = _A_HIGH * x_low + _A_LOW * x_high  # below 2**62; times 2**31 below
+    total = (
+        _A_HIGH * x_high * _U(2)  # times 2**62, which is 2 modulo the prime
+        + (middle >> _U(30))  # the part of middle * 2**31 that is a multiple of 2**61
+        + ((middle & _U((1 << 30) - 1)) << _U(31))
+        + _A_LOW * x_low
+        + _B
+    )  # below 2**64
+    return _mod_prime(total)
 
 
 def similarity(a: str | None, b: str | None) -> float:
