@@ -82,10 +82,10 @@ class Batched(Task):
 class _Batcher:
     """The consumer's side of a Batched task: it keeps the requests, and hands them to the pool in batches.
 
-    A batch goes once `flush_every` requests have come, or `flush_interval` after the first; but while every pool
-    process runs a batch, the requests wait, and the next batch takes them all (up to `flush_every`) as soon as
-    one is done: at a quiet time a comment waits for the interval, under load batches grow to what the worker can
-    decide at once.
+    A batch goes once `flush_every` requests have come, or `flush_interval` after the first; but while a batch
+    runs, the requests wait, and the next batch takes them all (up to `flush_every`) as soon as it is done: at a
+    quiet time a comment waits for the interval, under load batches grow to what the worker can decide at once.
+    Only a whole batch waiting goes to a second process beside the first.
     """
 
     def __init__(self, task, pool, timer):
@@ -107,7 +107,9 @@ class _Batcher:
 
     def flush(self):
         size = self.task.flush_every
-        while self.buffer and self.running < self.pool.limit:
+        # One batch at a time, unless a whole batch is waiting and a process is free: the other processes stay
+        # for the worker's other tasks, and batches grow rather than run side by side on the same cores.
+        while self.buffer and (self.running == 0 or (len(self.buffer) >= size and self.running < self.pool.limit)):
             batch, self.buffer = self.buffer[:size], self.buffer[size:]
             self.running += 1
             _apply(self.pool, self.task, batch, self.done)
