@@ -40,13 +40,17 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import redis
 from intake import REDIS_URL, ROOT, free_port, gunicorn, service_settings, stop, wait_for
-from sqlalchemy import DateTime, Integer, String, column, create_engine, func, select, table
+from sqlalchemy import DateTime, Integer, String, column, create_engine, func, insert, select, table, text
 
 from moderation.config import normalise_database_url
+from moderation.db import utcnow
+from moderation.models import Comment, FingerprintSlot, Site
+from moderation.scoring import fingerprint
 
 LATE_MS = 10  # a send that starts later than this after its time fell behind the schedule
 DRAIN_SECONDS = 60  # how long the queue may take to empty after the last send
@@ -56,6 +60,8 @@ TARGETS = {"p50": 50.0, "p99": 250.0}  # ms, issue 16
 DATA = ROOT.parent / "shared" / "data"
 # Ordinary comments: the real news comments (no labels), then the labelled sources' comments that are not toxic.
 ORDINARY_SOURCES = ("kk_youtube_news", "ru_2ch_pikabu", "ru_detox_2022")
+# The day before the load: the labelled sources' toxic comments, texts the load never sends.
+HISTORY_SOURCES = ("ru_2ch_pikabu", "kk_hate_speech", "kk_youtube_news")
 NAMES = ["Айгуль", "Ерлан", "Марина С.", "Нурлан", "Сергей Петрович", "Дана", "Читатель", "Асель Б."]
 
 
@@ -69,6 +75,51 @@ def ordinary_texts():
     texts = sorted({t.strip()[:2000] for t in texts if t.strip()})
     random.Random(16).shuffle(texts)
     return texts
+
+
+def history_texts():
+    """The earlier comments' texts (about 11,500)."""
+    with open(DATA / "toxicity.csv", encoding="utf-8", newline="") as fh:
+        rows = csv.DictReader(fh)
+        return sorted({r["text"].strip()[:2000] for r in rows if r["source"] in HISTORY_SOURCES and r["toxic"] == "1"})
+
+
+def seed_history(engine):
+    """A day of earlier comments on the site, decided and in the campaign index, as on a site in use, then the
+    database's statistics (ANALYZE): started empty, the tables grow tenfold within the load, faster than
+    autovacuum refreshes the statistics (once a minute at most), and the planner would plan for empty tables.
+    Return how many."""
+    comments, index = Comment.__table__, FingerprintSlot.__table__
+    texts, now = history_texts(), utcnow()
+    with engine.begin() as connection:
+        site_id = connection.scalar(select(Site.__table__.c.id))
+        rows = []
+        for n, body in enumerate(texts):
+            created = now - timedelta(days=1) * (len(texts) - n) / len(texts)
+            rows.append(
+                {
+                    "site_id": site_id,
+                    "name": NAMES[n % len(NAMES)],
+                    "text": body,
+                    "author_ip": f"172.16.{n >> 8 & 255}.{n & 255}",
+                    "status": "held" if n % 3 else "approved",
+                    "reasons": [],
+                    "fingerprint": fingerprint.signature(body),
+                    "created_at": created,
+                    "queued_at": created,
+                    "decided_at": created,
+                }
+            )
+        ids = connection.scalars(insert(comments).returning(comments.c.id, sort_by_parameter_order=True), rows).all()
+        slots = [
+            {"comment_id": comment_id, "slot": band, "site_id": site_id, "decided_at": row["decided_at"]}
+            for comment_id, row in zip(ids, rows)
+            for band in fingerprint.bands(row["fingerprint"])
+        ]
+        connection.execute(insert(index), slots)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return len(rows)
 
 
 def comment_body(n):
@@ -252,11 +303,15 @@ def decisions(engine, first_id):
     for row in rows:
         statuses[row.status] = statuses.get(row.status, 0) + 1
     latencies = sorted((row.decided_at - row.created_at).total_seconds() * 1000 for row in rows if row.decided_at)
-    batches = {}
+    batches, windows = {}, {}
+    start = min(row.created_at for row in rows)
     for row in rows:
         if row.decided_at:
             batches[row.decided_at] = batches.get(row.decided_at, 0) + 1
-    return latencies, statuses, sorted(batches.values())
+            window = windows.setdefault(int((row.created_at - start).total_seconds() // 10), [])
+            window.append((row.decided_at - row.created_at).total_seconds() * 1000)
+    by_window = [percentile(sorted(windows[w]), 0.5) for w in sorted(windows)]
+    return latencies, statuses, sorted(batches.values()), by_window
 
 
 def percentile(ordered, share):
@@ -313,8 +368,10 @@ def sending_figures(sends, rate):
     }
 
 
-def report(args, sent, drained, left, latencies, statuses, batches, errors):
-    """Print the figures, the logs' errors ({log: lines}) and the targets, met or not."""
+def report(args, sent, drained, left, latency, statuses, batches, errors):
+    """Print the figures (`latency`: all of them sorted, and the p50 of each 10 s of the load), the logs' errors
+    ({log: lines}) and the targets, met or not."""
+    latencies, by_window = latency
     p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
     refused = sum(sent["refused"].values())
     print(
@@ -336,6 +393,7 @@ def report(args, sent, drained, left, latencies, statuses, batches, errors):
         f"(decided_at - created_at, from the database, {len(latencies)} comments"
         + (f"; the {left} still pending are not counted)" if left else ")")
     )
+    print("p50 by 10 s of the load: " + ", ".join(f"{p:.0f}" for p in by_window) + " ms")
     print(
         f"batches    {len(batches)} stored by the worker, comments in each: p50 {percentile(batches, 0.5):.0f}, "
         f"p90 {percentile(batches, 0.9):.0f}, max {max([0, *batches])}"
@@ -376,15 +434,19 @@ def main():
         with running_service(args.database, args.workers, scratch) as service:
             engine = create_engine(normalise_database_url(service["url"]))
             try:
+                history = seed_history(engine)
                 first_id = warm_up(service, engine)
                 sends = send_steady(service["port"], service["key"], args.rate, args.seconds, args.threads)
                 left, drained = wait_decided(engine, first_id, DRAIN_SECONDS, service["worker"], service["worker_log"])
-                latencies, statuses, batches = decisions(engine, first_id)
+                latencies, statuses, batches, by_window = decisions(engine, first_id)
             finally:
                 engine.dispose()  # before the scratch database is dropped
         # Read once both have stopped: their shutdowns are in the logs too.
         errors = {"web log": log_errors(service["web_log"]), "worker log": log_errors(service["worker_log"])}
-        report(args, sending_figures(sends, args.rate), drained, left, latencies, statuses, batches, errors)
+        print(f"history    {history} earlier comments over the day before, decided and indexed; then ANALYZE")
+        report(
+            args, sending_figures(sends, args.rate), drained, left, (latencies, by_window), statuses, batches, errors
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
