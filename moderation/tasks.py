@@ -39,6 +39,7 @@ def score_comment(calls):
         return _retry_later(calls, exc)
     except Exception:  # one bad comment must not hold back the others
         log.exception("a batch of %d comments failed; deciding them one by one", len(calls))
+        db.session.rollback()
     decided = 0
     for call in calls:
         try:
@@ -57,8 +58,10 @@ def _retry_later(calls, error):
         if call.retries >= score_comment.max_retries:
             log.error("comment %s not scored after %d tries, left for the sweep: %s", call.args[0], call.retries, error)
             continue
-        countdown = min(2**call.retries, 60)
-        score_comment.apply_async(call.args, countdown=countdown, retries=call.retries + 1)
+        try:
+            score_comment.apply_async(call.args, countdown=min(2**call.retries, 60), retries=call.retries + 1)
+        except Exception as exc:  # the broker is down too: the sweep queues the comment again
+            log.warning("comment %s left for the sweep: %s", call.args[0], exc)
     log.warning("%d comments not scored now, retried later: %s", len(calls), error)
     return 0
 

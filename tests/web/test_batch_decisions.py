@@ -7,6 +7,7 @@ tested in tests/tasks/test_batches.py.
 
 from sqlalchemy import select, update
 
+from moderation import batching, tasks
 from moderation.db import db
 from moderation.models import APPROVED, PENDING, AuditEvent, Comment
 from moderation.services import bans, decisions, pipeline
@@ -99,4 +100,22 @@ def test_a_comment_a_moderator_decides_while_the_batch_is_scored_keeps_that_deci
     assert ids[1] not in decided and len(decided) == len(ids) - 1
     stored = outcome(app, ids)
     assert stored[1][0] == "rejected" and stored[1][4] == 0  # no audit entry of the filter's for it
+    assert all(status != PENDING for status, *_ in stored)
+
+
+def test_a_comment_that_fails_its_batch_is_held_and_the_others_are_decided(app, monkeypatch):
+    """The task itself (without a worker): a batch that raises is decided one comment at a time."""
+    _site, ids = seeded_site(app)
+    real = pipeline.run
+
+    def broken_on_one(ctx, *args, **kwargs):
+        if ctx.comment.id == ids[3]:
+            raise ValueError("the model cannot read this comment")
+        return real(ctx, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", broken_on_one)
+    assert tasks.score_comment([batching.Call((comment_id,), 0) for comment_id in ids]) == len(ids) - 1
+    stored = outcome(app, ids)
+    assert stored[3][:2] == ("held", ["error"])
+    assert [status for status, *_ in stored[:2]] == ["approved", "approved"]
     assert all(status != PENDING for status, *_ in stored)
