@@ -92,16 +92,17 @@ def run_all(contexts, phases=PHASES):
     approval or refusal counts in its history, and a comment of the same message in its campaign."""
     verdicts, decided = [], []
     for ctx in contexts:
+        slots = set(fingerprint.slots(ctx.signature))
         if ctx.ban is None and decided:
-            _learn_from_batch(ctx, decided)
+            _learn_from_batch(ctx, slots, decided)
         verdict = run(ctx, phases)
         verdicts.append(verdict)
-        decided.append((ctx, set(fingerprint.slots(ctx.signature)), verdict))
+        decided.append((ctx, slots, verdict))
     return verdicts
 
 
-def _learn_from_batch(ctx, decided):
-    slots, members = set(fingerprint.slots(ctx.signature)), []
+def _learn_from_batch(ctx, slots, decided):
+    members = []
     for earlier, their_slots, verdict in decided:
         if ctx.author is not None and earlier.author == ctx.author:
             ctx.approved_before += verdict.status == APPROVED
