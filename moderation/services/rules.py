@@ -5,7 +5,7 @@ They are read before scoring (pipeline/context.py); the phases in pipeline/ judg
 
 from datetime import timedelta
 
-from sqlalchemy import DateTime, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import DateTime, bindparam, delete, func, literal, select, text, union_all, update
 
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
@@ -55,25 +55,29 @@ def author_histories(authors):
     authors = {author for author in authors if author is not None}
     if not authors:
         return {}
-    emails = {author[3] for author in authors if author[2] == "email"}
-    addresses = {author[3] for author in authors if author[2] == "ip"}
-    name = func.lower(Comment.name)
-    rows = db.session.execute(
-        select(Comment.site_id, name, Comment.email, Comment.author_ip, Comment.status, func.count())
-        .where(
-            Comment.site_id.in_({author[0] for author in authors}),
-            name.in_({author[1] for author in authors}),
-            or_(Comment.email.in_(emails), Comment.author_ip.in_(addresses)),
-            Comment.status.in_((APPROVED, REJECTED, SPAM)),
-        )
-        .group_by(Comment.site_id, name, Comment.email, Comment.author_ip, Comment.status)
-    ).all()
+    wanted = {kind: {author[3] for author in authors if author[2] == kind} for kind in ("email", "ip")}
+    names = {author[1] for author in authors}
+    branches = [_history_of(kind, values, names) for kind, values in wanted.items() if values]
     counts = {author: [0, 0] for author in authors}
-    for site_id, lowered, email, address, decided, count in rows:
-        for key in ((site_id, lowered, "email", email), (site_id, lowered, "ip", address)):
-            if key in counts:
-                counts[key][decided != APPROVED] += count
+    for site_id, name, kind, value, decided, count in db.session.execute(union_all(*branches)):
+        if (author := (site_id, name, kind, value)) in counts:  # and not the same author on another site
+            counts[author][decided != APPROVED] += count
     return {author: tuple(count) for author, count in counts.items()}
+
+
+_BY = {"email": Comment.email, "ip": Comment.author_ip}
+
+
+def _history_of(kind, values, names):
+    """The decided comments with one of these values of this kind (e-mail or address) and names, counted by site,
+    name, value and status. Sought by the value only, its index's column: with the site in the condition too,
+    SQLite walked every comment of the site instead, calling lower() on each."""
+    column, name = _BY[kind], func.lower(Comment.name)
+    return (
+        select(Comment.site_id, name, literal(kind), column, Comment.status, func.count())
+        .where(column.in_(values), name.in_(names), Comment.status.in_((APPROVED, REJECTED, SPAM)))
+        .group_by(Comment.site_id, name, column, Comment.status)
+    )
 
 
 def similar_comments(comment, site_id, signature, config):
