@@ -114,13 +114,16 @@ def similar_comments_of(items, config):
 
 
 # Built once: a worker runs them for every batch, and building them cost more than running them.
+# The lists of our own integers (sites, bands, ids) are written into the statement: a bound parameter for each of a
+# batch's hundreds of bands cost the compiler and the driver twice what the database spent (in process, 2.3 ms of CPU
+# against 1.0 ms for a batch of 14 comments' bands on PostgreSQL).
 _BAND_ROWS = select(FingerprintSlot.site_id, FingerprintSlot.slot, FingerprintSlot.comment_id).where(
-    FingerprintSlot.site_id.in_(bindparam("sites", expanding=True)),
-    FingerprintSlot.slot.in_(bindparam("bands", expanding=True)),
+    FingerprintSlot.site_id.in_(bindparam("sites", expanding=True, literal_execute=True)),
+    FingerprintSlot.slot.in_(bindparam("bands", expanding=True, literal_execute=True)),
     FingerprintSlot.decided_at >= bindparam("since"),
 )
 _CANDIDATES = select(Comment.id, Comment.name, Comment.campaign_id, Comment.fingerprint).where(
-    Comment.id.in_(bindparam("ids", expanding=True)), Comment.created_at >= bindparam("since")
+    Comment.id.in_(bindparam("ids", expanding=True, literal_execute=True)), Comment.created_at >= bindparam("since")
 )
 
 
@@ -141,15 +144,17 @@ def index_fingerprints(decided, decided_at):
     the caller's transaction."""
     rows = [
         # The numbers written in (our own integers, never text from outside): bound, the 16 rows of each comment
-        # cost the driver and the compiler more than the database.
-        f"({int(comment_id)}, {int(band)}, {int(site_id)}, :decided_at)"
+        # cost the driver and the compiler more than the database. The time, the same for all, is bound once: a
+        # placeholder in each row cost the driver three times the rest (2.6 ms of CPU for a batch of 14 comments).
+        f"({int(comment_id)}, {int(band)}, {int(site_id)})"
         for comment_id, site_id, signature in decided
         for band in fingerprint.bands(signature)
     ]
     if rows:
         db.session.execute(
             text(
-                f"INSERT INTO fingerprint_slot (comment_id, slot, site_id, decided_at) VALUES {', '.join(rows)}"
+                "INSERT INTO fingerprint_slot (comment_id, slot, site_id, decided_at)"
+                f" SELECT column1, column2, column3, :decided_at FROM (VALUES {', '.join(rows)}) AS slots"
             ).bindparams(bindparam("decided_at", type_=DateTime)),
             {"decided_at": decided_at},
         )
