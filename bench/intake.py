@@ -8,7 +8,10 @@ different comment with every request, from a different reader's address (a wrk L
 the WordPress plugin sends a comment, so no answer is a duplicate's 409 or a flood's 429:
 - this service's web process (no worker runs: the queue fills a scratch Redis queue, deleted afterwards), on a
   scratch PostgreSQL database or SQLite file, with the per-site rate limit raised out of the way;
-- the floor: a bare Flask app that parses the JSON body and answers 202;
+- the floor of the work itself: a Flask app doing only what a comment needs on PostgreSQL (both rate limits counted
+  in one Redis script call, the comment inserted and committed unless it repeats one, its id pushed to a queue),
+  with raw psycopg and redis-py and nothing else (FLOOR below);
+- the floor of the framework: a bare Flask app that parses the JSON body and answers 202;
 - a peer: Isso, a small Python comment server on SQLite, installed into a scratch virtualenv under
   instance/bench-cache/ on first use (`POST /new?uri=...` with a title, so it fetches no page).
 It prints requests/s, p50 and p99 latency and the non-2xx answers of each, and the ratios of this service to
@@ -56,6 +59,50 @@ def create():
         return jsonify(error="name and text are required"), 400
     return jsonify(id=1, status="pending"), 202
 """
+
+# The floor of this service's work, without its framework: the same three round trips a comment needs (both rate
+# limits counted in Redis by one script, the comment inserted unless it is a duplicate and committed, the task id
+# pushed to the queue), with no validation, no translations, no SQLAlchemy, no Celery message. What this machine
+# allows for the promises themselves; this service cannot be faster than it.
+FLOOR = """
+import json, os
+
+import psycopg
+import redis
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+queue = redis.Redis.from_url(os.environ["FLOOR_REDIS_URL"])
+limits = queue.register_script(
+    "for i, key in ipairs(KEYS) do if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, 60) end end"
+)
+INSERT = (
+    "INSERT INTO floor_comment (name, text, author_ip, article_id, created_at) VALUES (%s, %s, %s, %s, now())"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+database = None
+
+
+@app.post("/api/v1/comments")
+def create():
+    global database
+    if request.headers.get("Authorization") != "Bearer floor":
+        return jsonify(error="a valid API key is required"), 401
+    body = request.get_json()
+    if not isinstance(body, dict) or not body.get("name") or not body.get("text"):
+        return jsonify(error="name and text are required"), 400
+    limits(keys=["floor-site", "floor-author-" + str(body.get("author_ip"))])
+    if database is None:
+        database = psycopg.connect(os.environ["FLOOR_DATABASE_URL"], autocommit=True)
+    fields = (body["name"], body["text"], body.get("author_ip"), body.get("article_id"))
+    comment_id = database.execute(INSERT, fields, prepare=True).fetchone()[0]
+    queue.lpush(os.environ["FLOOR_QUEUE"], json.dumps([comment_id]))
+    return jsonify(id=comment_id, status="pending"), 202
+"""
+FLOOR_TABLE = (
+    "CREATE TABLE floor_comment (id serial PRIMARY KEY, name text, text text, author_ip text, article_id text,"
+    " created_at timestamp, UNIQUE (article_id, author_ip, text))"
+)
 
 ISSO_CONFIG = """
 [general]
@@ -278,6 +325,28 @@ def bench_bare_flask(seconds, connections, scratch):
         stop(process)
 
 
+def bench_floor(seconds, connections, scratch):
+    """The FLOOR app on a scratch PostgreSQL database and queue: {figures}."""
+    (scratch / "floor_app.py").write_text(FLOOR)
+    with service_settings("postgresql", scratch) as settings:
+        url = settings["MODERATION_DATABASE_URL"]
+        subprocess.run(["psql", url, "-qc", FLOOR_TABLE], check=True)
+        env = {
+            **os.environ,
+            "FLOOR_DATABASE_URL": url,
+            "FLOOR_REDIS_URL": REDIS_URL,
+            "FLOOR_QUEUE": settings["MODERATION_QUEUE"],
+        }
+        port = free_port()
+        process, log = gunicorn(["--bind", f"127.0.0.1:{port}", "floor_app:app"], env, scratch, "floor", cwd=scratch)
+        try:
+            wait_for(port, "/api/v1/comments", process, log)
+            headers = {"Authorization": "Bearer floor", "Content-Type": "application/json"}
+            return load(port, "/api/v1/comments", headers, SERVICE_BODY, seconds, connections, scratch)
+        finally:
+            stop(process)
+
+
 def isso_python():
     """The scratch virtualenv's python with Isso and gunicorn installed (made once)."""
     venv = CACHE / f"isso-{ISSO_VERSION}"
@@ -422,6 +491,7 @@ def main():
             database, args.seconds, args.connections, scratch, shlex.split(args.service_options)
         )
     if not args.no_peers:
+        results["floor, PostgreSQL"] = bench_floor(args.seconds, args.connections, scratch)
         results["bare Flask endpoint"] = bench_bare_flask(args.seconds, args.connections, scratch)
         results["Isso (SQLite)"] = bench_isso(args.seconds, args.connections, scratch)
     print(f"{'server':32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>9} {'non-2xx':>8}")
@@ -431,9 +501,11 @@ def main():
     if args.no_peers:
         return
     flask, isso = results["bare Flask endpoint"]["rps"], results["Isso (SQLite)"]["rps"]
+    floor = results["floor, PostgreSQL"]["rps"]
     for database in databases:
         rps = results[f"this service, {database}"]["rps"]
-        print(f"this service on {database}: x{rps / isso:.2f} Isso, x{rps / flask:.3f} bare Flask")
+        ratios = f"x{rps / isso:.2f} Isso, x{rps / flask:.3f} bare Flask, x{rps / floor:.2f} the floor"
+        print(f"this service on {database}: {ratios}")
     shutil.rmtree(scratch, ignore_errors=True)
 
 
