@@ -90,24 +90,24 @@ def run_all(contexts, phases=PHASES):
     """Verdicts on a batch's comments (contexts from read_all, in the order they came), each run after the batch's
     earlier ones have told it what a decision of theirs, stored before it, would have: the same author's
     approval or refusal counts in its history, and a comment of the same message in its campaign."""
-    verdicts, decided = [], []
+    verdicts = []
     for ctx in contexts:
-        slots = set(fingerprint.slots(ctx.signature))
-        if ctx.ban is None and decided:
-            _learn_from_batch(ctx, slots, decided)
-        verdict = run(ctx, phases)
-        verdicts.append(verdict)
-        decided.append((ctx, slots, verdict))
+        if ctx.ban is None and verdicts:
+            _learn_from_batch(ctx, zip(contexts, verdicts))
+        verdicts.append(run(ctx, phases))
     return verdicts
 
 
-def _learn_from_batch(ctx, slots, decided):
+def _learn_from_batch(ctx, decided):
+    """Count the batch's earlier decisions, each (context, verdict), in the comment's facts; a message is the same
+    by the index's measure (rules.similar_comments_of)."""
     members = []
-    for earlier, their_slots, verdict in decided:
+    for earlier, verdict in decided:
         if ctx.author is not None and earlier.author == ctx.author:
             ctx.approved_before += verdict.status == APPROVED
             ctx.refused_before += verdict.status == SPAM
-        if earlier.site.id == ctx.site.id and len(slots & their_slots) >= fingerprint.MIN_SHARED:
+        same_message = fingerprint.similarity(ctx.signature, earlier.signature) >= fingerprint.SIMILAR
+        if earlier.site.id == ctx.site.id and same_message:
             members.append(Member(earlier.comment.id, earlier.comment.name, verdict.values.get("campaign_id")))
     if members:
         ctx.similar = [*reversed(members), *ctx.similar]  # newest first, as the index reads them
