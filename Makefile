@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/budget_replay.py
 	$(BIN)/python bench/learning_curve.py
 	$(BIN)/python bench/compat_latency.py
+	$(BIN)/python bench/sqlite_lock_wait.py
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/decision_latency.py

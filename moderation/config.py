@@ -118,6 +118,9 @@ def finalise(config, instance_path):
             "isolation_level": "AUTOCOMMIT",
         }
     }
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # No busy timeout: intake waits for another writer's lock in short pauses of its own (db.while_locked).
+        config["SQLALCHEMY_BINDS"][INTAKE_BIND]["connect_args"] = {"timeout": 0}
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
     config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
     config["SESSION_COOKIE_HTTPONLY"] = True

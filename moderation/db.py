@@ -1,11 +1,13 @@
 """The SQLAlchemy handle shared by the app, the worker and the migrations."""
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -41,6 +43,38 @@ def end_transaction_keeping(*objects):
     db.session.rollback()
     for obj in kept:
         db.session.add(obj)
+
+
+# Between tries while another connection holds SQLite's write lock: the first pause, and the longest (seconds).
+LOCK_PAUSES = (0.0002, 0.001)
+LOCK_TIMEOUT = 30.0  # seconds, as the engines' own busy timeout (config.engine_options)
+
+
+def while_locked(call, timeout=LOCK_TIMEOUT):
+    """Call `call()` again, after a short pause, while it fails because another connection holds SQLite's write
+    lock; a little longer each time, for at most `timeout` seconds. Any other failure is raised at once.
+
+    For a connection without a busy timeout (intake's engine on SQLite). SQLite's own busy handler sleeps 1, 2, 5,
+    10, 15, 20, 25 ms between its tries, so a writer finding the lock taken for 4 ms waits 9, and for 9 ms waits
+    19: the Celery worker storing a batch of decisions held every web worker's insert about twice as long as it
+    wrote. Here a writer goes on within about a millisecond of the lock's release. The call must change
+    nothing when it fails this way: one statement, its own transaction.
+    """
+    deadline, pause = time.monotonic() + timeout, LOCK_PAUSES[0]
+    while True:
+        try:
+            return call()
+        except OperationalError as exc:
+            if not is_locked(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 1.5, LOCK_PAUSES[1])
+
+
+def is_locked(exc):
+    """Whether a database error is SQLite's 'database is locked' (SQLITE_BUSY, extended codes included)."""
+    error = getattr(exc, "orig", None)
+    return isinstance(error, sqlite3.OperationalError) and (error.sqlite_errorcode or 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _lower(value):

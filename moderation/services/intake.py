@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from moderation import broker, heartbeat
 from moderation.config import INTAKE_BIND
-from moderation.db import db, utcnow
+from moderation.db import db, utcnow, while_locked
 from moderation.models import APPROVED, PENDING, Comment
 
 # What became of a comment posted to intake: stored with its id; or refused as a duplicate of the comment with
@@ -30,14 +30,14 @@ def take(site, fields):
     to say why."""
     key, started = dedupe_key(fields), utcnow()
     try:
-        comment_id, refused = store(site, fields, key)
+        comment_id, refused = while_locked(lambda: store(site, fields, key))
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
         # The connection was dead (the database restarted since it was last used), and the engine has dropped its
         # other connections of that time. Usually the statement never ran; if it ran and committed before the
         # connection broke, the second try meets the comment as a duplicate stored since this request began.
-        comment_id, refused = store(site, fields, key)
+        comment_id, refused = while_locked(lambda: store(site, fields, key))
         if refused is not None and stored_since(refused.duplicate_of, started):
             comment_id, refused = refused.duplicate_of, None
     if refused is not None:
