@@ -1,6 +1,7 @@
 """The Celery app bound to Flask, and the ways the web side and the commands talk to the broker."""
 
 import base64
+import contextlib
 import functools
 import json
 import logging
@@ -13,6 +14,7 @@ import redis
 from celery import Celery, Task
 from celery.signals import worker_init
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -34,6 +36,42 @@ class BrokerUnavailable(RuntimeError):
     """The broker, or every worker behind it, cannot take a job now; the message says which and what to do."""
 
 
+class _QoS(kombu_redis.QoS):
+    """Kombu's record of a Redis channel's unacknowledged messages, which can acknowledge several in one round trip.
+
+    Kombu removes each acknowledged message from Redis's record of them (a sorted set and a hash) in a round trip
+    of its own; a worker deciding a batch of comments acknowledged them one by one, the Celery main process's
+    largest cost after taking the messages in (issue 16). While it gathers (a worker's consumer: Transport's
+    register_with_event_loop), acknowledgements count at once in kombu's own bookkeeping (so the prefetch window
+    moves on) and reach Redis together, once a turn of the worker's event loop (send_gathered).
+    """
+
+    gathered = None  # delivery tags acknowledged but not yet removed from Redis, while gathering
+
+    def ack(self, delivery_tag):
+        if self.gathered is None:
+            return super().ack(delivery_tag)
+        self.gathered.append(delivery_tag)
+        virtual.QoS.ack(self, delivery_tag)  # the in-memory part; Redis's in send_gathered()
+
+    def send_gathered(self):
+        """Remove the gathered acknowledgements' messages from Redis's record, in one round trip.
+
+        If Redis fails, they stay in that record, and Redis gives them out again after the visibility timeout,
+        as when kombu fails to acknowledge one (it logs and goes on); deciding a comment again changes nothing.
+        """
+        if not self.gathered:
+            return
+        tags, self.gathered = self.gathered, []
+        try:
+            with self.pipe_or_acquire() as pipe:
+                for tag in tags:
+                    self._remove_from_indices(tag, pipe)
+                pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not acknowledge %d messages; Redis gives them out again later: %r", len(tags), exc)
+
+
 class _Channel(kombu_redis.Channel):
     """Kombu's Redis channel, failing with a connection error, not a crash, once its connection is gone.
 
@@ -45,16 +83,58 @@ class _Channel(kombu_redis.Channel):
     kept it, and the sweep re-queues its comment in every case. Scoring is idempotent.
     """
 
+    QoS = _QoS
+    _own_client = None  # the Redis client of its pool that conn_or_acquire hands out
+
     def _connparams(self, asynchronous=False):
         if self.connection is None or self.connection.client is None:
             raise redis.ConnectionError("this broker channel's connection was closed")
         return super()._connparams(asynchronous=asynchronous)
 
+    @contextlib.contextmanager
+    def conn_or_acquire(self, client=None):
+        """A Redis client of the channel's pool: one for as long as the pool lasts, not a new one each time.
+
+        Kombu made a client for every acknowledgement and every message taken in (redis-py fills a table of its
+        reply handlers for each), a twelfth of the Celery main process's time under load.
+        """
+        if client is None:
+            pool = self.pool
+            if self._own_client is None or self._own_client.connection_pool is not pool:
+                self._own_client = self._create_client()
+            client = self._own_client
+        yield client
+
+    def close(self):
+        if self._qos is not None:  # send what it gathered before the pools go
+            self._qos.send_gathered()
+        super().close()
+
 
 class Transport(kombu_redis.Transport):
-    """Celery's Redis transport with the channel above (`broker_transport` points here)."""
+    """Celery's Redis transport with the channel above (`broker_transport` points here); in a worker's event loop
+    its channels acknowledge messages together, once a turn of the loop."""
 
     Channel = _Channel
+    _gathering = False  # registered with a worker's event loop: its channels gather acknowledgements
+
+    def register_with_event_loop(self, connection, loop):
+        super().register_with_event_loop(connection, loop)
+        for channel in self.channels:
+            channel.qos.gathered = channel.qos.gathered or []
+        self._gathering = True
+        loop.on_tick.add(self._send_gathered)
+
+    def create_channel(self, connection):
+        channel = super().create_channel(connection)
+        if self._gathering and channel.qos.gathered is None:
+            channel.qos.gathered = []
+        return channel
+
+    def _send_gathered(self):
+        for channel in list(self.channels):
+            if channel._qos is not None:
+                channel._qos.send_gathered()
 
 
 def broker_url(config):
