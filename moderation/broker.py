@@ -120,13 +120,16 @@ class Transport(kombu_redis.Transport):
 
     def register_with_event_loop(self, connection, loop):
         super().register_with_event_loop(connection, loop)
-        for channel in self.channels:
-            channel.qos.gathered = channel.qos.gathered or []
         self._gathering = True
+        for channel in self.channels:
+            self._gather(channel)
         loop.on_tick.add(self._send_gathered)
 
     def create_channel(self, connection):
-        channel = super().create_channel(connection)
+        return self._gather(super().create_channel(connection))
+
+    def _gather(self, channel):
+        """Let the channel gather acknowledgements once this transport is in an event loop; return it."""
         if self._gathering and channel.qos.gathered is None:
             channel.qos.gathered = []
         return channel

@@ -149,10 +149,13 @@ def normalise_database_url(url):
     return url
 
 
+SQLITE_LOCK_SECONDS = 30  # how long a SQLite writer waits for another's lock before "database is locked"
+
+
 def engine_options(url, connect_timeout=5):
     """Engine options: wait on SQLite locks instead of failing, check pooled connections, give up on a dead host."""
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        return {"connect_args": {"timeout": SQLITE_LOCK_SECONDS}}
     # Without a connect timeout a host that drops packets (or accepts and never answers) hangs the request,
     # and with it a web worker, for minutes; with one the request answers 503 (errors.py).
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": max(2, int(connect_timeout))}}

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
+from moderation.config import SQLITE_LOCK_SECONDS
+
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,10 +49,9 @@ def end_transaction_keeping(*objects):
 
 # Between tries while another connection holds SQLite's write lock: the first pause, and the longest (seconds).
 LOCK_PAUSES = (0.0002, 0.001)
-LOCK_TIMEOUT = 30.0  # seconds, as the engines' own busy timeout (config.engine_options)
 
 
-def while_locked(call, timeout=LOCK_TIMEOUT):
+def while_locked(call, timeout=SQLITE_LOCK_SECONDS):
     """Call `call()` again, after a short pause, while it fails because another connection holds SQLite's write
     lock; a little longer each time, for at most `timeout` seconds. Any other failure is raised at once.
 
