@@ -34,14 +34,15 @@ def http(method, url, body=None, headers=None, timeout=10):
 
 
 def wait_until(check, timeout=60, what="condition"):
-    """Poll check() until it returns something true; return that."""
+    """Poll check() until it returns something true; return that. what may be a callable, asked only on failure
+    (a log read when the wait gives up, not when it starts)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.3)
-    raise AssertionError(f"{what} not reached in {timeout}s")
+    raise AssertionError(f"{what() if callable(what) else what} not reached in {timeout}s")
 
 
 def _parents():
@@ -111,8 +112,17 @@ class Service:
             stderr=subprocess.STDOUT,
         )
         if healthy:
-            wait_until(lambda: self.health() == 200, timeout=90, what=f"healthz 200\n{self.log()[-3000:]}")
+            wait_until(self._healthy, timeout=90, what=self._unhealthy)
         return self
+
+    def _healthy(self):
+        """True once /healthz says 200; raises at once when `moderation run` has exited instead."""
+        if self.process.poll() is not None:
+            raise AssertionError(f"`moderation run` exited with {self.process.returncode}\n{self.log()[-4000:]}")
+        return self.health() == 200
+
+    def _unhealthy(self):
+        return f"healthz 200 (it says {self.health()})\n{self.log()[-4000:]}"
 
     def log(self):
         return self.log_path.read_text(errors="replace")

@@ -1,43 +1,18 @@
 """`moderation run`: web, worker and an embedded Redis in the foreground, stopped together."""
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 from moderation.db import db
 from moderation.models import Comment
 from tests.conftest import QUEUE, ROOT
 from tests.support import free_port
 from tests.tasks.conftest import wait_for_decisions
+from tests.tasks.service import http, wait_until
 from tests.tasks.test_pipeline import CLEAN, SPAM, TOXIC
-
-
-def http(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def wait_until(check, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"{what} not reached in {timeout}s")
 
 
 def test_run_serves_decides_and_stops_its_embedded_redis(app, database_url, site_key, tmp_path):
