@@ -19,7 +19,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,16 +36,11 @@ from sqlalchemy import select  # noqa: E402
 from moderation import create_app  # noqa: E402
 from moderation.db import db  # noqa: E402
 from moderation.models import HELD, PENDING, Comment, Site  # noqa: E402
+from moderation.runner import free_port  # noqa: E402
 
 MODERATION = str(Path(sys.executable).with_name("moderation"))
 TOLERANCE = 1.5  # points
 CHUNK = 500
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def command(env, *args):

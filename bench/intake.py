@@ -31,7 +31,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+from moderation.runner import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "instance" / "bench-cache"
@@ -139,12 +140,6 @@ SERVICE_BODY = (
     '"article_id": "news-1", "article_url": "https://news.example.kz/2026/12/news-1/", '
     '"article_title": "Новость дня", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}'
 )
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(port, path, process, log, method="GET"):

@@ -1,6 +1,7 @@
 """`moderation run`: migrate, then web + worker (+ an embedded Redis) in the foreground."""
 
 import json
+import random
 import signal
 import socket
 import subprocess
@@ -12,12 +13,28 @@ import click
 
 from moderation.config import child_environment, embedded_redis_file, per_database_file
 
+# Below the ports Linux gives outgoing connections (ip_local_port_range, 32768-60999 by default): a port chosen
+# there can be taken by any client's connect() before the server binds it, or while a restarted server is down.
+PRIVATE_PORTS = range(20000, 32768)
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
 
 def free_port():
-    """A TCP port on the loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on the loopback that nothing is bound to right now and that no outgoing connection will take:
+    one of PRIVATE_PORTS below the kernel's ephemeral range, else (a system whose range starts lower) any."""
+    try:
+        ephemeral_low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = PRIVATE_PORTS.stop
+    candidates = [p for p in random.sample(PRIVATE_PORTS, 50) if p < ephemeral_low] + [0]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError("no free TCP port on 127.0.0.1")
 
 
 def start_redis(port, workdir):
