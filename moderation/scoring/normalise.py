@@ -27,6 +27,8 @@ URL_RE = re.compile(
 _URL_HINT_RE = re.compile(r"[a-z0-9\-]\.[a-zр]|www\.|://")
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
 HANDLE_RE = re.compile(r"(?<![\w@])@[A-Za-z_][A-Za-z0-9_]{3,}")
+# «@ k z _ u s d t», «@.k.z._.u.s.d.t»: a handle split into characters by one separator each, as «д у р а к» is.
+SPACED_HANDLE_RE = re.compile(r"(?<![\w@])@[ .\-*,|/\\]?(?:[A-Za-z0-9_][ .\-*,|/\\]){3,}[A-Za-z0-9_](?![\w*])")
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().\-]{8,}\d(?!\w)")
 
 # Invisible characters used to split words so that filters miss them.
@@ -270,11 +272,14 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
     emails = 0
     if "@" in folded:
         folded, emails = EMAIL_RE.subn(f" {EMAIL_TOKEN} ", folded)
+        folded, spaced_handles = SPACED_HANDLE_RE.subn(f" {HANDLE_TOKEN} ", folded)
         folded, handles = HANDLE_RE.subn(f" {HANDLE_TOKEN} ", folded)
+        handles += spaced_handles
     else:
-        handles = 0
+        handles = spaced_handles = 0
     folded, phones = PHONE_RE.subn(f" {PHONE_TOKEN} ", folded)
     folded, spaced = _SPACED_RE.subn(_join_spaced, folded)
+    spaced += spaced_handles
     folded = _STRETCH_RE.sub(r"\1", folded)
 
     has_latin = _LAT_RE.search(folded) is not None

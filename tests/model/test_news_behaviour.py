@@ -186,10 +186,6 @@ KNOWN_MISSES = {
         "a hair below spam_hold"
         for d in ("spaced", "dotted")
     },
-    **{
-        f"spam05-{d}": "a handle split into letters (@ k z _ u s d t) is no longer read as a handle"
-        for d in ("spaced", "dotted")
-    },
 }
 
 

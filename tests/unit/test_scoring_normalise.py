@@ -40,6 +40,14 @@ def test_links_handles_phones_become_signals():
     assert domain_of(doc.urls[0]) == "t.me"
 
 
+def test_a_handle_split_into_characters_is_still_a_handle():
+    for text in ("пиши @ k z _ u s d t _ o b m e n", "пиши @.k.z._.u.s.d.t._.o.b.m.e.n", "пиши @-k-z-_-u-s-d-t"):
+        doc = normalise(text)
+        assert (doc.handles, doc.spaced_runs) == (1, 1), text
+        assert doc.words == normalise("пиши @kz_usdt").words, text
+    assert normalise("a @ b c").handles == 0  # too short for a handle, as «@abc» is
+
+
 def test_mixed_script_words_are_counted():
     assert normalise("Пpeдлaгaeм paбoтy").mixed_words == 2
     assert normalise("Предлагаем работу").mixed_words == 0
