@@ -211,6 +211,15 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         self.intercept_ = self.head_intercept_[:1].copy()
         return self
 
+    def floor_columns(self, columns):
+        """Raise every head's negative weights on these feature columns to 0: features that may add to a score
+        and never take from it. Their rows' scores rise; every other row's stay as they were."""
+        coef = self.head_coef_.copy()
+        coef[:, columns] = np.maximum(coef[:, columns], 0)
+        self.head_coef_ = coef
+        self.coef_ = self.head_coef_[:1]
+        return self
+
     def calibrate_heads(self, X, y, min_rows: int = 5):
         """Fit a Platt map per head on held-out rows and fold it into that head's weights."""
         X = sp.csr_matrix(X)

@@ -225,3 +225,31 @@ def test_lower_head_thresholds_refuses_two_thresholds_that_coincide():
     before = pipeline.predict_proba([ex.text for ex in dev])[:, 1]
     with pytest.raises(ValueError, match="too close"):
         lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.01, "spam_hold": 0.01}})
+
+
+def test_floor_columns_raises_only_negative_weights_of_those_columns():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU])
+    X = featurizer.transform([t for t, _ in RU])
+    model = DomainLogit(C=5.0).fit(X, np.array([label for _, label in RU]))
+    before = model.head_coef_.copy()
+    columns = [int(np.argmin(before[0])), int(np.argmax(before[0]))]
+    assert before[0, columns[0]] < 0 < before[0, columns[1]]
+    model.floor_columns(columns)
+    assert model.head_coef_[0, columns[0]] == 0 and model.head_coef_[0, columns[1]] == before[0, columns[1]]
+    others = np.setdiff1d(np.arange(before.shape[1]), columns)
+    assert np.array_equal(model.head_coef_[:, others], before[:, others])
+
+
+def test_training_never_lets_letters_split_apart_lower_a_score():
+    """Here every comment with letters split by spaces is ordinary, so a free weight for the signal would be
+    negative (it is without train.NON_NEGATIVE_SIGNALS); trained, it is 0, and splitting an insult's letters
+    leaves its score as it was."""
+    spaced = [("и т.д и т.п", 0), ("в л/с и т.к", 0), ("ж и м", 0), ("т.е и т.д", 0)] * 5
+    train = [Example(t, y, "forum", "ru") for t, y in RU + spaced]
+    featurizer = CommentFeaturizer(n_bits=12).fit([ex.text for ex in train])
+    settings = {"C": 5.0, "class_weight": None, "domains": ("forum",), "default_domain": "forum", "routes": ()}
+    pipeline = fit_model(featurizer, train, train, settings)
+    head = LinearHead.from_pipeline(pipeline)
+    assert head.coef[0, featurizer.signal_column("spaced")] == 0
+    plain, split = head.proba(featurizer.hashed(["ты тупой дебил", "ты тупой д е б и л"]))
+    assert split >= plain - 0.001  # the same words; only the text's length differs
