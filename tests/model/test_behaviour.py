@@ -245,11 +245,11 @@ def test_ordinary_kazakh_comments_are_published(bundle):
     assert all(s.spam < t["spam_hold"] for s in ordinary)
 
 
-# A known miss of v20261203-154254 and v20261204-140703 (the same models; models/README.md, "Known weak spots"),
-# strict so that a version fixing it makes the suite say so: «Сен ақылсыз ақымақсың, …» scores 0.765 against
-# toxicity_hold 0.767 (0.893 against 0.830 in v20261203-042439). The Russian news comments that now train the shared
-# weights raised the Kazakh head's scores of ordinary Kazakh news comments, so its own threshold (5% of them held)
-# moved up past this insult.
+# A known miss of v20261203-154254 to v20261205-032408 (the same models but four weights; models/README.md, "Known
+# weak spots"), strict so that a version fixing it makes the suite say so: «Сен ақылсыз ақымақсың, …» scores 0.765
+# against toxicity_hold 0.767 (0.893 against 0.830 in v20261203-042439). The Russian news comments that now train the
+# shared weights raised the Kazakh head's scores of ordinary Kazakh news comments, so its own threshold (5% of them
+# held) moved up past this insult.
 @pytest.mark.xfail(strict=True, reason="a short Kazakh insult a hair below the Kazakh head's threshold")
 def test_kazakh_insults_are_held(bundle):
     t = bundle.thresholds

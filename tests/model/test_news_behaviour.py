@@ -181,11 +181,6 @@ KNOWN_MISSES = {
     "kk_insult04": "«иттің баласы» is in no training source",
     "kk_insult07": "a Kazakh insult in a short comment scores below the Kazakh head's threshold, set to hold "
     "5% of ordinary Kazakh news comments",
-    **{
-        f"spam01-{d}": "a job offer with a phone number and «бесплатно» split into letters scores 0.300, "
-        "a hair below spam_hold"
-        for d in ("spaced", "dotted")
-    },
 }
 
 
