@@ -1,5 +1,6 @@
 """The `moderation` command."""
 
+import functools
 import sys
 from pathlib import Path
 
@@ -20,6 +21,47 @@ def _create_app():
 )
 def main():
     """Comment moderation service."""
+
+
+def with_database(command):
+    """with_appcontext for a command that reads or writes the database: before it runs, a clear error (and nothing
+    changed) when the database's schema is not the one this code migrates it to, as on a fresh install before
+    `moderation run` or `moderation db upgrade`, or after an update before the latter."""
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        _require_current_schema()
+        return command(*args, **kwargs)
+
+    return with_appcontext(checked)
+
+
+def _require_current_schema():
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from moderation.db import db
+
+    migrate = current_app.extensions["migrate"]
+    wanted = set(ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads())
+    try:
+        with db.engine.connect() as connection:
+            found = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read the database {_shown_url()}: {exc.__cause__ or exc}") from exc
+    if found != wanted:
+        state = "has no tables yet" if not found else f"is at revision {', '.join(sorted(found))}"
+        raise click.ClickException(
+            f"the database {_shown_url()} {state}; this version needs {', '.join(sorted(wanted))}. "
+            "Run `moderation db upgrade` (`moderation run` does it before it starts)."
+        )
+
+
+def _shown_url():
+    from sqlalchemy.engine import make_url
+
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
 @main.command("run")
@@ -46,7 +88,7 @@ def site_group():
 
 @site_group.command("add")
 @click.argument("name")
-@with_appcontext
+@with_database
 def site_add(name):
     """Create a site; its API key is printed alone on the last line."""
     from sqlalchemy.exc import IntegrityError
@@ -80,7 +122,7 @@ def user_group():
     show_envvar=True,
     help="Better given as MODERATION_PASSWORD or at the prompt than on the command line.",
 )
-@with_appcontext
+@with_database
 def user_add(login, role, password):
     """Create a dashboard user; the password comes from MODERATION_PASSWORD or a prompt."""
     from moderation.services import users
@@ -102,7 +144,7 @@ def user_add(login, role, password):
     confirmation_prompt=True,
     show_envvar=True,
 )
-@with_appcontext
+@with_database
 def user_password(login, password):
     """Set a user's password (from MODERATION_PASSWORD or a prompt)."""
     from moderation.services import users
@@ -120,7 +162,7 @@ def user_password(login, password):
 @user_group.command("token")
 @click.argument("login")
 @click.option("--revoke", is_flag=True, help="Revoke every token of the user instead of issuing one.")
-@with_appcontext
+@with_database
 def user_token(login, revoke):
     """Issue a new API token for the moderate API; it is printed alone on the last line."""
     from moderation.services import users
@@ -139,7 +181,7 @@ def user_token(login, revoke):
 @site_group.command("budget")
 @click.argument("site_name", metavar="SITE")
 @click.argument("budget_text", metavar="PERCENT|N/day|off")
-@with_appcontext
+@with_database
 def site_budget(site_name, budget_text):
     """The share of the site's comments (or the number a day) its moderators can review; `off` removes it.
 
@@ -183,7 +225,7 @@ def site_budget(site_name, budget_text):
 @site_group.command("webhook")
 @click.argument("site_name", metavar="SITE")
 @click.argument("url")
-@with_appcontext
+@with_database
 def site_webhook(site_name, url):
     """Send the site's events to URL (http or https); its new signing secret is printed alone on the last line.
 
@@ -214,7 +256,7 @@ def site_webhook(site_name, url):
 @site_group.command("coral")
 @click.argument("site_name", metavar="SITE")
 @click.argument("secret")
-@with_appcontext
+@with_database
 def site_coral(site_name, secret):
     """Accept Coral Talk's external moderation phase for the site, signed with SECRET (Coral shows it); `off` stops.
 
@@ -244,7 +286,7 @@ def words_group():
 @click.argument("site_name", metavar="SITE")
 @click.argument("kind", type=click.Choice(["watch", "block"]))
 @click.argument("words", nargs=-1, required=True)
-@with_appcontext
+@with_database
 def words_add(site_name, kind, words):
     """Add entries; each catches its inflected and disguised forms, as whole words."""
     from moderation.services import sites, wordlists
@@ -286,7 +328,7 @@ def train_command(data_dir, activate):
     "--wait", is_flag=True, help="Wait for the worker to finish; print the new version alone on the last line."
 )
 @click.option("--timeout", default=1800, show_default=True, help="Seconds to wait with --wait.")
-@with_appcontext
+@with_database
 def retrain_command(wait, timeout):
     """Retrain from the moderators' decisions in a worker, as the dashboard does (the active model is kept)."""
     import time
@@ -393,7 +435,7 @@ def models_list():
 
 @models_group.command("promote")
 @click.argument("version")
-@with_appcontext
+@with_database
 def models_promote(version):
     """Make VERSION the active model; workers pick it up on their next comment."""
     from moderation import scoring
@@ -407,7 +449,7 @@ def models_promote(version):
 
 
 @models_group.command("rollback")
-@with_appcontext
+@with_database
 def models_rollback():
     """Go back to the previously active model."""
     from moderation import scoring

@@ -7,12 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select
 
+from moderation import create_app
 from moderation.cli import main
 from moderation.db import db
 from moderation.models import AuditEvent
 from moderation.services import sites
+from tests.conftest import REDIS_URL, base_config
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -179,3 +182,30 @@ def test_evaluate_fails_on_labels_that_do_not_match_the_comments(runner, tmp_pat
     result = runner.invoke(main, ["evaluate", "--data", str(data), "--labels", str(labels)])
     assert result.exit_code != 0
     assert "does not match" in result.output and "has sha1" in result.output
+
+
+def test_commands_on_a_database_not_migrated_say_so_and_change_nothing(models_copy, tmp_path):
+    """A fresh install asked to add a site or promote a model before `moderation run`: one clear line, not an SQL
+    traceback, and the active model stays as it was."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    app = create_app(base_config(url, REDIS_URL, MODELS_DIR=str(models_copy)))
+    runner = app.test_cli_runner()
+    active = (models_copy / "ACTIVE").read_text()
+    copy_version(models_copy, "v-copy")
+    for command in (["site", "add", "news.example.kz"], ["models", "promote", "v-copy"], ["models", "rollback"]):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert "has no tables yet" in result.output and "moderation db upgrade" in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (models_copy / "ACTIVE").read_text() == active
+    with app.app_context():
+        assert inspect(db.engine).get_table_names() == []  # the check created nothing
+        upgrade(directory=app.extensions["migrate"].directory)
+        downgrade(directory=app.extensions["migrate"].directory, revision="-1")  # an update not migrated yet
+        db.engine.dispose()
+    result = runner.invoke(main, ["site", "add", "news.example.kz"])
+    assert result.exit_code == 1 and "is at revision" in result.output, result.output
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    assert runner.invoke(main, ["site", "add", "news.example.kz"]).exit_code == 0
