@@ -28,7 +28,10 @@ _URL_HINT_RE = re.compile(r"[a-z0-9\-]\.[a-zр]|www\.|://")
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
 HANDLE_RE = re.compile(r"(?<![\w@])@[A-Za-z_][A-Za-z0-9_]{3,}")
 # «@ k z _ u s d t», «@.k.z._.u.s.d.t»: a handle split into characters by one separator each, as «д у р а к» is.
-SPACED_HANDLE_RE = re.compile(r"(?<![\w@])@[ .\-*,|/\\]?(?:[A-Za-z0-9_][ .\-*,|/\\]){3,}[A-Za-z0-9_](?![\w*])")
+# Its first character is a letter or «_», as a handle's is: «@ 8 7 0 1 …» stays a phone number, «@ 2 0 2 6» a year.
+SPACED_HANDLE_RE = re.compile(
+    r"(?<![\w@])@[ .\-*,|/\\]?[A-Za-z_][ .\-*,|/\\](?:[A-Za-z0-9_][ .\-*,|/\\]){2,}[A-Za-z0-9_](?![\w*])"
+)
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().\-]{8,}\d(?!\w)")
 
 # Invisible characters used to split words so that filters miss them.

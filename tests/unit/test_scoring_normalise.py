@@ -46,6 +46,11 @@ def test_a_handle_split_into_characters_is_still_a_handle():
         assert (doc.handles, doc.spaced_runs) == (1, 1), text
         assert doc.words == normalise("пиши @kz_usdt").words, text
     assert normalise("a @ b c").handles == 0  # too short for a handle, as «@abc» is
+    assert (normalise("звоните @ 8 7 0 1 2 3 4 5 6 7").handles, normalise("звоните @ 8 7 0 1 2 3 4 5 6 7").phones) == (
+        0,
+        1,
+    )
+    assert normalise("к @ 2 0 2 6 году").handles == 0  # a handle starts with a letter or «_»
 
 
 def test_mixed_script_words_are_counted():
