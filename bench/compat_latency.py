@@ -26,6 +26,8 @@ import uuid
 import zlib
 from pathlib import Path
 
+from moderation.runner import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "unlabelled_comments.csv"
 CORAL_SECRET = "empsec_" + "ab" * 16
@@ -57,11 +59,7 @@ class Running:
             url = f"postgresql://postgres@127.0.0.1:5432/{self.pg_name}"
         else:
             url = f"sqlite:///{self.tmp / 'bench.db'}"
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.env = {
             **os.environ,
             "MODERATION_DATABASE_URL": url,

@@ -25,6 +25,9 @@ def test_a_taken_port_is_never_given(tmp_path, monkeypatch):
     """A port something is bound to is skipped: with it as the only private candidate, the kernel chooses."""
     taken = bind(0)
     port = taken.getsockname()[1]
+    ranges = tmp_path / "ip_local_port_range"
+    ranges.write_text("65535 65535\n")  # every port below counts as private, the taken one too
+    monkeypatch.setattr(runner, "EPHEMERAL_RANGE", ranges)
     monkeypatch.setattr(runner, "PRIVATE_PORTS", [port] * 50)  # the only candidate is in use
     try:
         assert runner.free_port() != port
