@@ -183,7 +183,7 @@ def fit_correction(
 def fold(pipeline, correction: Correction):
     """A copy of a version's pipeline whose heads include the correction (same types, new weights)."""
     pipeline = copy.deepcopy(pipeline)
-    _featurizer, model, calibrator = linear_parts(pipeline)
+    featurizer, model, calibrator = linear_parts(pipeline)
     a, b = float(calibrator.a_), float(calibrator.b_)
     # The calibrated probability is 1 / (1 + exp(a*d + b)): choose the new head log-odds d' so that
     # -(a*d' + b) equals (1 + scale) * -(a*d + b) + w.x + c, for every row and head.
@@ -194,6 +194,7 @@ def fold(pipeline, correction: Correction):
     model.head_intercept_ = np.asarray(intercepts, dtype=np.float64)
     model.coef_ = model.head_coef_[:1]
     model.intercept_ = model.head_intercept_[:1].copy()
+    model.floor_columns(featurizer.non_negative_columns())  # a site's corrections may not turn a disguise into credit
     return pipeline
 
 

@@ -17,7 +17,13 @@ import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .normalise import Normalised, domain_of, normalise
-from .signals import KAZAKH_ROUTE, SIGNAL_NAMES, is_kazakh, signal_matrix  # noqa: F401 (re-exported)
+from .signals import (  # noqa: F401 (re-exported)
+    KAZAKH_ROUTE,
+    NON_NEGATIVE_SIGNALS,
+    SIGNAL_NAMES,
+    is_kazakh,
+    signal_matrix,
+)
 
 # Bump whenever hashing, normalisation or signals change meaning: a model fitted under another
 # value would load fine but score garbage, so loading refuses it.
@@ -182,6 +188,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     def signal_column(self, name: str) -> int:
         """Column index of a named moderator signal in the feature matrix."""
         return (1 << self.n_bits) + SIGNAL_NAMES.index(name)
+
+    def non_negative_columns(self) -> list[int]:
+        """The columns of the signals whose weights may raise a score and never lower it (NON_NEGATIVE_SIGNALS)."""
+        return [self.signal_column(name) for name in NON_NEGATIVE_SIGNALS]
 
     @property
     def n_features(self) -> int:

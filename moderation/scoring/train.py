@@ -33,7 +33,14 @@ from .evaluate import (
     split_metrics,
     unlabelled_texts,
 )
-from .features import FEATURE_VERSION, KAZAKH_ROUTE, SIGNAL_NAMES, CommentFeaturizer, is_kazakh
+from .features import (
+    FEATURE_VERSION,
+    KAZAKH_ROUTE,
+    NON_NEGATIVE_SIGNALS,
+    SIGNAL_NAMES,
+    CommentFeaturizer,
+    is_kazakh,
+)
 from .model import DomainLogit
 from .normalise import normalise
 from .predict import ModelBundle, load_version, strongest_spans
@@ -174,14 +181,6 @@ NEWS_MIN_ORDINARY = 20  # a head with fewer labelled ordinary comments keeps the
 LONG_COMMENT_WORDS = 30
 LONG_COMMENT_TOP = 0.05
 LONG_COMMENT_SPREAD = 8.0
-# Signals of a disguise, which may raise a score and never lower it. Letters split by separators («б е с п л а т н
-# о», «д.у.р.а.к») also match common abbreviations of ordinary Russian («и т.д», «т.к», «л/с», «б/у»), so both models
-# learned a negative weight for the signal (v20261204-140703: spam -0.98 log-odds in the Russian head, toxicity
-# -0.32 / -0.17): a spammer who split one word into letters lowered the offer's score (a job offer 0.51 -> 0.30).
-# Raised to 0 after fitting (DomainLogit.floor_columns), before the heads are calibrated. On v20261204-140703's dev
-# split no spam figure moved (F1 0.9312, Russian spam caught 91.8%, ordinary comments flagged as before): of the 20
-# ordinary toxicity-corpus rows with such a run none crossed spam_hold.
-NON_NEGATIVE_SIGNALS = ("spaced",)
 
 
 def _domain_of(ex: Example) -> str:
@@ -243,11 +242,6 @@ def calibration_rows(task: str, dev: list[Example]) -> list[Example]:
     return [ex for ex in dev if keep is None or ex.source in keep]
 
 
-def signal_floor_columns(featurizer: CommentFeaturizer) -> list[int]:
-    """The feature columns of NON_NEGATIVE_SIGNALS."""
-    return [featurizer.signal_column(name) for name in NON_NEGATIVE_SIGNALS]
-
-
 def fit_model(
     featurizer: CommentFeaturizer,
     train: list[Example],
@@ -271,11 +265,12 @@ def fit_model(
     if row_weights is not None:
         weight = weight * row_weights
     model = DomainLogit(**settings).fit(X, y, domain=domain, sample_weight=weight)
-    model.floor_columns(signal_floor_columns(featurizer))
+    model.floor_columns(featurizer.non_negative_columns())  # before calibrating, which then sees it
     Xc = featurizer.transform([ex.text for ex in calibration])
     yc = np.array([ex.label for ex in calibration])
     if model.head_calibration:
         model.calibrate_heads(Xc, yc)
+        model.floor_columns(featurizer.non_negative_columns())  # a head's Platt slope cannot turn it over
     # After per-head maps the global one is close to the identity; it keeps one model structure.
     calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")
     calibrated.fit(Xc, yc)
@@ -471,7 +466,7 @@ def add_signal_floors(data_dir: Path, models_dir: Path, base: str, activate: boo
         featurizer, calibrated = pipeline.steps[0][1], pipeline.steps[-1][1]
         for inner in calibrated.calibrated_classifiers_:
             estimator = getattr(inner.estimator, "estimator", inner.estimator)  # unwrap FrozenEstimator
-            estimator.floor_columns(signal_floor_columns(featurizer))
+            estimator.floor_columns(featurizer.non_negative_columns())
     version, manifest = _derived(data_dir, models_dir, bundle, non_negative_signals=list(NON_NEGATIVE_SIGNALS))
     save_version(models_dir, version, bundle.pipelines, manifest)
     if activate:

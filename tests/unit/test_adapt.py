@@ -165,6 +165,23 @@ def test_an_adapted_version_moves_the_long_comment_rule_as_every_comment(base):
     assert new.heads["toxicity"].calibrate(at_hold)[0] == pytest.approx(base.thresholds["toxicity_hold"], abs=1e-3)
 
 
+def test_a_sites_correction_cannot_make_split_letters_lower_a_score(base):
+    """A site's moderators approving many «и т.д» must not teach the model that letters split apart mean an
+    ordinary comment: a correction either way leaves the signal's weight at 0 or above
+    (signals.NON_NEGATIVE_SIGNALS)."""
+    featurizer = base.featurizers["toxicity"]
+    column = featurizer.signal_column("spaced")
+    folded_weights = []
+    for push in (-5.0, 5.0):
+        weights = np.zeros(featurizer.n_features)
+        weights[column] = push
+        correction = adapt.Correction(0.0, 0.0, weights, rows=2, positives=1, iterations=0, converged=True)
+        _featurizer, model, _calibrator = adapt.linear_parts(adapt.fold(base.pipelines["toxicity"], correction))
+        folded_weights.append(model.head_coef_[:, column])
+    assert all((w >= 0).all() for w in folded_weights)
+    assert any((w > 0).any() for w in folded_weights)  # the push that raises it does
+
+
 def test_without_evidence_the_adapted_model_is_the_base(base):
     texts = ORDINARY + INSULT_NEW
     batch = base.featurizers["toxicity"].hashed(texts)

@@ -242,7 +242,7 @@ def test_floor_columns_raises_only_negative_weights_of_those_columns():
 
 def test_training_never_lets_letters_split_apart_lower_a_score():
     """Here every comment with letters split by spaces is ordinary, so a free weight for the signal would be
-    negative (it is without train.NON_NEGATIVE_SIGNALS); trained, it is 0, and splitting an insult's letters
+    negative (it is without signals.NON_NEGATIVE_SIGNALS); trained, it is 0, and splitting an insult's letters
     leaves its score as it was."""
     spaced = [("и т.д и т.п", 0), ("в л/с и т.к", 0), ("ж и м", 0), ("т.е и т.д", 0)] * 5
     train = [Example(t, y, "forum", "ru") for t, y in RU + spaced]
