@@ -39,23 +39,47 @@ def with_database(command):
 def _require_current_schema():
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from moderation.db import db
 
+    url = make_url(current_app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).exists():  # connecting would create it
+            raise click.ClickException(f"the database {_shown_url()} does not exist yet. {_UPGRADE_HINT}")
     migrate = current_app.extensions["migrate"]
-    wanted = set(ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads())
+    scripts = ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
+    wanted = set(scripts.get_heads())
     try:
         with db.engine.connect() as connection:
             found = set(MigrationContext.configure(connection).get_current_heads())
+            tables = inspect(connection).get_table_names() if not found else []
     except SQLAlchemyError as exc:
         raise click.ClickException(f"cannot read the database {_shown_url()}: {exc.__cause__ or exc}") from exc
-    if found != wanted:
-        state = "has no tables yet" if not found else f"is at revision {', '.join(sorted(found))}"
+    if found == wanted:
+        return
+    if not found:
+        state = "has tables but no migration revision" if tables else "has no tables yet"
+        raise click.ClickException(f"the database {_shown_url()} {state}. {_UPGRADE_HINT}")
+    try:
+        unknown = [revision for revision in found if scripts.get_revision(revision) is None]
+    except CommandError:
+        unknown = sorted(found)
+    if unknown:
         raise click.ClickException(
-            f"the database {_shown_url()} {state}; this version needs {', '.join(sorted(wanted))}. "
-            "Run `moderation db upgrade` (`moderation run` does it before it starts)."
+            f"the database {_shown_url()} is at revision {', '.join(sorted(found))}, which this code does not know: "
+            "a newer release migrated it; run that release"
         )
+    raise click.ClickException(
+        f"the database {_shown_url()} is at revision {', '.join(sorted(found))}; this release needs "
+        f"{', '.join(sorted(wanted))}. {_UPGRADE_HINT}"
+    )
+
+
+_UPGRADE_HINT = "Run `moderation db upgrade` (`moderation run` does it before it starts)."
 
 
 def _shown_url():
