@@ -47,9 +47,10 @@ def _require_current_schema():
     from moderation.db import db
 
     url = make_url(current_app.config["DATABASE_URL"])
+    shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         if not Path(url.database).exists():  # connecting would create it
-            raise click.ClickException(f"the database {_shown_url()} does not exist yet. {_UPGRADE_HINT}")
+            raise click.ClickException(f"the database {shown} does not exist yet. {_UPGRADE_HINT}")
     migrate = current_app.extensions["migrate"]
     scripts = ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
     wanted = set(scripts.get_heads())
@@ -58,34 +59,27 @@ def _require_current_schema():
             found = set(MigrationContext.configure(connection).get_current_heads())
             tables = inspect(connection).get_table_names() if not found else []
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot read the database {_shown_url()}: {exc.__cause__ or exc}") from exc
+        raise click.ClickException(f"cannot read the database {shown}: {exc.__cause__ or exc}") from exc
     if found == wanted:
         return
     if not found:
         state = "has tables but no migration revision" if tables else "has no tables yet"
-        raise click.ClickException(f"the database {_shown_url()} {state}. {_UPGRADE_HINT}")
+        raise click.ClickException(f"the database {shown} {state}. {_UPGRADE_HINT}")
+    revisions = ", ".join(sorted(found))
     try:
-        unknown = [revision for revision in found if scripts.get_revision(revision) is None]
-    except CommandError:
-        unknown = sorted(found)
-    if unknown:
+        scripts.get_revisions(tuple(found))  # raises for a revision this code does not have
+    except CommandError as exc:
         raise click.ClickException(
-            f"the database {_shown_url()} is at revision {', '.join(sorted(found))}, which this code does not know: "
+            f"the database {shown} is at revision {revisions}, which this code does not know: "
             "a newer release migrated it; run that release"
-        )
+        ) from exc
     raise click.ClickException(
-        f"the database {_shown_url()} is at revision {', '.join(sorted(found))}; this release needs "
-        f"{', '.join(sorted(wanted))}. {_UPGRADE_HINT}"
+        f"the database {shown} is at revision {revisions}; this release needs {', '.join(sorted(wanted))}. "
+        f"{_UPGRADE_HINT}"
     )
 
 
 _UPGRADE_HINT = "Run `moderation db upgrade` (`moderation run` does it before it starts)."
-
-
-def _shown_url():
-    from sqlalchemy.engine import make_url
-
-    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
 @main.command("run")
