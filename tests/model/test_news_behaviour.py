@@ -157,6 +157,24 @@ NEWS_SPAM = [
     "Нужны курьеры, оплата каждый день от 25 000 тенге, пиши в WhatsApp +7 777 123 45 67",
     "Купи USDT по лучшему курсу без комиссии, обмен за 5 минут, пиши @kz_usdt_obmen",
 ]
+# 6. Mat and insults with letters hidden behind symbols, as readers write them when they know a filter reads them:
+# held like their plain spellings. And ordinary comments with the same symbols, which must stay approved.
+MASKED_MAT = [
+    "Полный п*здец с этими дорогами, каждый год одно и то же",
+    "Эти с*ки опять подняли тарифы",
+    "Депутаты - м*даки, ничего для людей не делают",
+    "Опять нас на@@бут эти чиновники",
+    "Б*ять, опять свет отключили на весь день",
+    "Аким е**нутый совсем, снёс остановку зимой",
+    "Воры зае...али уже со своими стройками",
+]
+ORDINARY_WITH_MASKS = [
+    "Ну да...а утром опять пробки на Абая",
+    "Скидки 50% на коммуналку обещали ещё весной, так и не дали",
+    "Жалобы принимают на info@almaty.gov.kz, там обязаны ответить",
+    "Так...вот, опять тарифы подняли, а зарплаты те же",
+    "Зам*чательно, что наконец отремонтировали школу в нашем районе",
+]
 
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 
@@ -240,6 +258,18 @@ def test_disguised_news_insults_are_still_held(bundle, text, disguise):
     hidden = disguise(text)
     s = score(bundle, hidden)
     assert s.toxicity >= bundle.thresholds["toxicity_hold"], (hidden, round(s.toxicity, 3))
+
+
+@pytest.mark.parametrize("text", cases("masked", MASKED_MAT))
+def test_masked_mat_is_held(bundle, text):
+    s = score(bundle, text)
+    assert s.toxicity >= bundle.thresholds["toxicity_hold"], (text, round(s.toxicity, 3))
+
+
+@pytest.mark.parametrize("text", cases("masks", ORDINARY_WITH_MASKS))
+def test_ordinary_comments_with_mask_symbols_are_approved(bundle, text):
+    s = score(bundle, text)
+    assert bundle.decide(s) == "approved", (text, round(s.spam, 3), round(s.toxicity, 3))
 
 
 @pytest.mark.parametrize("disguise", [plain] + DISGUISES, ids=lambda f: f.__name__)

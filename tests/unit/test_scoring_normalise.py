@@ -18,6 +18,9 @@ from moderation.scoring.normalise import domain_of, normalise, normalise_text
         ("ты suka blyat", "ты сука блят"),  # transliteration
         ("ＤＵＲＡＫ ёлка", "дурак елка"),  # NFKC full-width, ё, transliteration
         ("ду\u200bрак", "дурак"),  # invisible characters
+        ("Полный П*ЗДЕЦ", "полный пиздец"),  # letters hidden behind symbols (masked.py)
+        ("опять нас на@@бут", "опять нас наебут"),
+        ("эти с*ки", "эти суки"),
     ],
 )
 def test_disguises_are_undone(disguised, plain):
