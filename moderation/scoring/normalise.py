@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .masked import MASK_HINT_RE
 from .masked import recover as recover_masked
 
 # Placeholders live in the Private Use Area so no real text can collide with them and
@@ -198,8 +199,6 @@ _SPACED_SEP_RE = re.compile(r"[ .\-_,|/\\]")
 # In-word separators: «на.ху.й», «за-е-бал». Segments of at most three letters are joined.
 _INWORD_SEP_RE = re.compile(r"[.\-_~|/\\+]+")
 _SEGMENTED_RE = re.compile(r"(?<!\S)(?:[\w*]{1,3}[.\-_~|/\\+]+)+[\w*]{1,3}(?=[\s!?,;:)]|$)")
-# What masks letters («п*здец», «на@@бут», «зае...али»); a plain `in` test skips the comments without any.
-_MASK_MARKS = ("*", "@", "#", "$", "%", "..")
 _STRETCH_RE = re.compile(r"(\D)\1{2,}")
 _TOKEN_RE = re.compile(r"[\w*\ue001-\ue0ff]+|[$€₽£%]")
 _MIXED_DIGIT_RE = re.compile(r"(?<=[^\W\d_])[0346](?![0-9])|(?<![0-9])[0346](?=[^\W\d_])")
@@ -285,7 +284,7 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
     else:
         handles = spaced_handles = 0
     folded, phones = PHONE_RE.subn(f" {PHONE_TOKEN} ", folded)
-    if any(mark in folded for mark in _MASK_MARKS):
+    if MASK_HINT_RE.search(folded):
         folded = recover_masked(folded)
     folded, spaced = _SPACED_RE.subn(_join_spaced, folded)
     spaced += spaced_handles
