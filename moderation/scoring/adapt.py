@@ -180,8 +180,9 @@ def fit_correction(
     )
 
 
-def fold(pipeline, correction: Correction):
-    """A copy of a version's pipeline whose heads include the correction (same types, new weights)."""
+def fold(pipeline, correction: Correction, zero_columns=()):
+    """A copy of a version's pipeline whose heads include the correction (same types, new weights); the base's
+    weight constraints hold (`zero_columns`: the columns its weights are held at 0 on)."""
     pipeline = copy.deepcopy(pipeline)
     featurizer, model, calibrator = linear_parts(pipeline)
     a, b = float(calibrator.a_), float(calibrator.b_)
@@ -194,7 +195,8 @@ def fold(pipeline, correction: Correction):
     model.head_intercept_ = np.asarray(intercepts, dtype=np.float64)
     model.coef_ = model.head_coef_[:1]
     model.intercept_ = model.head_intercept_[:1].copy()
-    model.floor_columns(featurizer.non_negative_columns())  # a site's corrections may not turn a disguise into credit
+    # A site's corrections may not turn a disguise into credit, nor make a link evidence of an insult.
+    model.constrain(featurizer.non_negative_columns(), zero_columns)
     return pipeline
 
 
@@ -241,7 +243,7 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             account[task] = {"rows": len(pairs), "positives": int(labels.sum()), "adapted": False, "why": str(exc)}
             log(f"{task}: kept the base model ({exc})")
             continue
-        models[task] = fold(bundle.pipelines[task], correction)
+        models[task] = fold(bundle.pipelines[task], correction, zero_columns(bundle, task))
         account[task] = {"adapted": True, **correction.summary()}
         log(
             f"{task}: corrected on {correction.rows} labels ({correction.positives} positive), "
@@ -250,6 +252,13 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
     if not any(account[t].get("adapted") for t in TASKS):
         raise AdaptError("nothing to learn from the site's labels: " + "; ".join(problems))
     return models, account
+
+
+def zero_columns(bundle, task: str) -> list[int]:
+    """The columns a version's `task` model holds at 0 (its manifest says whether toxicity ignores spam evidence)."""
+    if task == "toxicity" and bundle.manifest.get("toxicity_ignores_spam_evidence"):
+        return bundle.featurizers[task].spam_evidence_columns()
+    return []
 
 
 def version_id(models_dir: Path, now: dt.datetime | None = None) -> str:

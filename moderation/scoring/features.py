@@ -16,11 +16,12 @@ import scipy.sparse as sp
 import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .normalise import Normalised, domain_of, normalise
+from .normalise import EMAIL_TOKEN, HANDLE_TOKEN, PHONE_TOKEN, URL_TOKEN, Normalised, domain_of, normalise
 from .signals import (  # noqa: F401 (re-exported)
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
     SIGNAL_NAMES,
+    SPAM_EVIDENCE_SIGNALS,
     is_kazakh,
     signal_matrix,
 )
@@ -192,6 +193,14 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     def non_negative_columns(self) -> list[int]:
         """The columns of the signals whose weights may raise a score and never lower it (NON_NEGATIVE_SIGNALS)."""
         return [self.signal_column(name) for name in NON_NEGATIVE_SIGNALS]
+
+    def spam_evidence_columns(self) -> list[int]:
+        """The columns that tell of spam and not of an insult (SPAM_EVIDENCE_SIGNALS), and the n-grams of the link,
+        e-mail, handle and phone placeholders alone; the toxicity model holds their weights at 0."""
+        _, placeholders, _ = self.counts(
+            [Normalised([token]) for token in (URL_TOKEN, EMAIL_TOKEN, HANDLE_TOKEN, PHONE_TOKEN)]
+        )
+        return sorted(set(placeholders.tolist())) + [self.signal_column(name) for name in SPAM_EVIDENCE_SIGNALS]
 
     @property
     def n_features(self) -> int:

@@ -220,6 +220,22 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
         self.coef_ = self.head_coef_[:1]
         return self
 
+    def zero_columns(self, columns):
+        """Hold every head's weights on these feature columns at 0: features that say nothing of this task."""
+        coef = self.head_coef_.copy()
+        coef[:, columns] = 0
+        self.head_coef_ = coef
+        self.coef_ = self.head_coef_[:1]
+        return self
+
+    def constrain(self, floor_columns, zero_columns=()):
+        """The weight constraints a version keeps through training and a site's corrections: `floor_columns` may
+        add to a score and never take from it, `zero_columns` weigh nothing."""
+        self.floor_columns(floor_columns)
+        if len(zero_columns):
+            self.zero_columns(zero_columns)
+        return self
+
     def calibrate_heads(self, X, y, min_rows: int = 5):
         """Fit a Platt map per head on held-out rows and fold it into that head's weights."""
         X = sp.csr_matrix(X)

@@ -45,6 +45,24 @@ SIGNAL_NAMES = (
 # comments flagged as before): of the 20 ordinary toxicity-corpus rows with such a run none crossed spam_hold.
 NON_NEGATIVE_SIGNALS = ("spaced",)
 
+# Evidence of spam, not of an insult: a link, a handle, a phone number, an e-mail address, a long number, an offer or
+# a call to write. The toxicity models had learned weights for them from their corpora all the same
+# (v20261205-032408, forum / Kazakh head: has_handle -0.81 / -1.50 log-odds, long_numbers -2.24 / -1.97, n_urls +3.08 /
+# +3.27), and the handle, link, phone and e-mail placeholders' own n-grams weighed -1.4 to +1.6. So appending
+# «1234 5678 9012» released 21 of the 61 toxic hand-labelled news comments that version held, «@ivan_petrov» 22, and a
+# reader citing links had his toxicity raised. In the toxicity model these signals and the placeholders' own n-grams
+# weigh 0 (DomainLogit.zero_columns, in train.fit_model and adapt.fold; CommentFeaturizer.spam_evidence_columns).
+SPAM_EVIDENCE_SIGNALS = (
+    "has_url",
+    "n_urls",
+    "has_handle",
+    "has_phone",
+    "has_email",
+    "long_numbers",
+    "offer_terms",
+    "contact_terms",
+)
+
 _LONG_NUMBER_RE = re.compile(r"\d{4,}")
 # What a moderator recognises in Russian spam even in words the training data never had:
 # offers of money or work, and calls to move the talk elsewhere. Word starts, normalised text.

@@ -38,6 +38,7 @@ from .features import (
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
     SIGNAL_NAMES,
+    SPAM_EVIDENCE_SIGNALS,
     CommentFeaturizer,
     is_kazakh,
 )
@@ -96,6 +97,9 @@ CLASSIFIER_SETTINGS = {
         "default_only_weight": 0.25,
         # A Platt map per head (dev: Kazakh F1 at the forum threshold 0.947 -> 0.970).
         "head_calibration": True,
+        # Links, handles, numbers and offers say nothing of an insult (signals.SPAM_EVIDENCE_SIGNALS): the model is
+        # fitted without them and their weights stay 0 (fit_model).
+        "ignores_spam_evidence": True,
     },
 }
 # Rows that calibrate each model on dev: the ones scored by the head made for them.
@@ -257,7 +261,12 @@ def fit_model(
     """
     settings = dict(settings)
     settings["routes"] = tuple((d, featurizer.signal_column(col), t) for d, col, t in settings["routes"])
+    blind = featurizer.spam_evidence_columns() if settings.pop("ignores_spam_evidence", False) else []
     X = featurizer.transform([ex.text for ex in train])
+    if blind:
+        keep = np.ones(X.shape[1])
+        keep[blind] = 0
+        X = X @ sp.diags(keep)  # fitted without them, so the other weights do not lean on them
     y = np.array([ex.label for ex in train])
     domain = np.array([_domain_of(ex) for ex in train])
     source_weights = SOURCE_WEIGHTS if source_weights is None else source_weights
@@ -265,12 +274,12 @@ def fit_model(
     if row_weights is not None:
         weight = weight * row_weights
     model = DomainLogit(**settings).fit(X, y, domain=domain, sample_weight=weight)
-    model.floor_columns(featurizer.non_negative_columns())  # before calibrating, which then sees it
+    model.constrain(featurizer.non_negative_columns(), blind)  # before calibrating, which then sees it
     Xc = featurizer.transform([ex.text for ex in calibration])
     yc = np.array([ex.label for ex in calibration])
     if model.head_calibration:
         model.calibrate_heads(Xc, yc)
-        model.floor_columns(featurizer.non_negative_columns())  # a head's Platt slope cannot turn it over
+        model.constrain(featurizer.non_negative_columns(), blind)  # a head's Platt slope cannot turn a floor over
     # After per-head maps the global one is close to the identity; it keeps one model structure.
     calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")
     calibrated.fit(Xc, yc)
@@ -457,21 +466,35 @@ def add_long_comment_rule(data_dir: Path, models_dir: Path, base: str, activate:
     return version
 
 
-def add_signal_floors(data_dir: Path, models_dir: Path, base: str, activate: bool = False) -> str:
-    """Write a new version: `base`'s models with NON_NEGATIVE_SIGNALS' negative weights raised to 0 (as training
-    now does), its thresholds and rules unchanged; return its id."""
+def add_weight_constraints(data_dir: Path, models_dir: Path, base: str, activate: bool = False) -> str:
+    """Write a new version: `base`'s models with the weight constraints training now applies (NON_NEGATIVE_SIGNALS'
+    negative weights raised to 0; in toxicity, the spam evidence's weights set to 0), its thresholds and rules
+    unchanged; return its id."""
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     bundle = load_version(models_dir, base)
-    for pipeline in bundle.pipelines.values():
+    for task, pipeline in bundle.pipelines.items():
         featurizer, calibrated = pipeline.steps[0][1], pipeline.steps[-1][1]
+        zero = featurizer.spam_evidence_columns() if task == "toxicity" else []
         for inner in calibrated.calibrated_classifiers_:
             estimator = getattr(inner.estimator, "estimator", inner.estimator)  # unwrap FrozenEstimator
-            estimator.floor_columns(featurizer.non_negative_columns())
-    version, manifest = _derived(data_dir, models_dir, bundle, non_negative_signals=list(NON_NEGATIVE_SIGNALS))
+            estimator.constrain(featurizer.non_negative_columns(), zero)
+    version, manifest = _derived(data_dir, models_dir, bundle, **weight_constraints())
+    manifest["classifiers"]["toxicity"]["ignores_spam_evidence"] = True
     save_version(models_dir, version, bundle.pipelines, manifest)
     if activate:
         set_active(models_dir, version)
     return version
+
+
+def weight_constraints() -> dict:
+    """The manifest's record of the weight constraints (DomainLogit.constrain)."""
+    return {
+        "non_negative_signals": list(NON_NEGATIVE_SIGNALS),
+        "toxicity_ignores_spam_evidence": {
+            "signals": list(SPAM_EVIDENCE_SIGNALS),
+            "placeholders": ["url", "email", "handle", "phone"],
+        },
+    }
 
 
 def _derived(data_dir: Path, models_dir: Path, bundle: ModelBundle, **changes) -> tuple[str, dict]:
@@ -630,7 +653,7 @@ def train_version(
             else {"method": "F1-best on dev ru_2ch_pikabu"}
         ),
         "long_comments": long_comments,
-        "non_negative_signals": list(NON_NEGATIVE_SIGNALS),
+        **weight_constraints(),
         "dev_metrics": dev_metrics,
     }
     path = save_version(models_dir, version, pipelines, manifest)

@@ -253,3 +253,33 @@ def test_training_never_lets_letters_split_apart_lower_a_score():
     assert head.coef[0, featurizer.signal_column("spaced")] == 0
     plain, split = head.proba(featurizer.hashed(["ты тупой дебил", "ты тупой д е б и л"]))
     assert split >= plain - 0.001  # the same words; only the text's length differs
+
+
+def test_zero_columns_holds_only_those_columns_at_zero():
+    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU])
+    X = featurizer.transform([t for t, _ in RU])
+    model = DomainLogit(C=5.0).fit(X, np.array([label for _, label in RU]))
+    before = model.head_coef_.copy()
+    columns = [int(np.argmin(before[0])), int(np.argmax(before[0]))]
+    model.zero_columns(columns)
+    assert (model.head_coef_[:, columns] == 0).all()
+    others = np.setdiff1d(np.arange(before.shape[1]), columns)
+    assert np.array_equal(model.head_coef_[:, others], before[:, others])
+
+
+def test_a_model_that_ignores_spam_evidence_gives_links_handles_and_numbers_no_weight():
+    """Here every reply to a handle and every comment with a long number is ordinary, so free weights for them would
+    be negative (they are without `ignores_spam_evidence`); trained with it, they are 0, and appending a handle and
+    numbers to an insult lowers its score by less than half as much (what is left: the longer text's dilution)."""
+    replies = [("@ivan_petrov спасибо, согласен", 0), ("@aigerim_k хорошая мысль 2024 1990", 0)] * 10
+    train = [Example(t, y, "forum", "ru") for t, y in RU + replies]
+    featurizer = CommentFeaturizer(n_bits=12).fit([ex.text for ex in train])
+    settings = {"C": 5.0, "class_weight": None, "domains": ("forum",), "default_domain": "forum", "routes": ()}
+    texts = ["ты тупой дебил", "ты тупой дебил @ivan_petrov 1234 5678"]
+    free = LinearHead.from_pipeline(fit_model(featurizer, train, train, settings))
+    assert free.coef[0, featurizer.signal_column("has_handle")] < 0
+    free_drop = -np.diff(free.proba(featurizer.hashed(texts)))[0]
+    blind = LinearHead.from_pipeline(fit_model(featurizer, train, train, {**settings, "ignores_spam_evidence": True}))
+    assert (blind.coef[:, featurizer.spam_evidence_columns()] == 0).all()
+    blind_drop = -np.diff(blind.proba(featurizer.hashed(texts)))[0]
+    assert blind_drop < free_drop / 2
