@@ -182,6 +182,23 @@ def test_a_sites_correction_cannot_make_split_letters_lower_a_score(base):
     assert any((w > 0).any() for w in folded_weights)  # the push that raises it does
 
 
+def test_a_sites_correction_cannot_make_links_or_handles_evidence_of_an_insult(base):
+    """A version whose toxicity model ignores spam evidence keeps ignoring it after a site's correction, whichever
+    way the correction pushes (signals.SPAM_EVIDENCE_SIGNALS); a version without that constraint is left as is."""
+    featurizer = base.featurizers["toxicity"]
+    columns = featurizer.spam_evidence_columns()
+    assert adapt.zero_columns(base, "toxicity") == columns  # the shipped version states the constraint
+    assert adapt.zero_columns(base, "spam") == []
+    for push in (-5.0, 5.0):
+        weights = np.zeros(featurizer.n_features)
+        weights[columns] = push
+        correction = adapt.Correction(0.0, 0.0, weights, rows=2, positives=1, iterations=0, converged=True)
+        folded = adapt.fold(base.pipelines["toxicity"], correction, adapt.zero_columns(base, "toxicity"))
+        assert (adapt.linear_parts(folded)[1].head_coef_[:, columns] == 0).all()
+        unconstrained = adapt.fold(base.pipelines["toxicity"], correction)
+        assert (adapt.linear_parts(unconstrained)[1].head_coef_[:, columns] != 0).any()
+
+
 def test_without_evidence_the_adapted_model_is_the_base(base):
     texts = ORDINARY + INSULT_NEW
     batch = base.featurizers["toxicity"].hashed(texts)
