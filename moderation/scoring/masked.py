@@ -1,29 +1,34 @@
-"""Mat and insults with letters hidden behind symbols: «п*здец», «с*ки», «на@@бут», «зае...али».
+"""Mat and insults with letters hidden behind symbols: «п*здец», «с*ки», «на@@бут», «е**нутый».
 
 Readers who swear in the open write «пиздец»; readers who know a filter is watching write «п*здец», and the
 n-grams of the masked form are ones the models rarely met. A word whose letters are interrupted by a run of
-`* @ # $ %` (or of two or more dots) is recovered when the hidden letters can be read off one root of the
-lexicon below and the result is a whole obscene or insulting word; any other masked word is left as it was.
-So «з*мечательно» or «ca$h» never turn into anything, and the lexicon need not know every form of a word: the
-root fills the gap, the visible letters keep the form. Dots are read more strictly (see `unmask`).
+`* @ # $ %` is recovered when the hidden letters can be read off one root of the lexicon below and the result is a
+whole obscene or insulting word; any other masked word is left as it was. So «з*мечательно» or «ca$h» never turn
+into anything, and the lexicon need not know every form of a word: the root fills the gap, the visible letters keep
+the form.
+
+Dots are not read as masks, though «зае...али» is one: «М...да», «О...я тоже так думал», «У...на нашей улице» are
+ordinary Russian, and letters around an ellipsis fill into mat far too easily («муда», «охуя», «уебна»).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
 
 _LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
-# A word with one or two runs of mask characters between its letters. Dots count from two on: one dot between
-# letters is a sentence without its space («сказал.Потом») or an abbreviation («т.к»).
-MASKED_WORD_RE = re.compile(f"(?<![\\w*@#$%])[{_LETTERS}]+(?:(?:[*@#$%]+|\\.{{2,}})[{_LETTERS}]+){{1,2}}(?![\\w*@#$%])")
+# A word of at most MAX_WORD_LENGTH characters with one or two runs of mask characters between its letters.
+MASKED_WORD_RE = re.compile(f"(?<![\\w*@#$%])[{_LETTERS}]+(?:[*@#$%]+[{_LETTERS}]+){{1,2}}(?![\\w*@#$%])")
 # Every masked word has a mask character right before a letter: a cheap first test that most comments fail.
-MASK_HINT_RE = re.compile(f"[*@#$%.][{_LETTERS}]")
-_MASK_RUN_RE = re.compile(r"[*@#$%]+|\.{2,}")
-_ONE_LETTER_WORDS = frozenset("авикосуя")
-MAX_MASKED_WORDS = 20  # per comment: each distinct masked word costs about 0.1 ms to read, a flood must cost little
+MASK_HINT_RE = re.compile(f"[*@#$%][{_LETTERS}]")
+_MASK_RUN_RE = re.compile(r"[*@#$%]+")
+# What one comment may cost: reading a masked word tries every root at every place (about 0.2-0.8 ms for a word
+# no root explains), so longer words are left alone, and so are the distinct masked words after the first forty.
+MAX_WORD_LENGTH = 32
+MAX_MASKED_WORDS = 40
 
 # Mat as whole words (lower case, ё written е): a root with the prefixes it takes. Word starts are anchored so that
 # «застрахуйте», «себе», «мудрый», «Херсон», «мандат» and «педикюр» stay innocent.
@@ -31,10 +36,10 @@ _OBSCENE_RE = re.compile(
     r"^(?:на|по|от|за|до|об|вы|у|при|пере|раз|рас|ни|о|а)?ху[йеяию]"
     r"|пизд|пезд"
     r"|^(?:за|на|по|от|до|об|вы|у|при|пере|раз|рас|из|под|про|долбо|съ|въ)?ъ?еб(?:[аулнийеыочш]|$)"
-    r"|^бля|бляд|блят"
+    r"|^(?:вы|раз|за|на|по)?бля"
     r"|^муд[аоиел]"
     r"|^(?:за|по|на|от)?дроч"
-    r"|^пид[оа]?р|^педр|^педик(?:и|а|ов|у|ом|ами)?$"
+    r"|^пид[оа]?р|^педрил|^педик(?:и|а|ов|у|ом|ами)?$"
     r"|^г[ао]ндон|^шлюх|^залуп"
     r"|^сук(?:а|и|у|ой|ам|ами|ах)$|^суч(?:к|ар|ий|ья|ье|ьи)"
     r"|^г[ао]вн"
@@ -44,16 +49,17 @@ _OBSCENE_RE = re.compile(
 _INSULTS = (
     "дебил дебилы идиот идиоты кретин придурок придурки урод уроды уродина ублюдок ублюдки выродок выродки "
     "дегенерат дегенераты мразь мрази тварь твари сволочь сволочи скотина гнида гниды падла паскуда подонок "
-    "подонки дерьмо чмо лох лохи лошара быдло даун дауны дура дурак дураки тупица тупой тупые дармоед дармоеды"
+    "подонки дерьмо чмо лох лохи лошара быдло даун дауны дурак дураки тупица тупой тупые дармоед дармоеды"
 ).split()
 _STEMMER = snowballstemmer.stemmer("russian")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps per-call state on the instance
 _INSULT_STEMS = frozenset(_STEMMER.stemWord(w) for w in _INSULTS) | frozenset(_INSULTS)
 # The letters a mask may stand for are read off these roots, longest first («пиздец» before «пидор» for
 # «п****ц»), ties in the order written.
 _ROOTS = sorted(
     dict.fromkeys(
         "пиздец пизде пизд хуй хуе хуя хую хуи хер херн херов еба ебу ебл ебн ебо ебе ебы ебан ебал заеб наеб выеб уеб "
-        "бля бляд блят мудак мудил мудо муда дроч пидор пидар пидр педр гандон гондон шлюх залуп сука суки суку сучк "
+        "бля бляд блят мудак мудил мудо муда дроч пидор пидар пидр педрил гандон гондон шлюх залуп сука суки суку сучк "
         "сучар говн гавн".split()
         + _INSULTS
     ),
@@ -64,14 +70,14 @@ _ROOTS = sorted(
 
 def is_obscene(word: str) -> bool:
     """True when a whole lower-case word is mat or an insult of the lexicon."""
-    return bool(_OBSCENE_RE.search(word)) or _STEMMER.stemWord(word) in _INSULT_STEMS
+    if _OBSCENE_RE.search(word):
+        return True
+    with _STEMMER_LOCK:
+        return _STEMMER.stemWord(word) in _INSULT_STEMS
 
 
 def _hidden_lengths(run: str) -> tuple[int, ...]:
-    # «*» hides one letter, «**» one or two («на**бут», «е**нутый»), longer star runs their own count or one fewer
-    # («б***ь»); dots hide one or two whatever their number («зае...али»).
-    if run[0] == ".":
-        return (1, 2)
+    # «*» hides one letter, «**» one or two («на**бут», «е**нутый»), longer runs their own count or one fewer («б***ь»).
     n = len(run)
     return (1,) if n == 1 else (1, 2) if n == 2 else (n, n - 1)
 
@@ -81,17 +87,8 @@ def unmask(word: str) -> str | None:
     """The obscene or insulting word behind a masked one, or None when no root of the lexicon explains it."""
     parts = _MASK_RUN_RE.split(word)
     runs = _MASK_RUN_RE.findall(word)
-    if not runs or len(runs) > 2:
+    if not runs or len(runs) > 2 or len(word) > MAX_WORD_LENGTH:
         return None
-    # Dots also end a thought without a space: «да...а утром» must not become «дауна», nor «хуя...овощами» one
-    # word. So dots hide mat only, inside one word: they follow a single letter that is no word itself («е...анутое»,
-    # not «у...ехали») or at most three letters follow them («зае...али»), and the letters before them are no word
-    # of the lexicon already.
-    dotted = any(run[0] == "." for run in runs)
-    starts_word = len(parts[0]) == 1 and parts[0] not in _ONE_LETTER_WORDS
-    if dotted and ((len(parts[-1]) > 3 and not starts_word) or is_obscene(parts[0])):
-        return None
-    accept = _OBSCENE_RE.search if dotted else is_obscene
     for lengths in _length_choices([_hidden_lengths(r) for r in runs]):
         # The word with each hidden letter as "?": a root must cover every "?" and agree with every visible letter.
         skeleton = parts[0] + "".join("?" * n + part for n, part in zip(lengths, parts[1:]))
@@ -101,7 +98,7 @@ def unmask(word: str) -> str | None:
                 window = skeleton[start : start + len(root)]
                 if all(c == "?" or c == r for c, r in zip(window, root)):
                     filled = skeleton[:start] + root + skeleton[start + len(root) :]
-                    if accept(filled):
+                    if is_obscene(filled):
                         return filled
     return None
 
@@ -114,13 +111,16 @@ def _length_choices(options: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
 
 def recover(text: str) -> str:
     """`text` (lower case) with its masked obscene words written out; other masked words as they were."""
-    found = 0
+    seen: set[str] = set()
 
     def one(match: re.Match) -> str:
-        nonlocal found
-        found += 1
-        if found > MAX_MASKED_WORDS:
-            return match.group()
-        return unmask(match.group()) or match.group()
+        word = match.group()
+        if len(word) > MAX_WORD_LENGTH:
+            return word
+        if word not in seen:
+            if len(seen) >= MAX_MASKED_WORDS:
+                return word
+            seen.add(word)
+        return unmask(word) or word
 
     return MASKED_WORD_RE.sub(one, text)
