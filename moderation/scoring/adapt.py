@@ -231,6 +231,8 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             # The moderator signals (length, capitals...) touch every comment: corrected only on strong evidence.
             penalty = np.ones(X.shape[1])
             penalty[1 << bundle.featurizers[task].n_bits :] = settings["signal_penalty"]
+            held_at_zero = zero_columns(bundle, task)
+            penalty[held_at_zero] = 1e9  # fold sets them to 0: the correction must not lean on them meanwhile
             # A moderator's label says which side of the decision threshold a comment belongs on, so the
             # correction is fitted with that threshold as its origin (an insult the site rejects must reach
             # a high `toxicity_hold`, not just 0.5); the intercept is then moved back to the base log-odds'.
@@ -243,7 +245,7 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
             account[task] = {"rows": len(pairs), "positives": int(labels.sum()), "adapted": False, "why": str(exc)}
             log(f"{task}: kept the base model ({exc})")
             continue
-        models[task] = fold(bundle.pipelines[task], correction, zero_columns(bundle, task))
+        models[task] = fold(bundle.pipelines[task], correction, held_at_zero)
         account[task] = {"adapted": True, **correction.summary()}
         log(
             f"{task}: corrected on {correction.rows} labels ({correction.positives} positive), "
