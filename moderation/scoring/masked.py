@@ -2,10 +2,11 @@
 
 Readers who swear in the open write «пиздец»; readers who know a filter is watching write «п*здец», and the
 n-grams of the masked form are ones the models rarely met. A word whose letters are interrupted by a run of
-`* @ # $ %` is recovered when the hidden letters can be read off one root of the lexicon below and the result is a
-whole obscene or insulting word; any other masked word is left as it was. So «з*мечательно» or «ca$h» never turn
-into anything, and the lexicon need not know every form of a word: the root fills the gap, the visible letters keep
-the form.
+`* @ # $ %` is recovered when the hidden letters lie inside one root of the lexicon below, with a letter of that
+root visible on each side of them (or, for «х», a known prefix before them: «по*уй»), at most three letters follow the
+root, and the result passes `is_obscene`; any other masked word is left as it was. So «з*мечательно», «гов*рят» or
+«бл@го» never turn into anything, and the lexicon need not know every form of a word: the root fills the gap, the
+visible letters keep the form.
 
 Dots are not read as masks, though «зае...али» is one: «М...да», «О...я тоже так думал», «У...на нашей улице» are
 ordinary Russian, and letters around an ellipsis fill into mat far too easily («муда», «охуя», «уебна»).
@@ -20,7 +21,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
-# A word of at most MAX_WORD_LENGTH characters with one or two runs of mask characters between its letters.
+# A word with one or two runs of mask characters between its letters (recover leaves those over MAX_WORD_LENGTH).
 MASKED_WORD_RE = re.compile(f"(?<![\\w*@#$%])[{_LETTERS}]+(?:[*@#$%]+[{_LETTERS}]+){{1,2}}(?![\\w*@#$%])")
 # Every masked word has a mask character right before a letter: a cheap first test that most comments fail.
 MASK_HINT_RE = re.compile(f"[*@#$%][{_LETTERS}]")
@@ -45,7 +46,8 @@ _OBSCENE_RE = re.compile(
     r"|^г[ао]вн"
     r"|^(?:на|по|ни)?хер(?:$|н|ов|ом|а$)"
 )
-# Insults people mask as they mask mat, compared by Snowball stem, whole words only.
+# Insults people mask as they mask mat: these forms, and other words with the same Snowball stem when it has four
+# letters or more («дебил» stems to «деб», which would also take «дебо»).
 _INSULTS = (
     "дебил дебилы идиот идиоты кретин придурок придурки урод уроды уродина ублюдок ублюдки выродок выродки "
     "дегенерат дегенераты мразь мрази тварь твари сволочь сволочи скотина гнида гниды падла паскуда подонок "
@@ -53,14 +55,18 @@ _INSULTS = (
 ).split()
 _STEMMER = snowballstemmer.stemmer("russian")
 _STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps per-call state on the instance
-_INSULT_STEMS = frozenset(_STEMMER.stemWord(w) for w in _INSULTS) | frozenset(_INSULTS)
+_INSULT_STEMS = frozenset(stem for stem in map(_STEMMER.stemWord, _INSULTS) if len(stem) >= 4) | frozenset(_INSULTS)
+# Prefixes after which the hidden letter may be a root's first one, «х» («по*уй», «на*уй»).
+_PREFIXES = frozenset("на по от за до об вы у при пере раз рас ни о а".split())
+MAX_ENDING = 5  # letters after the root: «заеб|али», «выебн|уться», not «у@бабушки» read «уеб|абушки»
 # The letters a mask may stand for are read off these roots, longest first («пиздец» before «пидор» for
 # «п****ц»), ties in the order written.
 _ROOTS = sorted(
     dict.fromkeys(
-        "пиздец пизде пизд хуй хуе хуя хую хуи хер херн херов еба ебу ебл ебн ебо ебе ебы ебан ебал заеб наеб выеб уеб "
-        "бля бляд блят мудак мудил мудо муда дроч пидор пидар пидр педрил гандон гондон шлюх залуп сука суки суку сучк "
-        "сучар говн гавн".split()
+        "пиздец пизде пизд хуй хуе хуя хую хуи хер херн херов ебанут ебнут еба ебу ебл ебн ебо ебе ебы ебан ебал "
+        "заеб наеб выеб уеб блядь бля бляд блят мудак мудил мудо муда дроч пидор пидр педрил гандон гондон "
+        "шлюх залуп сука суки суку сучк сучар говн гавн хуйн хуев ебнул заебал проеб опизд долбоеб долбаеб выебн "
+        "наебыв уебан".split()
         + _INSULTS
     ),
     key=len,
@@ -70,7 +76,7 @@ _ROOTS = sorted(
 
 def is_obscene(word: str) -> bool:
     """True when a whole lower-case word is mat or an insult of the lexicon."""
-    if _OBSCENE_RE.search(word):
+    if _OBSCENE_RE.search(word) or word in _INSULT_STEMS:
         return True
     with _STEMMER_LOCK:
         return _STEMMER.stemWord(word) in _INSULT_STEMS
@@ -94,7 +100,10 @@ def unmask(word: str) -> str | None:
         skeleton = parts[0] + "".join("?" * n + part for n, part in zip(lengths, parts[1:]))
         holes = [i for i, c in enumerate(skeleton) if c == "?"]
         for root in _ROOTS:
-            for start in range(max(0, holes[-1] - len(root) + 1), min(holes[0], len(skeleton) - len(root)) + 1):
+            first = max(0, holes[-1] - len(root) + 2, len(skeleton) - len(root) - MAX_ENDING)
+            for start in range(first, min(holes[0], len(skeleton) - len(root)) + 1):
+                if start == holes[0] and not (root[0] == "х" and skeleton[:start] in _PREFIXES):
+                    continue  # the root's first letter hidden: only «х» after a prefix («по*уй», not «на*борот»)
                 window = skeleton[start : start + len(root)]
                 if all(c == "?" or c == r for c, r in zip(window, root)):
                     filled = skeleton[:start] + root + skeleton[start + len(root) :]

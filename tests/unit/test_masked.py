@@ -22,6 +22,9 @@ from moderation.scoring.masked import MAX_MASKED_WORDS, is_obscene, recover, unm
         ("ох*ели", "охуели"),
         ("д*бил", "дебил"),  # insults of the lexicon, by their stem
         ("тв*ри", "твари"),
+        ("по*уй", "похуй"),  # a hidden first letter of «х…» after a prefix
+        ("за**ал", "заебал"),
+        ("вы*бнуться", "выебнуться"),  # up to five letters after the root
     ],
 )
 def test_masked_mat_and_insults_are_written_out(masked, plain):
@@ -35,7 +38,12 @@ def test_masked_mat_and_insults_are_written_out(masked, plain):
         "сам*лет",
         "к*пить",
         "на*бу*т*ы",  # three runs
-        "х*" + "у" * 40,  # longer than any word worth the search
+        "а" * 30 + "п*зда",  # longer than any word worth the search (it would read as mat)
+        "гов*рят",  # the hidden letter would end the root «говн»: a root letter must show on both sides
+        "бл@го",  # «@» for «а» in spam: «бля» ends at the hidden letter
+        "п*дарки",  # «подарки»: no root «пидар»
+        "п@дарок",
+        "по*бакам",  # a hidden first letter of a root other than «х…» («еба»), even after a prefix
     ],
 )
 def test_other_masked_words_are_left_alone(word):
@@ -43,7 +51,22 @@ def test_other_masked_words_are_left_alone(word):
 
 
 @pytest.mark.parametrize(
-    "word", ["себе", "застрахуйте", "мудрый", "херсон", "мандат", "педикюр", "ухудшение", "учеба", "колебался", "сукно"]
+    "word",
+    [
+        "себе",
+        "застрахуйте",
+        "мудрый",
+        "херсон",
+        "мандат",
+        "педикюр",
+        "ухудшение",
+        "учеба",
+        "колебался",
+        "сукно",
+        "оскорблять",
+        "дуров",
+        "дебо",  # «дебил» stems to «деб»: short stems count as the exact forms only
+    ],
 )
 def test_innocent_words_are_not_obscene(word):
     assert not is_obscene(word)

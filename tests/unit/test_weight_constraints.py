@@ -40,7 +40,7 @@ def test_a_version_gets_the_constraints_and_only_its_toxicity_weights_on_spam_ev
     others = np.setdiff1d(np.arange(tox_before.shape[1]), columns)
     np.testing.assert_array_equal(tox_after[:, others], tox_before[:, others])
     np.testing.assert_array_equal(after.heads["spam"].coef, before.heads["spam"].coef)
-    # Numbers appended to an insult no longer lower its score (they did by the weight of long_numbers).
-    plain, appended = (s.toxicity for s in after.score([INSULT, INSULT + " 1234 5678 9012"], explain=False))
-    base_appended = before.score([INSULT + " 1234 5678 9012"], explain=False)[0].toxicity
-    assert appended > base_appended
+    # A phone-like number appended to an insult lowers its score less (no weight of phones and long numbers; the
+    # longer text's dilution is left).
+    appended = [INSULT + " 1234 5678 9012"]
+    assert after.score(appended, explain=False)[0].toxicity > before.score(appended, explain=False)[0].toxicity
