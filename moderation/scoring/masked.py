@@ -3,7 +3,7 @@
 Readers who swear in the open write «пиздец»; readers who know a filter is watching write «п*здец», and the
 n-grams of the masked form are ones the models rarely met. A word whose letters are interrupted by a run of
 `* @ # $ %` is recovered when the hidden letters lie inside one root of the lexicon below, with a letter of that
-root visible on each side of them (or, for «х», a known prefix before them: «по*уй»), at most three letters follow the
+root visible on each side of them (or, for «х», a known prefix before them: «по*уй»), at most five letters follow the
 root, and the result passes `is_obscene`; any other masked word is left as it was. So «з*мечательно», «гов*рят» or
 «бл@го» never turn into anything, and the lexicon need not know every form of a word: the root fills the gap, the
 visible letters keep the form.
