@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from itertools import product
 
 import snowballstemmer
 
@@ -95,7 +96,7 @@ def unmask(word: str) -> str | None:
     runs = _MASK_RUN_RE.findall(word)
     if not runs or len(runs) > 2 or len(word) > MAX_WORD_LENGTH:
         return None
-    for lengths in _length_choices([_hidden_lengths(r) for r in runs]):
+    for lengths in product(*map(_hidden_lengths, runs)):
         # The word with each hidden letter as "?": a root must cover every "?" and agree with every visible letter.
         skeleton = parts[0] + "".join("?" * n + part for n, part in zip(lengths, parts[1:]))
         holes = [i for i, c in enumerate(skeleton) if c == "?"]
@@ -110,12 +111,6 @@ def unmask(word: str) -> str | None:
                     if is_obscene(filled):
                         return filled
     return None
-
-
-def _length_choices(options: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    if len(options) == 1:
-        return [(n,) for n in options[0]]
-    return [(a, b) for a in options[0] for b in options[1]]
 
 
 def recover(text: str) -> str:

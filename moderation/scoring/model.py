@@ -214,26 +214,21 @@ class DomainLogit(ClassifierMixin, BaseEstimator):
     def floor_columns(self, columns):
         """Raise every head's negative weights on these feature columns to 0: features that may add to a score
         and never take from it. Their rows' scores rise; every other row's stay as they were."""
-        coef = self.head_coef_.copy()
-        coef[:, columns] = np.maximum(coef[:, columns], 0)
-        self.head_coef_ = coef
-        self.coef_ = self.head_coef_[:1]
-        return self
+        return self.constrain(columns)
 
     def zero_columns(self, columns):
         """Hold every head's weights on these feature columns at 0: features that say nothing of this task."""
-        coef = self.head_coef_.copy()
-        coef[:, columns] = 0
-        self.head_coef_ = coef
-        self.coef_ = self.head_coef_[:1]
-        return self
+        return self.constrain([], columns)
 
     def constrain(self, floor_columns, zero_columns=()):
         """The weight constraints a version keeps through training and a site's corrections: `floor_columns` may
         add to a score and never take from it, `zero_columns` weigh nothing."""
-        self.floor_columns(floor_columns)
-        if len(zero_columns):
-            self.zero_columns(zero_columns)
+        coef = self.head_coef_.copy()
+        floor, zero = list(floor_columns), list(zero_columns)
+        coef[:, floor] = np.maximum(coef[:, floor], 0)
+        coef[:, zero] = 0
+        self.head_coef_ = coef
+        self.coef_ = self.head_coef_[:1]
         return self
 
     def calibrate_heads(self, X, y, min_rows: int = 5):

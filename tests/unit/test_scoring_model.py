@@ -227,12 +227,17 @@ def test_lower_head_thresholds_refuses_two_thresholds_that_coincide():
         lower_head_thresholds(pipeline, dev, before, {"kazakh": {"spam": 0.01, "spam_hold": 0.01}})
 
 
-def test_floor_columns_raises_only_negative_weights_of_those_columns():
+def fitted_on_ru():
+    """A DomainLogit fitted on RU, its weights before any change, and its most negative and most positive columns."""
     featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU])
     X = featurizer.transform([t for t, _ in RU])
     model = DomainLogit(C=5.0).fit(X, np.array([label for _, label in RU]))
     before = model.head_coef_.copy()
-    columns = [int(np.argmin(before[0])), int(np.argmax(before[0]))]
+    return model, before, [int(np.argmin(before[0])), int(np.argmax(before[0]))]
+
+
+def test_floor_columns_raises_only_negative_weights_of_those_columns():
+    model, before, columns = fitted_on_ru()
     assert before[0, columns[0]] < 0 < before[0, columns[1]]
     model.floor_columns(columns)
     assert model.head_coef_[0, columns[0]] == 0 and model.head_coef_[0, columns[1]] == before[0, columns[1]]
@@ -256,11 +261,7 @@ def test_training_never_lets_letters_split_apart_lower_a_score():
 
 
 def test_zero_columns_holds_only_those_columns_at_zero():
-    featurizer = CommentFeaturizer(n_bits=12).fit([t for t, _ in RU])
-    X = featurizer.transform([t for t, _ in RU])
-    model = DomainLogit(C=5.0).fit(X, np.array([label for _, label in RU]))
-    before = model.head_coef_.copy()
-    columns = [int(np.argmin(before[0])), int(np.argmax(before[0]))]
+    model, before, columns = fitted_on_ru()
     model.zero_columns(columns)
     assert (model.head_coef_[:, columns] == 0).all()
     others = np.setdiff1d(np.arange(before.shape[1]), columns)
