@@ -181,10 +181,21 @@ class HashedBatch:
 class CommentFeaturizer(TransformerMixin, BaseEstimator):
     """Hashed char + stemmed-word n-grams with sublinear TF-IDF, then moderator signals."""
 
-    def __init__(self, n_bits: int = 19, char_ngrams: tuple[int, int] = (2, 5), signal_weight: float = 1.0):
+    def __init__(
+        self,
+        n_bits: int = 19,
+        char_ngrams: tuple[int, int] = (2, 5),
+        signal_weight: float = 1.0,
+        letters_without_links: bool = False,
+    ):
         self.n_bits = n_bits
         self.char_ngrams = char_ngrams
         self.signal_weight = signal_weight
+        self.letters_without_links = letters_without_links
+
+    def __setstate__(self, state):
+        # Featurizers saved before an option existed compute as its default does.
+        super().__setstate__({"letters_without_links": False, **state})
 
     def signal_column(self, name: str) -> int:
         """Column index of a named moderator signal in the feature matrix."""
@@ -230,7 +241,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         vals = np.log1p(counts) * self.idf_[cols]
         norms = np.sqrt(np.bincount(rows, vals * vals, minlength=len(texts)))
         vals /= np.maximum(norms, 1e-12)[rows]
-        return HashedBatch(rows, cols, vals, signal_matrix(texts, docs) * self.signal_weight, self.n_bits)
+        signals = signal_matrix(texts, docs, self.letters_without_links)
+        return HashedBatch(rows, cols, vals, signals * self.signal_weight, self.n_bits)
 
     def transform(self, texts, docs: list[Normalised] | None = None) -> sp.csr_matrix:
         """Return the feature matrix of a batch of comments."""

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .normalise import Normalised, normalise
+from .normalise import EMAIL_RE, HANDLE_RE, SPACED_HANDLE_RE, URL_RE, Normalised, normalise
 
 # Column order of the signals in the feature matrix (after the hashed n-grams); FEATURE_VERSION
 # in features.py must change when it does.
@@ -80,8 +80,8 @@ _KAZAKH = np.array([ord(c) for c in "әғқңөұүһіӘҒҚҢӨҰҮҺІ"], dty
 
 
 def is_kazakh(text: str) -> bool:
-    """True when a text would be routed to the Kazakh head (over 3% Kazakh-only letters)."""
-    return signal_matrix([text], [normalise(text)])[0, SIGNAL_NAMES.index("kazakh_share")] > KAZAKH_ROUTE
+    """True when a text would be routed to the Kazakh head (over 3% Kazakh-only letters, not counting its links)."""
+    return signal_matrix([text], [normalise(text)], True)[0, SIGNAL_NAMES.index("kazakh_share")] > KAZAKH_ROUTE
 
 
 def _distinct_matches(pattern: re.Pattern, texts: list[str], distinct: bool = True) -> np.ndarray:
@@ -104,9 +104,23 @@ def _distinct_matches(pattern: re.Pattern, texts: list[str], distinct: bool = Tr
     return out
 
 
-def signal_matrix(texts: list[str], docs: list[Normalised]) -> np.ndarray:
-    """Return the moderator signals of a batch (rows) scaled to roughly 0..1, computed with numpy."""
+def without_links(text: str) -> str:
+    """The text with its links, e-mail addresses and handles blanked out."""
+    for pattern in (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE):  # an address before the link inside it
+        text = pattern.sub(" ", text)
+    return text
+
+
+def signal_matrix(texts: list[str], docs: list[Normalised], letters_without_links: bool = False) -> np.ndarray:
+    """Return the moderator signals of a batch (rows) scaled to roughly 0..1, computed with numpy.
+
+    With `letters_without_links`, the signals of the writing itself (scripts, capitals, repeats, emoji, length) are
+    computed on the text without its links, e-mail addresses and handles: else a Latin handle or link appended to a
+    Russian insult lowers its Cyrillic share, and one appended to a Kazakh comment can route it to the Russian head.
+    """
     n = len(texts)
+    if letters_without_links:
+        texts = [without_links(t) if d.urls or d.handles or d.emails else t for t, d in zip(texts, docs)]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     row_of = np.repeat(np.arange(n), lengths)

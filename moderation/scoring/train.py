@@ -48,7 +48,11 @@ from .predict import ModelBundle, load_version, strongest_spans
 from .registry import copy_version, save_version, set_active
 
 # Settings chosen on the dev split (see models/README.md); the test split never informs them.
-FEATURE_SETTINGS = {"n_bits": 19, "char_ngrams": (2, 5), "signal_weight": 1.0}
+# letters_without_links (dev, against the same recipe without it): a handle appended to the toxic hand-labelled news
+# comments held released 0 of them instead of 6, a link 1 instead of 8; Russian news ROC-AUC 0.9234 -> 0.9246,
+# ordinary Russian comments flagged as spam 0.23% -> 0.14% with the same Russian spam caught, other figures within
+# 0.0005.
+FEATURE_SETTINGS = {"n_bits": 19, "char_ngrams": (2, 5), "signal_weight": 1.0, "letters_without_links": True}
 CLASSIFIER_SETTINGS = {
     # Naive Bayes blended in (nb_weight 1) ranks Russian spam better (dev: caught at 0.2% of
     # ordinary comments flagged 90.7% -> 94.3%); it needs one Platt map per head (English /
