@@ -21,7 +21,7 @@ from .signals import (  # noqa: F401 (re-exported)
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
     SIGNAL_NAMES,
-    SPAM_EVIDENCE_SIGNALS,
+    TOXICITY_IGNORED_SIGNALS,
     is_kazakh,
     signal_matrix,
 )
@@ -205,13 +205,13 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         """The columns of the signals whose weights may raise a score and never lower it (NON_NEGATIVE_SIGNALS)."""
         return [self.signal_column(name) for name in NON_NEGATIVE_SIGNALS]
 
-    def spam_evidence_columns(self) -> list[int]:
-        """The columns that tell of spam and not of an insult (SPAM_EVIDENCE_SIGNALS), and the n-grams of the link,
-        e-mail, handle and phone placeholders alone; the toxicity model holds their weights at 0."""
+    def ignored_columns(self, signals=TOXICITY_IGNORED_SIGNALS) -> list[int]:
+        """The columns of these signals (by default what the toxicity model ignores: spam evidence and emoji) and the
+        n-grams of the link, e-mail, handle and phone placeholders alone; the toxicity model holds them at 0."""
         _, placeholders, _ = self.counts(
             [Normalised([token]) for token in (URL_TOKEN, EMAIL_TOKEN, HANDLE_TOKEN, PHONE_TOKEN)]
         )
-        return sorted(set(placeholders.tolist())) + [self.signal_column(name) for name in SPAM_EVIDENCE_SIGNALS]
+        return sorted(set(placeholders.tolist())) + [self.signal_column(name) for name in signals]
 
     @property
     def n_features(self) -> int:

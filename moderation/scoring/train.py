@@ -38,7 +38,7 @@ from .features import (
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
     SIGNAL_NAMES,
-    SPAM_EVIDENCE_SIGNALS,
+    TOXICITY_IGNORED_SIGNALS,
     CommentFeaturizer,
     is_kazakh,
 )
@@ -101,9 +101,9 @@ CLASSIFIER_SETTINGS = {
         "default_only_weight": 0.25,
         # A Platt map per head (dev: Kazakh F1 at the forum threshold 0.947 -> 0.970).
         "head_calibration": True,
-        # Links, handles, numbers and offers say nothing of an insult (signals.SPAM_EVIDENCE_SIGNALS): the model is
-        # fitted without them and their weights stay 0 (fit_model).
-        "ignores_spam_evidence": True,
+        # Links, handles, numbers, offers and emoji say nothing of an insult (signals.TOXICITY_IGNORED_SIGNALS): the
+        # model is fitted without them and their weights stay 0 (fit_model).
+        "ignored_signals": TOXICITY_IGNORED_SIGNALS,
     },
 }
 # Rows that calibrate each model on dev: the ones scored by the head made for them.
@@ -265,7 +265,8 @@ def fit_model(
     """
     settings = dict(settings)
     settings["routes"] = tuple((d, featurizer.signal_column(col), t) for d, col, t in settings["routes"])
-    blind = featurizer.spam_evidence_columns() if settings.pop("ignores_spam_evidence", False) else []
+    ignored = settings.pop("ignored_signals", ())
+    blind = featurizer.ignored_columns(ignored) if ignored else []
     X = featurizer.transform([ex.text for ex in train])
     if blind:
         keep = np.ones(X.shape[1])
@@ -470,32 +471,12 @@ def add_long_comment_rule(data_dir: Path, models_dir: Path, base: str, activate:
     return version
 
 
-def add_weight_constraints(data_dir: Path, models_dir: Path, base: str, activate: bool = False) -> str:
-    """Write a new version: `base`'s models with the weight constraints training now applies (NON_NEGATIVE_SIGNALS'
-    negative weights raised to 0; in toxicity, the spam evidence's weights set to 0), its thresholds and rules
-    unchanged; return its id."""
-    data_dir, models_dir = Path(data_dir), Path(models_dir)
-    bundle = load_version(models_dir, base)
-    for task, pipeline in bundle.pipelines.items():
-        featurizer, calibrated = pipeline.steps[0][1], pipeline.steps[-1][1]
-        zero = featurizer.spam_evidence_columns() if task == "toxicity" else []
-        for inner in calibrated.calibrated_classifiers_:
-            estimator = getattr(inner.estimator, "estimator", inner.estimator)  # unwrap FrozenEstimator
-            estimator.constrain(featurizer.non_negative_columns(), zero)
-    version, manifest = _derived(data_dir, models_dir, bundle, **weight_constraints())
-    manifest["classifiers"]["toxicity"]["ignores_spam_evidence"] = True
-    save_version(models_dir, version, bundle.pipelines, manifest)
-    if activate:
-        set_active(models_dir, version)
-    return version
-
-
 def weight_constraints() -> dict:
     """The manifest's record of the weight constraints (DomainLogit.constrain)."""
     return {
         "non_negative_signals": list(NON_NEGATIVE_SIGNALS),
-        "toxicity_ignores_spam_evidence": {
-            "signals": list(SPAM_EVIDENCE_SIGNALS),
+        "toxicity_ignores": {
+            "signals": list(TOXICITY_IGNORED_SIGNALS),
             "placeholders": ["url", "email", "handle", "phone"],
         },
     }

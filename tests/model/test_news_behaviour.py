@@ -177,6 +177,16 @@ ORDINARY_WITH_MASKS = [
     "Зам*чательно, что наконец отремонтировали школу в нашем районе",
     "Сбер#банк опять поднял комиссию за переводы",
 ]
+# 7. What readers append to a comment and which says nothing of an insult: the handle it answers, a source, emoji.
+# Appended to an insult, none lowers its score by more than a trace; weaker insults than those of 5 show it, as they
+# score near the threshold (v20261205-070559 released the first two with a link appended: 0.80 -> 0.65, 0.79 -> 0.57).
+TRAILERS = [" @aidar_kz_2024", " https://tengrinews.kz/kazakhstan_news/tarify-2026", " 😂😂😂"]
+WEAKER_INSULTS = [
+    "Министр энергетики пустое место и лжец",
+    "Позорище, а не полиция",
+    "Чиновники-воры, чтоб вам пусто было",
+    "Автор, ты бы хоть немного думал головой, балбес",
+]
 
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 
@@ -260,6 +270,13 @@ def test_disguised_news_insults_are_still_held(bundle, text, disguise):
     hidden = disguise(text)
     s = score(bundle, hidden)
     assert s.toxicity >= bundle.thresholds["toxicity_hold"], (hidden, round(s.toxicity, 3))
+
+
+@pytest.mark.parametrize("trailer", TRAILERS, ids=("handle", "link", "emoji"))
+@pytest.mark.parametrize("text", cases("insult", NEWS_INSULTS) + cases("weaker", WEAKER_INSULTS))
+def test_a_handle_a_link_or_emoji_appended_does_not_soften_an_insult(bundle, text, trailer):
+    plain, trailed = score(bundle, text).toxicity, score(bundle, text + trailer).toxicity
+    assert trailed >= plain - 0.02, (text + trailer, round(plain, 3), round(trailed, 3))
 
 
 @pytest.mark.parametrize("text", cases("masked", MASKED_MAT))

@@ -182,11 +182,12 @@ def test_a_sites_correction_cannot_make_split_letters_lower_a_score(base):
     assert any((w > 0).any() for w in folded_weights)  # the push that raises it does
 
 
-def test_a_sites_correction_cannot_make_links_or_handles_evidence_of_an_insult(base):
-    """A version whose toxicity model ignores spam evidence keeps ignoring it after a site's correction, whichever
-    way the correction pushes (signals.SPAM_EVIDENCE_SIGNALS); a version without that constraint is left as is."""
+def test_a_sites_correction_cannot_make_links_handles_or_emoji_evidence_of_an_insult(base):
+    """A version whose toxicity model ignores spam evidence and emoji keeps ignoring them after a site's correction,
+    whichever way the correction pushes (signals.TOXICITY_IGNORED_SIGNALS); a version without that constraint is
+    left as is."""
     featurizer = base.featurizers["toxicity"]
-    columns = featurizer.spam_evidence_columns()
+    columns = featurizer.ignored_columns()
     assert adapt.zero_columns(base, "toxicity") == columns  # the shipped version states the constraint
     assert adapt.zero_columns(base, "spam") == []
     for push in (-5.0, 5.0):

@@ -8,6 +8,7 @@ from moderation.scoring.data import Example
 from moderation.scoring.features import CommentFeaturizer
 from moderation.scoring.model import DomainLogit
 from moderation.scoring.predict import LinearHead
+from moderation.scoring.signals import TOXICITY_IGNORED_SIGNALS
 from moderation.scoring.train import fit_model
 
 RU = [("ты тупой дебил", 1), ("заткнись идиот", 1), ("хорошая статья", 0), ("спасибо автору", 0)] * 5
@@ -268,19 +269,22 @@ def test_zero_columns_holds_only_those_columns_at_zero():
     assert np.array_equal(model.head_coef_[:, others], before[:, others])
 
 
-def test_a_model_that_ignores_spam_evidence_gives_links_handles_and_numbers_no_weight():
-    """Here every reply to a handle and every comment with a long number is ordinary, so free weights for them would
-    be negative (they are without `ignores_spam_evidence`); trained with it, they are 0, and appending a handle and
-    numbers to an insult lowers its score by less than half as much (what is left: the longer text's dilution)."""
-    replies = [("@ivan_petrov спасибо, согласен", 0), ("@aigerim_k хорошая мысль 2024 1990", 0)] * 10
+def test_a_model_that_ignores_spam_evidence_and_emoji_gives_them_no_weight():
+    """Here every reply to a handle and every comment with a long number or emoji is ordinary, so free weights for
+    them would be negative (they are without `ignored_signals`); trained with it, they are 0, and appending a handle,
+    numbers and emoji to an insult lowers its score by less than half as much (what is left: the longer text's
+    dilution)."""
+    replies = [("@ivan_petrov спасибо, согласен 😂", 0), ("@aigerim_k хорошая мысль 2024 1990 👍👍", 0)] * 10
     train = [Example(t, y, "forum", "ru") for t, y in RU + replies]
     featurizer = CommentFeaturizer(n_bits=12).fit([ex.text for ex in train])
     settings = {"C": 5.0, "class_weight": None, "domains": ("forum",), "default_domain": "forum", "routes": ()}
-    texts = ["ты тупой дебил", "ты тупой дебил @ivan_petrov 1234 5678"]
+    texts = ["ты тупой дебил", "ты тупой дебил @ivan_petrov 1234 5678 😂😂"]
     free = LinearHead.from_pipeline(fit_model(featurizer, train, train, settings))
     assert free.coef[0, featurizer.signal_column("has_handle")] < 0
+    assert free.coef[0, featurizer.signal_column("emoji_share")] < 0
     free_drop = -np.diff(free.proba(featurizer.hashed(texts)))[0]
-    blind = LinearHead.from_pipeline(fit_model(featurizer, train, train, {**settings, "ignores_spam_evidence": True}))
-    assert (blind.coef[:, featurizer.spam_evidence_columns()] == 0).all()
+    ignoring = {**settings, "ignored_signals": TOXICITY_IGNORED_SIGNALS}
+    blind = LinearHead.from_pipeline(fit_model(featurizer, train, train, ignoring))
+    assert (blind.coef[:, featurizer.ignored_columns()] == 0).all()
     blind_drop = -np.diff(blind.proba(featurizer.hashed(texts)))[0]
     assert blind_drop < free_drop / 2
