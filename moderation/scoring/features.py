@@ -27,7 +27,9 @@ from .signals import (  # noqa: F401 (re-exported)
 )
 
 # Bump whenever hashing, normalisation or signals change meaning: a model fitted under another
-# value would load fine but score garbage, so loading refuses it.
+# value would load fine but score garbage, so loading refuses it. An option that changes what a featurizer computes
+# (letters_without_links) is kept on the featurizer instead, so that one saved before it computes as it did; code
+# older than an option would ignore it, which is safe as long as models ship with the code they were trained on.
 FEATURE_VERSION = 6
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1000003)
@@ -186,7 +188,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         n_bits: int = 19,
         char_ngrams: tuple[int, int] = (2, 5),
         signal_weight: float = 1.0,
-        letters_without_links: bool = False,
+        letters_without_links: bool = True,
     ):
         self.n_bits = n_bits
         self.char_ngrams = char_ngrams
@@ -205,9 +207,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         """The columns of the signals whose weights may raise a score and never lower it (NON_NEGATIVE_SIGNALS)."""
         return [self.signal_column(name) for name in NON_NEGATIVE_SIGNALS]
 
-    def ignored_columns(self, signals=TOXICITY_IGNORED_SIGNALS) -> list[int]:
-        """The columns of these signals (by default what the toxicity model ignores: spam evidence and emoji) and the
-        n-grams of the link, e-mail, handle and phone placeholders alone; the toxicity model holds them at 0."""
+    def ignored_columns(self, signals) -> list[int]:
+        """The columns of these signals (signals.TOXICITY_IGNORED_SIGNALS: what the toxicity model ignores) and the
+        n-grams of the link, e-mail, handle and phone placeholders alone, which it holds at 0 with them."""
         _, placeholders, _ = self.counts(
             [Normalised([token]) for token in (URL_TOKEN, EMAIL_TOKEN, HANDLE_TOKEN, PHONE_TOKEN)]
         )

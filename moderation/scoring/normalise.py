@@ -28,7 +28,8 @@ URL_RE = re.compile(
 )
 # Every URL_RE match contains one of these; checking for it first skips most comments cheaply.
 _URL_HINT_RE = re.compile(r"[a-z0-9\-]\.[a-zр]|www\.|://")
-EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+# Not right after «/»: «https://editor@site.kz/…» is a link.
+EMAIL_RE = re.compile(r"(?<!/)\b[\w.+-]+@[\w-]+\.[\w.]+\b")
 HANDLE_RE = re.compile(r"(?<![\w@])@[A-Za-z_][A-Za-z0-9_]{3,}")
 # «@ k z _ u s d t», «@.k.z._.u.s.d.t»: a handle split into characters by one separator each, as «д у р а к» is.
 # Its first character is a letter or «_», as a handle's is: «@ 8 7 0 1 …» stays a phone number, «@ 2 0 2 6» a year.
@@ -218,13 +219,18 @@ class Normalised:
     cyrillic_text: bool = False
 
 
+def visible_nfkc(text: str) -> str:
+    """The text NFKC-folded (full-width and styled letters as plain ones: 𝐝𝐮𝐫𝐚𝐤, ｄｕｒａｋ, «＠») without invisible
+    characters, case kept: what links, addresses and handles are looked for in."""
+    text = unicodedata.normalize("NFKC", text)
+    # str.translate walks every character; the regex guard makes the common case nearly free.
+    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
+
+
 def _fold(text: str) -> tuple[str, int]:
-    # NFKC folds full-width and styled letters (𝐝𝐮𝐫𝐚𝐤, ｄｕｒａｋ) but not small capitals or Greek,
-    # which spammers use the same way («Пᴏмᴏгу», «нужнο»); ё is written as е by most people anyway.
-    folded = unicodedata.normalize("NFKC", text).lower()
-    # str.translate walks every character; the regex guards make the common case nearly free.
-    if _INVISIBLE_RE.search(folded):
-        folded = folded.translate(_INVISIBLE)
+    # NFKC does not fold small capitals or Greek, which spammers use the same way («Пᴏмᴏгу», «нужнο»);
+    # ё is written as е by most people anyway.
+    folded = visible_nfkc(text).lower()
     foreign = 0
     if _FOREIGN_RE.search(folded):
         # Nobody types small capitals or Greek letters inside Russian words by accident: such a
@@ -272,12 +278,14 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
     `cyrillic_text` overrides the script guess, for scoring a fragment of a longer comment.
     """
     folded, foreign = _fold(text)
+    emails = 0
+    if "@" in folded:
+        # Before links: else «info@tengrinews.kz» was a link to tengrinews.kz and the word «info» («инфо»).
+        folded, emails = EMAIL_RE.subn(f" {EMAIL_TOKEN} ", folded)
     urls = URL_RE.findall(folded) if _URL_HINT_RE.search(folded) else []
     if urls:
         folded = URL_RE.sub(f" {URL_TOKEN} ", folded)
-    emails = 0
     if "@" in folded:
-        folded, emails = EMAIL_RE.subn(f" {EMAIL_TOKEN} ", folded)
         folded, spaced_handles = SPACED_HANDLE_RE.subn(f" {HANDLE_TOKEN} ", folded)
         folded, handles = HANDLE_RE.subn(f" {HANDLE_TOKEN} ", folded)
         handles += spaced_handles

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .normalise import EMAIL_RE, HANDLE_RE, SPACED_HANDLE_RE, URL_RE, Normalised, normalise
+from .normalise import EMAIL_RE, HANDLE_RE, SPACED_HANDLE_RE, URL_RE, Normalised, normalise, visible_nfkc
 
 # Column order of the signals in the feature matrix (after the hashed n-grams); FEATURE_VERSION
 # in features.py must change when it does.
@@ -51,7 +51,7 @@ NON_NEGATIVE_SIGNALS = ("spaced",)
 # +3.27), and the handle, link, phone and e-mail placeholders' own n-grams weighed -1.4 to +1.6. So appending
 # «1234 5678 9012» released 21 of the 61 toxic hand-labelled news comments that version held, «@ivan_petrov» 22, and a
 # reader citing links had his toxicity raised. In the toxicity model these signals and the placeholders' own n-grams
-# weigh 0 (DomainLogit.zero_columns, in train.fit_model and adapt.fold; CommentFeaturizer.ignored_columns).
+# weigh 0 (DomainLogit.constrain, in train.fit_model and adapt.fold; CommentFeaturizer.ignored_columns).
 SPAM_EVIDENCE_SIGNALS = (
     "has_url",
     "n_urls",
@@ -85,9 +85,11 @@ KAZAKH_ROUTE = 0.3  # kazakh_share above this (3% of letters) routes a comment t
 _KAZAKH = np.array([ord(c) for c in "әғқңөұүһіӘҒҚҢӨҰҮҺІ"], dtype=np.uint32)
 
 
-def is_kazakh(text: str) -> bool:
-    """True when a text would be routed to the Kazakh head (over 3% Kazakh-only letters, not counting its links)."""
-    return signal_matrix([text], [normalise(text)], True)[0, SIGNAL_NAMES.index("kazakh_share")] > KAZAKH_ROUTE
+def is_kazakh(text: str, letters_without_links: bool = True) -> bool:
+    """True when a featurizer with this `letters_without_links` would route a text to the Kazakh head (over 3%
+    Kazakh-only letters)."""
+    signals = signal_matrix([text], [normalise(text)], letters_without_links)
+    return signals[0, SIGNAL_NAMES.index("kazakh_share")] > KAZAKH_ROUTE
 
 
 def _distinct_matches(pattern: re.Pattern, texts: list[str], distinct: bool = True) -> np.ndarray:
@@ -110,23 +112,31 @@ def _distinct_matches(pattern: re.Pattern, texts: list[str], distinct: bool = Tr
     return out
 
 
-def without_links(text: str) -> str:
-    """The text with its links, e-mail addresses and handles blanked out."""
-    for pattern in (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE):  # an address before the link inside it
+_LINK_PATTERNS = (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE)  # in the normaliser's order
+
+
+def blank_links(text: str) -> str:
+    """The text with its links, e-mail addresses and handles blanked out, looked for as the normaliser looks for them
+    (in the NFKC-folded text without invisible characters: «@\u200bivan», «＠ivan»)."""
+    text = visible_nfkc(text)
+    for pattern in _LINK_PATTERNS:
         text = pattern.sub(" ", text)
     return text
 
 
-def signal_matrix(texts: list[str], docs: list[Normalised], letters_without_links: bool = False) -> np.ndarray:
+def signal_matrix(texts: list[str], docs: list[Normalised], letters_without_links: bool = True) -> np.ndarray:
     """Return the moderator signals of a batch (rows) scaled to roughly 0..1, computed with numpy.
 
-    With `letters_without_links`, the signals of the writing itself (scripts, capitals, repeats, emoji, length) are
-    computed on the text without its links, e-mail addresses and handles: else a Latin handle or link appended to a
-    Russian insult lowers its Cyrillic share, and one appended to a Kazakh comment can route it to the Russian head.
+    With `letters_without_links`, the signals of the writing itself (letter shares, capitals, repeats, emoji, length)
+    are computed on the text without its links, e-mail addresses and handles (blank_links): else a Latin handle or
+    link appended to a Russian insult lowers its Cyrillic share, and links appended to a Kazakh comment can route it
+    to the Russian head. Long numbers and «!» are counted in the whole text (a phone inside a wa.me link is still a
+    long number), the word count from the normalised words (a link is one word).
     """
     n = len(texts)
+    raw = texts
     if letters_without_links:
-        texts = [without_links(t) if d.urls or d.handles or d.emails else t for t, d in zip(texts, docs)]
+        texts = [blank_links(t) if d.urls or d.handles or d.emails else t for t, d in zip(texts, docs)]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     row_of = np.repeat(np.arange(n), lengths)
@@ -140,9 +150,9 @@ def signal_matrix(texts: list[str], docs: list[Normalised], letters_without_link
     letters = per_row(latin_upper | ((codes >= 97) & (codes <= 122)) | cyr)
     caps = per_row(latin_upper | ((codes >= 0x400) & (codes <= 0x42F)))
     # Runs of 4+ digits (phones, prices, card numbers); a lone "10" says nothing about spam.
-    long_numbers = np.minimum(_distinct_matches(_LONG_NUMBER_RE, texts, distinct=False), 3) / 3
+    long_numbers = np.minimum(_distinct_matches(_LONG_NUMBER_RE, raw, distinct=False), 3) / 3
     emoji = per_row(codes >= 0x2190)  # arrows, symbols, pictographs
-    exclaim = per_row(codes == 33)
+    exclaim = np.fromiter((t.count("!") for t in raw), dtype=np.float64, count=n)
     kazakh = per_row(np.isin(codes, _KAZAKH))
     cyr_letters = per_row(cyr)
     same3 = (codes[:-2] == codes[1:-1]) & (codes[1:-1] == codes[2:]) & (codes[:-2] > 32) & (row_of[:-2] == row_of[2:])

@@ -3,6 +3,7 @@
 import random
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from scipy.special import expit, logit
 
 from moderation import scoring
 from moderation.scoring import adapt, registry
+from moderation.scoring.signals import SPAM_EVIDENCE_SIGNALS, TOXICITY_IGNORED_SIGNALS
 from tests.unit.test_long_comments import INSULT, NEUTRAL, PLAIN
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -187,7 +189,8 @@ def test_a_sites_correction_cannot_make_links_handles_or_emoji_evidence_of_an_in
     whichever way the correction pushes (signals.TOXICITY_IGNORED_SIGNALS); a version without that constraint is
     left as is."""
     featurizer = base.featurizers["toxicity"]
-    columns = featurizer.ignored_columns()
+    columns = featurizer.ignored_columns(TOXICITY_IGNORED_SIGNALS)
+    assert featurizer.signal_column("emoji_share") in columns
     assert adapt.zero_columns(base, "toxicity") == columns  # the shipped version states the constraint
     assert adapt.zero_columns(base, "spam") == []
     for push in (-5.0, 5.0):
@@ -198,6 +201,23 @@ def test_a_sites_correction_cannot_make_links_handles_or_emoji_evidence_of_an_in
         assert (adapt.linear_parts(folded)[1].head_coef_[:, columns] == 0).all()
         unconstrained = adapt.fold(base.pipelines["toxicity"], correction)
         assert (adapt.linear_parts(unconstrained)[1].head_coef_[:, columns] != 0).any()
+
+
+def test_a_version_keeps_the_constraint_its_manifest_states_under_either_key(base):
+    """Versions before v20261205-110424 state what toxicity ignores as `toxicity_ignores_spam_evidence` (no emoji);
+    one that states nothing has no columns held at 0."""
+    featurizer = base.featurizers["toxicity"]
+    record = {"signals": list(SPAM_EVIDENCE_SIGNALS), "placeholders": ["url", "email", "handle", "phone"]}
+
+    def stating(**manifest):
+        return SimpleNamespace(manifest=manifest, featurizers=base.featurizers)
+
+    older = adapt.zero_columns(stating(toxicity_ignores_spam_evidence=record), "toxicity")
+    assert older == featurizer.ignored_columns(SPAM_EVIDENCE_SIGNALS)
+    assert featurizer.signal_column("has_handle") in older and featurizer.signal_column("emoji_share") not in older
+    assert adapt.zero_columns(stating(), "toxicity") == []
+    newer = adapt.zero_columns(stating(toxicity_ignores={**record, "signals": ["emoji_share"]}), "toxicity")
+    assert featurizer.signal_column("emoji_share") in newer and featurizer.signal_column("has_handle") not in newer
 
 
 def test_without_evidence_the_adapted_model_is_the_base(base):

@@ -43,6 +43,15 @@ def test_links_handles_phones_become_signals():
     assert domain_of(doc.urls[0]) == "t.me"
 
 
+def test_an_address_is_an_address_not_a_link_and_a_word():
+    for text in ("Пишите на info@tengrinews.kz", "Пишите на ivan.petrov@mail.ru"):
+        doc = normalise(text)
+        assert (doc.emails, doc.urls) == (1, []), text
+        assert doc.words == normalise("Пишите на a@b.am").words, text  # no «инфо», «иван», «петров»
+    doc = normalise("см. https://editor@tengrinews.kz/news")
+    assert (doc.emails, doc.urls) == (0, ["https://editor@tengrinews.kz/news"])
+
+
 def test_a_handle_split_into_characters_is_still_a_handle():
     for text in ("пиши @ k z _ u s d t _ o b m e n", "пиши @.k.z._.u.s.d.t._.o.b.m.e.n", "пиши @-k-z-_-u-s-d-t"):
         doc = normalise(text)
