@@ -258,7 +258,7 @@ def adapt(bundle: ModelBundle, rows: dict, settings: dict | None = None, log=lam
 
 def zero_columns(bundle, task: str) -> list[int]:
     """The columns a version's `task` model holds at 0, as its manifest states (`toxicity_ignores_spam_evidence` in
-    versions before v20261205-110424)."""
+    versions before v20261205-102632)."""
     ignores = bundle.manifest.get("toxicity_ignores") or bundle.manifest.get("toxicity_ignores_spam_evidence")
     if task == "toxicity" and ignores:
         return bundle.featurizers[task].ignored_columns(ignores["signals"])

@@ -30,6 +30,9 @@ from .signals import (  # noqa: F401 (re-exported)
 # value would load fine but score garbage, so loading refuses it. An option that changes what a featurizer computes
 # (letters_without_links) is kept on the featurizer instead, so that one saved before it computes as it did; code
 # older than an option would ignore it, which is safe as long as models ship with the code they were trained on.
+# Reading an e-mail address as an address, not as a link plus a word (2026-12-05), changed normalisation without a
+# bump: 21 of the 76,585 labelled texts and none of the unlabelled news comments hold one, and every version has an
+# address signal and placeholder of its own to read them with.
 FEATURE_VERSION = 6
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1000003)
@@ -196,7 +199,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.letters_without_links = letters_without_links
 
     def __setstate__(self, state):
-        # Featurizers saved before an option existed compute as its default does.
+        # A featurizer saved before an option existed computes as it did then: with the option off.
         super().__setstate__({"letters_without_links": False, **state})
 
     def signal_column(self, name: str) -> int:

@@ -28,8 +28,8 @@ URL_RE = re.compile(
 )
 # Every URL_RE match contains one of these; checking for it first skips most comments cheaply.
 _URL_HINT_RE = re.compile(r"[a-z0-9\-]\.[a-zр]|www\.|://")
-# Not right after «/»: «https://editor@site.kz/…» is a link.
-EMAIL_RE = re.compile(r"(?<!/)\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+# Not inside a link: «https://editor.name@site.kz/…», «https://user:pass@…», «…?mail=ivan@mail.ru» are links.
+EMAIL_RE = re.compile(r"(?<![\w.+\-/:=?&%#~])[\w.+-]+@[\w-]+\.[\w.]+\b")
 HANDLE_RE = re.compile(r"(?<![\w@])@[A-Za-z_][A-Za-z0-9_]{3,}")
 # «@ k z _ u s d t», «@.k.z._.u.s.d.t»: a handle split into characters by one separator each, as «д у р а к» is.
 # Its first character is a letter or «_», as a handle's is: «@ 8 7 0 1 …» stays a phone number, «@ 2 0 2 6» a year.

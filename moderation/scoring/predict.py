@@ -24,7 +24,7 @@ MAX_TERMS = 5
 _SPAN_CACHE: dict[tuple[str, bool], Normalised] = {}
 _SPAN_CACHE_MAX = 200_000
 _SPAN_RE = re.compile(
-    "|".join(f"(?:{r.pattern})" for r in (URL_RE, EMAIL_RE, SPACED_HANDLE_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
+    "|".join(f"(?:{r.pattern})" for r in (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
     + r"|[^\s.,;:!?()\[\]{}«»\"“”]+(?:[.\-_*][^\s.,;:!?()\[\]{}«»\"“”]+)*",
     re.IGNORECASE,
 )

@@ -128,15 +128,17 @@ def signal_matrix(texts: list[str], docs: list[Normalised], letters_without_link
     """Return the moderator signals of a batch (rows) scaled to roughly 0..1, computed with numpy.
 
     With `letters_without_links`, the signals of the writing itself (letter shares, capitals, repeats, emoji, length)
-    are computed on the text without its links, e-mail addresses and handles (blank_links): else a Latin handle or
-    link appended to a Russian insult lowers its Cyrillic share, and links appended to a Kazakh comment can route it
-    to the Russian head. Long numbers and «!» are counted in the whole text (a phone inside a wa.me link is still a
-    long number), the word count from the normalised words (a link is one word).
+    are computed on the NFKC-folded text without its links, e-mail addresses and handles (blank_links): else a Latin
+    handle or link appended to a Russian insult lowers its Cyrillic share, and links appended to a Kazakh comment can
+    route it to the Russian head. Long numbers and «!» are counted in the whole text (a phone inside a wa.me link is
+    still a long number), the word count from the normalised words (a link is one word).
     """
     n = len(texts)
     raw = texts
     if letters_without_links:
-        texts = [blank_links(t) if d.urls or d.handles or d.emails else t for t, d in zip(texts, docs)]
+        # Every text NFKC-folded, not only those with links: else a handle appended to «𝐭𝐮𝐩𝐲𝐞» would turn its
+        # styled letters from symbols into Latin capitals.
+        texts = [blank_links(t) if d.urls or d.handles or d.emails else visible_nfkc(t) for t, d in zip(texts, docs)]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     row_of = np.repeat(np.arange(n), lengths)

@@ -204,7 +204,7 @@ def test_a_sites_correction_cannot_make_links_handles_or_emoji_evidence_of_an_in
 
 
 def test_a_version_keeps_the_constraint_its_manifest_states_under_either_key(base):
-    """Versions before v20261205-110424 state what toxicity ignores as `toxicity_ignores_spam_evidence` (no emoji);
+    """Versions before v20261205-102632 state what toxicity ignores as `toxicity_ignores_spam_evidence` (no emoji);
     one that states nothing has no columns held at 0."""
     featurizer = base.featurizers["toxicity"]
     record = {"signals": list(SPAM_EVIDENCE_SIGNALS), "placeholders": ["url", "email", "handle", "phone"]}

@@ -104,11 +104,16 @@ def test_a_trusted_authors_spam_for_its_links_alone_stays_held():
     assert (status, codes(reasons)) == ("held", ["links"])
 
 
+def test_an_address_is_no_link():
+    assert count_links(SimpleNamespace(text="Пишите на info@tengrinews.kz или ivan.pro@mail.ru")) == 0
+    assert count_links(SimpleNamespace(text="Пишите на info@tengrinews.kz, см. tengrinews.kz/news")) == 1
+
+
 @pytest.mark.parametrize(
     "text, words",
     [
         ("Источники: https://tengrinews.kz/1, www.zakon.kz/2 и informburo.kz/3.", "Источники: и"),
-        ("Пиши https://t.me/xxx или на почту ivan@mail.ru", "Пиши или на почту ivan@"),  # the domain is the link
+        ("Пиши https://t.me/xxx или на почту ivan@mail.ru", "Пиши или на почту ivan@mail.ru"),  # an address stays
         ("Без ссылок, @handle остаётся \ue001", "Без ссылок, @handle остаётся"),  # the model's link placeholder goes
     ],
 )

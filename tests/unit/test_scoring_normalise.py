@@ -48,8 +48,14 @@ def test_an_address_is_an_address_not_a_link_and_a_word():
         doc = normalise(text)
         assert (doc.emails, doc.urls) == (1, []), text
         assert doc.words == normalise("Пишите на a@b.am").words, text  # no «инфо», «иван», «петров»
-    doc = normalise("см. https://editor@tengrinews.kz/news")
-    assert (doc.emails, doc.urls) == (0, ["https://editor@tengrinews.kz/news"])
+    for link in (
+        "https://editor@tengrinews.kz/news",
+        "https://editor.name@tengrinews.kz/news",
+        "https://user:pass@tengrinews.kz/news",
+        "https://tengrinews.kz/news?mail=ivan@mail.ru",
+    ):
+        doc = normalise(f"см. {link}")
+        assert (doc.emails, doc.urls) == (0, [link]), link
 
 
 def test_a_handle_split_into_characters_is_still_a_handle():
