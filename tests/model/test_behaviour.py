@@ -245,8 +245,8 @@ def test_ordinary_kazakh_comments_are_published(bundle):
     assert all(s.spam < t["spam_hold"] for s in ordinary)
 
 
-# A known miss of v20261203-154254 to v20261205-110424 (models/README.md, "Known weak spots"), strict so that a version
-# fixing it makes the suite say so: «Сен ақылсыз ақымақсың, …» scores 0.779 against toxicity_hold 0.795 (0.776 against
+# A known miss of v20261203-154254 to v20261205-112834 (models/README.md, "Known weak spots"), strict so that a version
+# fixing it makes the suite say so: «Сен ақылсыз ақымақсың, …» scores 0.780 against toxicity_hold 0.795 (0.776 against
 # 0.778 in v20261205-070559, 0.893 against 0.830 in v20261203-042439). The Russian news comments that now train the
 # shared weights raised the Kazakh head's scores of ordinary Kazakh news comments, so its own threshold (5% of them
 # held) moved up past this insult.

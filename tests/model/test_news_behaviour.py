@@ -180,7 +180,7 @@ ORDINARY_WITH_MASKS = [
 ]
 # 7. What readers append to a comment and which says nothing of an insult: the handle it answers, a source, emoji.
 # Appended to an insult, none lowers its log-odds by more than 0.3 (what is left: the word pairs the link placeholder
-# forms with its neighbours, -0.24 at most in v20261205-110424). The insults of 5 and weaker ones, which score near
+# forms with its neighbours, -0.24 at most in v20261205-112834). The insults of 5 and weaker ones, which score near
 # the threshold; v20261205-070559 lost 0.76-1.02 with a link appended (0.80 -> 0.65 and 0.79 -> 0.57 for the first
 # two), 0.23-0.46 with a handle, up to 0.32 with emoji.
 TRAILERS = [" @aidar_kz_2024", " https://tengrinews.kz/kazakhstan_news/tarify-2026", " 😂😂😂"]
