@@ -37,6 +37,12 @@ SPACED_HANDLE_RE = re.compile(
     r"(?<![\w@])@[ .\-*,|/\\]?[A-Za-z_][ .\-*,|/\\](?:[A-Za-z0-9_][ .\-*,|/\\]){2,}[A-Za-z0-9_](?![\w*])"
 )
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().\-]{8,}\d(?!\w)")
+# What stands for an address, a link or a handle, in the order the normaliser reads them: an address before links, so
+# that its domain is not taken for a link («info@tengrinews.kz» is none), a spaced handle before a plain one. The
+# writing signals blank them in this order (signals.blank_links), explanations name them (predict._SPAN_RE).
+LINK_PATTERNS = (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE)
+# An address (group 1) or a link, the address first: the site's link rules count the links (services/rules).
+ADDRESS_OR_LINK_RE = re.compile(f"({EMAIL_RE.pattern})|{URL_RE.pattern}", re.IGNORECASE)
 
 # Invisible characters used to split words so that filters miss them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u034f"), None)
@@ -280,7 +286,7 @@ def normalise(text: str, cyrillic_text: bool | None = None) -> Normalised:
     folded, foreign = _fold(text)
     emails = 0
     if "@" in folded:
-        # Before links: else «info@tengrinews.kz» was a link to tengrinews.kz and the word «info» («инфо»).
+        # Before links (LINK_PATTERNS' order): else «info@tengrinews.kz» was a link and the word «info» («инфо»).
         folded, emails = EMAIL_RE.subn(f" {EMAIL_TOKEN} ", folded)
     urls = URL_RE.findall(folded) if _URL_HINT_RE.search(folded) else []
     if urls:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .features import FEATURE_VERSION, CommentFeaturizer, HashedBatch
 from .heads import HEADS_FILE, HeadWeights, head_weights
-from .normalise import _SPACED_RE, EMAIL_RE, HANDLE_RE, PHONE_RE, SPACED_HANDLE_RE, URL_RE, Normalised, normalise
+from .normalise import _SPACED_RE, LINK_PATTERNS, PHONE_RE, Normalised, normalise
 from .registry import ModelLoadError, active_version, load_version_files
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ MAX_TERMS = 5
 _SPAN_CACHE: dict[tuple[str, bool], Normalised] = {}
 _SPAN_CACHE_MAX = 200_000
 _SPAN_RE = re.compile(
-    "|".join(f"(?:{r.pattern})" for r in (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE, PHONE_RE, _SPACED_RE))
+    "|".join(f"(?:{r.pattern})" for r in (*LINK_PATTERNS, PHONE_RE, _SPACED_RE))
     + r"|[^\s.,;:!?()\[\]{}«»\"“”]+(?:[.\-_*][^\s.,;:!?()\[\]{}«»\"“”]+)*",
     re.IGNORECASE,
 )

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .normalise import EMAIL_RE, HANDLE_RE, SPACED_HANDLE_RE, URL_RE, Normalised, normalise, visible_nfkc
+from .normalise import LINK_PATTERNS, Normalised, normalise, visible_nfkc
 
 # Column order of the signals in the feature matrix (after the hashed n-grams); FEATURE_VERSION
 # in features.py must change when it does.
@@ -112,14 +112,11 @@ def _distinct_matches(pattern: re.Pattern, texts: list[str], distinct: bool = Tr
     return out
 
 
-_LINK_PATTERNS = (EMAIL_RE, URL_RE, SPACED_HANDLE_RE, HANDLE_RE)  # in the normaliser's order
-
-
 def blank_links(text: str) -> str:
     """The text with its links, e-mail addresses and handles blanked out, looked for as the normaliser looks for them
     (in the NFKC-folded text without invisible characters: «@\u200bivan», «＠ivan»)."""
     text = visible_nfkc(text)
-    for pattern in _LINK_PATTERNS:
+    for pattern in LINK_PATTERNS:
         text = pattern.sub(" ", text)
     return text
 

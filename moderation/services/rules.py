@@ -3,7 +3,6 @@
 They are read before scoring (pipeline/context.py); the phases in pipeline/ judge by them.
 """
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import DateTime, bindparam, delete, func, literal, select, text, union_all, update
@@ -11,7 +10,7 @@ from sqlalchemy import DateTime, bindparam, delete, func, literal, select, text,
 from moderation.db import db, utcnow
 from moderation.models import APPROVED, HELD, REJECTED, SPAM, Comment, FingerprintSlot
 from moderation.scoring import fingerprint
-from moderation.scoring.normalise import EMAIL_RE, URL_RE, URL_TOKEN
+from moderation.scoring.normalise import ADDRESS_OR_LINK_RE, URL_TOKEN
 from moderation.services import audit, status, webhooks
 from moderation.services.hold_reasons import CAMPAIGN, Reason, with_code
 
@@ -25,18 +24,14 @@ def stricter(a, b):
     return a if SEVERITY[a] >= SEVERITY[b] else b
 
 
-# An address first, so that its domain is not taken for a link («info@tengrinews.kz» is none), as the normaliser does.
-_ADDRESS_OR_LINK_RE = re.compile(f"({EMAIL_RE.pattern})|{URL_RE.pattern}", re.IGNORECASE)
-
-
 def count_links(comment):
     """Links in the comment's text (the author's website field is not one; nor is an e-mail address)."""
-    return sum(1 for m in _ADDRESS_OR_LINK_RE.finditer(comment.text or "") if not m.group(1))
+    return sum(1 for m in ADDRESS_OR_LINK_RE.finditer(comment.text or "") if not m.group(1))
 
 
 def without_links(text):
     """The text with the links `count_links` counts taken out, and the link placeholder the model would see."""
-    return _ADDRESS_OR_LINK_RE.sub(lambda m: m.group(1) or " ", text or "").replace(URL_TOKEN, " ")
+    return ADDRESS_OR_LINK_RE.sub(lambda m: m.group(1) or " ", text or "").replace(URL_TOKEN, " ")
 
 
 def author_of(comment, site_id):
