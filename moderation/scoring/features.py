@@ -7,9 +7,10 @@ bucket are ever stored, so a fitted featurizer holds no corpus text.
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +43,40 @@ _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.ste
 _STEM_CACHE: dict[str, int] = {}
 _STEM_CACHE_MAX = 300_000
 _STEMMER_LOCK = threading.Lock()
+
+
+# Kazakh-only letters and what readers type for them on a Russian keyboard: «оңбағандар» and «онбагандар»,
+# «арамтамақтар» and «арамтамактар» are one word. 22% of the native Kazakh YouTube comments (kk_youtube_news, 514 of
+# 2,378) have no Kazakh-only letter at all. Folded for the n-grams only (featurizer option fold_kazakh_letters); the
+# share of Kazakh letters that routes a comment to the Kazakh head is counted in the text as written.
+_KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+_KAZAKH_LETTER_RE = re.compile("[әғқңөұүһі]")
+
+
+_FOLDED: dict[str, str] = {}  # word -> its folded spelling: str.translate is slow on Cyrillic, words recur
+
+
+def _folded_word(word: str) -> str:
+    folded = _FOLDED.get(word)
+    if folded is None:
+        if len(_FOLDED) > _STEM_CACHE_MAX:
+            _FOLDED.clear()
+        folded = _FOLDED[word] = word.translate(_KAZAKH_FOLD)
+    return folded
+
+
+def fold_kazakh_letters(texts: list[str], docs: list[Normalised]) -> tuple[list[str], list[Normalised]]:
+    """The docs' joined words `texts` and the docs, with the Kazakh-only letters written as on a Russian keyboard (ң as
+    н, қ as к, ...) in those that have any."""
+    kazakh = [i for i, text in enumerate(texts) if _KAZAKH_LETTER_RE.search(text)]
+    if not kazakh:
+        return texts, docs
+    texts, docs = list(texts), list(docs)
+    for i in kazakh:
+        words = [_folded_word(w) for w in docs[i].words]
+        texts[i] = " ".join(words)
+        docs[i] = replace(docs[i], words=words)
+    return texts, docs
 
 
 def _stem_hash(word: str) -> int:
@@ -192,15 +227,17 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         char_ngrams: tuple[int, int] = (2, 5),
         signal_weight: float = 1.0,
         letters_without_links: bool = True,
+        fold_kazakh_letters: bool = True,
     ):
         self.n_bits = n_bits
         self.char_ngrams = char_ngrams
         self.signal_weight = signal_weight
         self.letters_without_links = letters_without_links
+        self.fold_kazakh_letters = fold_kazakh_letters
 
     def __setstate__(self, state):
         # A featurizer saved before an option existed computes as it did then: with the option off.
-        super().__setstate__({"letters_without_links": False, **state})
+        super().__setstate__({"letters_without_links": False, "fold_kazakh_letters": False, **state})
 
     def signal_column(self, name: str) -> int:
         """Column index of a named moderator signal in the feature matrix."""
@@ -225,7 +262,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
 
     def counts(self, docs: list[Normalised]):
         """Return raw hashed n-gram counts as (rows, cols, counts) in CSR order."""
-        r1, c1 = char_ngram_indices([" ".join(d.words) for d in docs], tuple(self.char_ngrams), self.n_bits)
+        texts = [" ".join(d.words) for d in docs]
+        if self.fold_kazakh_letters:
+            texts, docs = fold_kazakh_letters(texts, docs)
+        r1, c1 = char_ngram_indices(texts, tuple(self.char_ngrams), self.n_bits)
         r2, c2 = word_ngram_indices(docs, self.n_bits)
         return unique_pairs(np.concatenate((r1, r2)), np.concatenate((c1, c2)), self.n_bits)
 
