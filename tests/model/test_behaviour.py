@@ -245,12 +245,9 @@ def test_ordinary_kazakh_comments_are_published(bundle):
     assert all(s.spam < t["spam_hold"] for s in ordinary)
 
 
-# A known miss of v20261203-154254 to v20261205-112834 (models/README.md, "Known weak spots"), strict so that a version
-# fixing it makes the suite say so: «Сен ақылсыз ақымақсың, …» scores 0.780 against toxicity_hold 0.795 (0.776 against
-# 0.778 in v20261205-070559, 0.893 against 0.830 in v20261203-042439). The Russian news comments that now train the
-# shared weights raised the Kazakh head's scores of ordinary Kazakh news comments, so its own threshold (5% of them
-# held) moved up past this insult.
-@pytest.mark.xfail(strict=True, reason="a short Kazakh insult a hair below the Kazakh head's threshold")
+# A known miss of v20261203-154254 to v20261205-112834: «Сен ақылсыз ақымақсың, …» scored 0.780 against toxicity_hold
+# 0.795 in v20261205-112834 (0.776 against 0.778 in v20261205-070559). With Kazakh-only letters folded for the n-grams
+# (v20261205-132823) it scores 0.804 against 0.773: held, still close to the threshold.
 def test_kazakh_insults_are_held(bundle):
     t = bundle.thresholds
     toxic = np.array([s.toxicity for s in bundle.score(KAZAKH_TOXIC, explain=False)])

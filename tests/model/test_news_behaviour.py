@@ -131,6 +131,38 @@ KAZAKH_MIXED = [
     "Мақала жақсы, но фото не из Астаны, бұл Алматы ғой.",
 ]
 
+# 3b. Kazakh typed on a Russian keyboard, without Kazakh-only letters («жаксы» for «жақсы»), as about a fifth of the
+# native Kazakh YouTube comments are: ordinary ones must be approved, insults held.
+KAZAKH_RUSSIAN_KEYBOARD = [
+    "Бул дурыс шешим, колдаймын",
+    "Рахмет, жаксы жаналык екен",
+    "Акимдик жолды калай жондейди, кашан битеди?",
+    "Бизде де солай, су жок уш кун болды",
+    "Балаларга мектеп керек, оны салу керек",
+    "Казир бари кымбат, жалакы жетпейди",
+    "Журналистке рахмет, шындыкты айттыныз",
+    "Кудай сактасын, аман болындар",
+    "Ауылда интернет жок, сондыктан видеоны коре алмадым",
+    "Осы жобаны колдаймыз, жастарга жумыс болады",
+    "Тенге тагы кулады, не болады екен",
+    "Мен де сонда турамын, рас айтасыз",
+    "Президент дурыс айтты",
+    "Казакша сойлеу керек бари",
+    "Жол салганы жаксы, бирак сапасы нашар",
+]
+KAZAKH_RUSSIAN_KEYBOARD_INSULTS = [
+    "Акымак аким, халыкты алдаганын жетер!",
+    "Онбагандар, зейнеткерлердин акшасын урладындар",
+    "Депутаттар есек сиякты, окымай кол кояды",
+    "Мисыз депутаттар тагы акымак зан шыгарды",
+    "Арамтамактар, халыктын канын сорады",
+    "Топас журналист, тексермей жазасын",
+    "Ит шенеунiктер халыктын акшасын жеп отыр",
+    "Малгундар, жетим балалардын акшасын жымкырдыныздар",
+    "Саткын онбаган аким",
+    "Хайуандар, жануарды кинап отыр",
+]
+
 # 4. Kazakh insults aimed at a person: must be held.
 KAZAKH_INSULTS = [
     "Сен нағыз ақымақсың, не жазғаныңды өзің түсінесің бе?",
@@ -214,6 +246,7 @@ KNOWN_MISSES = {
     "kk_insult04": "«иттің баласы» is in no training source",
     "kk_insult07": "a Kazakh insult in a short comment scores below the Kazakh head's threshold, set to hold "
     "5% of ordinary Kazakh news comments",
+    "kk_keyboard14": "«everyone must speak Kazakh», an opinion on language without an insult, scores as ethnic talk",
 }
 
 
@@ -244,6 +277,9 @@ def test_probe_sets_are_as_the_issue_asks():
     for text in KAZAKH_NATIVE + KAZAKH_MIXED:
         assert KAZAKH_LETTERS & set(text), text
     assert len(KAZAKH_INSULTS) >= 6
+    assert len(KAZAKH_RUSSIAN_KEYBOARD) >= 12 and len(KAZAKH_RUSSIAN_KEYBOARD_INSULTS) >= 8
+    for text in KAZAKH_RUSSIAN_KEYBOARD + KAZAKH_RUSSIAN_KEYBOARD_INSULTS:
+        assert not KAZAKH_LETTERS & set(text), text
     assert len(NEWS_INSULTS) >= 4 and len(NEWS_SPAM) >= 4
 
 
@@ -267,6 +303,18 @@ def test_ordinary_kazakh_and_code_switched_comments_are_approved(bundle, text):
 
 @pytest.mark.parametrize("text", cases("kk_insult", KAZAKH_INSULTS))
 def test_kazakh_insults_are_held(bundle, text):
+    s = score(bundle, text)
+    assert s.toxicity >= bundle.thresholds["toxicity_hold"], (text, round(s.toxicity, 3))
+
+
+@pytest.mark.parametrize("text", cases("kk_keyboard", KAZAKH_RUSSIAN_KEYBOARD))
+def test_kazakh_typed_on_a_russian_keyboard_is_approved(bundle, text):
+    s = score(bundle, text)
+    assert bundle.decide(s) == "approved", (text, round(s.spam, 3), round(s.toxicity, 3))
+
+
+@pytest.mark.parametrize("text", cases("kk_keyboard_insult", KAZAKH_RUSSIAN_KEYBOARD_INSULTS))
+def test_kazakh_insults_typed_on_a_russian_keyboard_are_held(bundle, text):
     s = score(bundle, text)
     assert s.toxicity >= bundle.thresholds["toxicity_hold"], (text, round(s.toxicity, 3))
 
