@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .normalise import EMAIL_TOKEN, HANDLE_TOKEN, PHONE_TOKEN, URL_TOKEN, Normalised, domain_of, normalise
+from .normalise import EMAIL_TOKEN, HANDLE_TOKEN, KAZAKH_FOLD, PHONE_TOKEN, URL_TOKEN, Normalised, domain_of, normalise
 from .signals import (  # noqa: F401 (re-exported)
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
@@ -45,11 +45,11 @@ _STEM_CACHE_MAX = 300_000
 _STEMMER_LOCK = threading.Lock()
 
 
-# Kazakh-only letters and what readers type for them on a Russian keyboard: «оңбағандар» and «онбагандар»,
-# «арамтамақтар» and «арамтамактар» are one word. 22% of the native Kazakh YouTube comments (kk_youtube_news, 514 of
-# 2,378) have no Kazakh-only letter at all. Folded for the n-grams only (featurizer option fold_kazakh_letters); the
-# share of Kazakh letters that routes a comment to the Kazakh head is counted in the text as written.
-_KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+# Kazakh-only letters are folded to what readers type for them on a Russian keyboard (normalise.KAZAKH_FOLD):
+# «оңбағандар» and «онбагандар», «арамтамақтар» and «арамтамактар» are one word. 22% of the native Kazakh YouTube
+# comments (kk_youtube_news, 514 of 2,378) have no Kazakh-only letter at all. Folded for the n-grams only (featurizer
+# option fold_kazakh_letters); the share of Kazakh letters that routes a comment to the Kazakh head is counted in the
+# text as written.
 _KAZAKH_LETTER_RE = re.compile("[әғқңөұүһі]")
 
 
@@ -61,7 +61,7 @@ def _folded_word(word: str) -> str:
     if folded is None:
         if len(_FOLDED) > _STEM_CACHE_MAX:
             _FOLDED.clear()
-        folded = _FOLDED[word] = word.translate(_KAZAKH_FOLD)
+        folded = _FOLDED[word] = word.translate(KAZAKH_FOLD)
     return folded
 
 

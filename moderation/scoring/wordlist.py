@@ -3,8 +3,9 @@
 An entry is normalised like a comment (look-alike letters, spacing, stretching undone) and each of
 its words reduced to a key: the Snowball stem for Russian and English words, so «дурак» catches
 «дураки» and «ДУРАКОВ», and the word itself as a prefix for Kazakh words (suffixes stack there:
-«ақымақ» catches «ақымақтар»). A comment's words are compared whole, never as substrings, so «ху»
-never fires inside «застрахуйте».
+«ақымақ» catches «ақымақтар»), with its Kazakh-only letters read as on a Russian keyboard, so «оңбаған» catches
+«онбагандар» too. A comment's words are compared whole, never as substrings, so «ху» never fires inside
+«застрахуйте».
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import snowballstemmer
 
-from .normalise import normalise
+from .normalise import KAZAKH_FOLD, normalise
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 _KAZAKH_RE = re.compile("[әғқңөұүһі]")
@@ -40,7 +41,7 @@ def _key(word: str) -> tuple[frozenset, bool]:
     «ак» while «акимы» and «акимов» stem to «аким».
     """
     if _KAZAKH_RE.search(word):
-        return frozenset([word]), len(word) >= KAZAKH_MIN_PREFIX
+        return frozenset([word.translate(KAZAKH_FOLD)]), len(word) >= KAZAKH_MIN_PREFIX
     return frozenset([_stem(word), word]), False
 
 
@@ -86,6 +87,8 @@ def _tokens(text: str, cyrillic: bool | None = None):
             latin = words
         for word, as_latin in zip(words, latin):
             if word[0] < "\ue000":  # skip link/e-mail/phone placeholders
+                if _KAZAKH_RE.search(word):  # compared as Kazakh entries' keys are (_key)
+                    word = word.translate(KAZAKH_FOLD)
                 yield {word, as_latin}, match.start(), match.end()
 
 

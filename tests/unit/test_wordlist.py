@@ -48,6 +48,28 @@ def test_phrases_kazakh_and_latin_entries():
     assert hits(["сука"], "ты suka") == [("сука", "suka")]
 
 
+@pytest.mark.parametrize(
+    "entry, text, span",
+    [
+        ("оңбаған", "Онбагандар ай", "Онбагандар"),  # typed on a Russian keyboard
+        ("оңбаған", "Соттау керек оңбағандарды", "оңбағандарды"),
+        ("ақымақ", "акымак аким", "акымак"),
+        ("арамтамақ", "Депутаттар арамтамактар!", "арамтамактар"),
+    ],
+)
+def test_kazakh_entries_catch_the_word_typed_without_kazakh_letters(entry, text, span):
+    assert hits([entry], text) == [(entry, span)]
+
+
+def test_folded_kazakh_entries_stay_whole_words():
+    assert hits(["ақымақ"], "ак") == []
+    assert hits(["оңбаған"], "он баган") == []
+
+
+def test_kazakh_letters_do_not_hide_a_russian_entry():
+    assert hits(["дурак"], "ты дұрақ") == [("дурак", "дұрақ")]  # ұ and қ as look-alikes of у and к
+
+
 def test_empty_entries_are_refused():
     assert compile_entry("  ...  ") is None
     assert find([], "дурак") == []
