@@ -8,9 +8,12 @@ comments the shipped model gets wrong. Some are expected to fail: do not tune th
 import math
 import re
 
+import numpy as np
 import pytest
 
 from moderation.scoring import load_active
+from moderation.scoring.predict import load_version, span_contributions
+from moderation.scoring.registry import list_versions
 from tests.model.test_behaviour import DISGUISES, ROOT
 
 # 1. Ordinary political criticism, angry or sarcastic but without insults: must not be held.
@@ -157,7 +160,7 @@ KAZAKH_RUSSIAN_KEYBOARD_INSULTS = [
     "Мисыз депутаттар тагы акымак зан шыгарды",
     "Арамтамактар, халыктын канын сорады",
     "Топас журналист, тексермей жазасын",
-    "Ит шенеунiктер халыктын акшасын жеп отыр",
+    "Ит шенеуниктер халыктын акшасын жеп отыр",
     "Малгундар, жетим балалардын акшасын жымкырдыныздар",
     "Саткын онбаган аким",
     "Хайуандар, жануарды кинап отыр",
@@ -279,7 +282,7 @@ def test_probe_sets_are_as_the_issue_asks():
     assert len(KAZAKH_INSULTS) >= 6
     assert len(KAZAKH_RUSSIAN_KEYBOARD) >= 12 and len(KAZAKH_RUSSIAN_KEYBOARD_INSULTS) >= 8
     for text in KAZAKH_RUSSIAN_KEYBOARD + KAZAKH_RUSSIAN_KEYBOARD_INSULTS:
-        assert not KAZAKH_LETTERS & set(text), text
+        assert not KAZAKH_LETTERS & set(text) and not re.search("[A-Za-z]", text), text
     assert len(NEWS_INSULTS) >= 4 and len(NEWS_SPAM) >= 4
 
 
@@ -317,6 +320,23 @@ def test_kazakh_typed_on_a_russian_keyboard_is_approved(bundle, text):
 def test_kazakh_insults_typed_on_a_russian_keyboard_are_held(bundle, text):
     s = score(bundle, text)
     assert s.toxicity >= bundle.thresholds["toxicity_hold"], (text, round(s.toxicity, 3))
+
+
+def test_each_shipped_version_folds_kazakh_letters_as_it_was_trained():
+    """The rollback target, trained before the fold, must compute as it did: its featurizers load with it off."""
+    for manifest in list_versions(ROOT / "models"):
+        expected = manifest["features"].get("fold_kazakh_letters", False)
+        bundle = load_version(ROOT / "models", manifest["version"])
+        for featurizer in bundle.featurizers.values():
+            assert featurizer.get_params()["fold_kazakh_letters"] is expected, manifest["version"]
+
+
+def test_explanations_weigh_both_spellings_of_a_kazakh_insult_alike(bundle):
+    featurizer, head = bundle.featurizers["toxicity"], bundle.heads["toxicity"]
+    assert featurizer.get_params()["fold_kazakh_letters"]
+    kazakh_head = np.array([1, 1])
+    _, _, weights = span_contributions(["оңбағандар", "онбагандар"], featurizer, head, kazakh_head, [True, True])
+    assert weights[0] > 0 and weights[0] == pytest.approx(weights[1])
 
 
 # `plain` is the undisguised baseline, so a failure can be told apart from a disguise failure.

@@ -13,8 +13,8 @@ from tests.web.dashboard_support import make_site, page_token, seed_comment, sig
 
 SOURCES = "https://tengrinews.kz/kazakhstan_news/123 https://www.zakon.kz/456 https://informburo.kz/novosti/789"
 # A reader pointing to three sources, and a comment of bare links: the shipped model calls both spam for their links
-# (v20261205-112834: spam 0.63 and 0.98; 0.20 and 0.02 with the links taken out). «Источники: …» was one (0.61) until
-# v20261203-042439, «Ссылки: …» until v20261205-112834 (0.29 now: the writing signals leave the links out).
+# (v20261205-132823: spam 0.67 and 0.98; 0.22 and 0.02 with the links taken out). «Источники: …» was one (0.61) until
+# v20261203-042439, «Ссылки: …» until v20261205-112834 (0.31 now: the writing signals leave the links out).
 CITING = [f"Подробнее: {SOURCES}", "https://tengrinews.kz/... https://www.zakon.kz/... https://informburo.kz/..."]
 SPAM_WITH_LINK = "Заработок от 5000 в день, пиши https://t.me/xxx"
 SPAM_WITH_LINKS = (
