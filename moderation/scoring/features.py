@@ -7,7 +7,6 @@ bucket are ever stored, so a fitted featurizer holds no corpus text.
 
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from dataclasses import dataclass, replace
@@ -17,7 +16,17 @@ import scipy.sparse as sp
 import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .normalise import EMAIL_TOKEN, HANDLE_TOKEN, KAZAKH_FOLD, PHONE_TOKEN, URL_TOKEN, Normalised, domain_of, normalise
+from .normalise import (
+    EMAIL_TOKEN,
+    HANDLE_TOKEN,
+    KAZAKH_FOLD,
+    KAZAKH_LETTER_RE,
+    PHONE_TOKEN,
+    URL_TOKEN,
+    Normalised,
+    domain_of,
+    normalise,
+)
 from .signals import (  # noqa: F401 (re-exported)
     KAZAKH_ROUTE,
     NON_NEGATIVE_SIGNALS,
@@ -50,9 +59,6 @@ _STEMMER_LOCK = threading.Lock()
 # comments (kk_youtube_news, 514 of 2,378) have no Kazakh-only letter at all. Folded for the n-grams only (featurizer
 # option fold_kazakh_letters); the share of Kazakh letters that routes a comment to the Kazakh head is counted in the
 # text as written.
-_KAZAKH_LETTER_RE = re.compile("[әғқңөұүһі]")
-
-
 _FOLDED: dict[str, str] = {}  # word -> its folded spelling: str.translate is slow on Cyrillic, words recur
 
 
@@ -68,7 +74,7 @@ def _folded_word(word: str) -> str:
 def fold_kazakh_letters(texts: list[str], docs: list[Normalised]) -> tuple[list[str], list[Normalised]]:
     """The docs' joined words `texts` and the docs, with the Kazakh-only letters written as on a Russian keyboard (ң as
     н, қ as к, ...) in those that have any."""
-    kazakh = [i for i, text in enumerate(texts) if _KAZAKH_LETTER_RE.search(text)]
+    kazakh = [i for i, text in enumerate(texts) if KAZAKH_LETTER_RE.search(text)]
     if not kazakh:
         return texts, docs
     texts, docs = list(texts), list(docs)

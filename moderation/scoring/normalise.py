@@ -46,7 +46,9 @@ ADDRESS_OR_LINK_RE = re.compile(f"({EMAIL_RE.pattern})|{URL_RE.pattern}", re.IGN
 
 # Kazakh-only letters as readers without a Kazakh keyboard type them («жаксы» for «жақсы», «онбаган» for «оңбаған»):
 # the n-grams of new versions (features.fold_kazakh_letters) and the site's word lists read both spellings as one word.
-KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+KAZAKH_LETTERS = "әғқңөұүһі"  # lower case; normalise() lowers the words
+KAZAKH_LETTER_RE = re.compile(f"[{KAZAKH_LETTERS}]")
+KAZAKH_FOLD = str.maketrans(KAZAKH_LETTERS, "агкноуухи")
 
 # Invisible characters used to split words so that filters miss them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u034f"), None)

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import snowballstemmer
 
-from .normalise import KAZAKH_FOLD, normalise
+from .normalise import KAZAKH_FOLD, KAZAKH_LETTER_RE, normalise
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
-_KAZAKH_RE = re.compile("[әғқңөұүһі]")
 _CYRILLIC_RE = re.compile("[а-яе]")
 _LATIN_RE = re.compile("[A-Za-z]")
 # The original text's words and disguised runs («д у р а к», links, handles): the units we report.
@@ -40,7 +39,7 @@ def _key(word: str) -> tuple[frozenset, bool]:
     The word itself is a key too because Snowball cuts some nouns like adjectives: «аким» stems to
     «ак» while «акимы» and «акимов» stem to «аким».
     """
-    if _KAZAKH_RE.search(word):
+    if KAZAKH_LETTER_RE.search(word):
         return frozenset([word.translate(KAZAKH_FOLD)]), len(word) >= KAZAKH_MIN_PREFIX
     return frozenset([_stem(word), word]), False
 
@@ -87,7 +86,7 @@ def _tokens(text: str, cyrillic: bool | None = None):
             latin = words
         for word, as_latin in zip(words, latin):
             if word[0] < "\ue000":  # skip link/e-mail/phone placeholders
-                if _KAZAKH_RE.search(word):  # compared as Kazakh entries' keys are (_key)
+                if KAZAKH_LETTER_RE.search(word):  # compared as Kazakh entries' keys are (_key)
                     word = word.translate(KAZAKH_FOLD)
                 yield {word, as_latin}, match.start(), match.end()
 
