@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .normalise import LINK_PATTERNS, Normalised, normalise, visible_nfkc
+from .normalise import KAZAKH_LETTERS, LINK_PATTERNS, Normalised, normalise, visible_nfkc
 
 # Column order of the signals in the feature matrix (after the hashed n-grams); FEATURE_VERSION
 # in features.py must change when it does.
@@ -82,7 +82,7 @@ _CONTACT_RE = re.compile(
     r"вайбер|viber|переход|жми|подпис|ссылк|профил|\ue001|\ue003|\ue004)"
 )
 KAZAKH_ROUTE = 0.3  # kazakh_share above this (3% of letters) routes a comment to the Kazakh head
-_KAZAKH = np.array([ord(c) for c in "әғқңөұүһіӘҒҚҢӨҰҮҺІ"], dtype=np.uint32)
+_KAZAKH = np.array([ord(c) for c in KAZAKH_LETTERS + KAZAKH_LETTERS.upper()], dtype=np.uint32)
 
 
 def is_kazakh(text: str, letters_without_links: bool = True) -> bool:
