@@ -5,7 +5,9 @@ Usage: python bench/unseen_sites.py [--data DIR] [--no-reference]
 For each held-out toxicity source S, our model (train.fit_model with the shipped settings) and
 the plain TF-IDF + LogisticRegression baseline are trained on the train split of every other
 source plus the debiasing sentences, ours is calibrated on the other sources' dev split, and
-both score the test split of S. Ours is scored twice: the model alone, and as the service scores it,
+both score the test split of S. Ours weighs its rows by how much they resemble the unlabelled news comments, as
+train_version does (before 2026-12-05 this script left them out: held-out detox measured 0.012 lower). Ours is
+scored twice: the model alone, and as the service scores it,
 with the long-comment rule set as train_version sets it ("+rule"); ours has the Kazakh head's threshold folded in
 as train_version folds it (it moves that head's scores against the others'). The issue's target: ROC-AUC >= 0.90
 on such unseen sites. With --no-reference the in-domain figures (both models trained on every source) are
@@ -41,13 +43,16 @@ def training_rows(parts: dict, excluded: str | None, news: list[Example]) -> tup
     return rows, train.calibration_rows("toxicity", dev) or dev
 
 
-def fit_ours(rows: list[Example], calibration: list[Example], labelled: list[Example] | None):
-    """Our toxicity pipeline, fitted exactly as train_version fits it (featurizer on these texts only, the Kazakh
-    head's threshold folded in on the hand-labelled news comments `labelled`); return it with its `toxicity_hold`
-    (None without `labelled`)."""
+def fit_ours(
+    rows: list[Example], calibration: list[Example], labelled: list[Example] | None, unlabelled: list[str] | None
+):
+    """Our toxicity pipeline, fitted as train_version fits it (featurizer on these texts only, rows weighted by how
+    much they resemble the unlabelled news comments `unlabelled`, the Kazakh head's threshold folded in on the
+    hand-labelled news comments `labelled`); return it with its `toxicity_hold` (None without `labelled`)."""
     featurizer = CommentFeaturizer(**train.FEATURE_SETTINGS).fit(list(dict.fromkeys(ex.text for ex in rows)))
+    weights = train.news_likeness_weights(featurizer, [ex.text for ex in rows], unlabelled) if unlabelled else None
     pipeline = train.fit_model(
-        featurizer, rows, calibration, train.CLASSIFIER_SETTINGS["toxicity"], train.TOXICITY_SOURCE_WEIGHTS
+        featurizer, rows, calibration, train.CLASSIFIER_SETTINGS["toxicity"], train.TOXICITY_SOURCE_WEIGHTS, weights
     )
     hold = train.toxicity_news_thresholds(pipeline, labelled)["toxicity_hold"] if labelled else None
     return pipeline, hold
@@ -86,7 +91,7 @@ def evaluate(rows: list[Example], calibration: list[Example], test: list[Example
     comments, are there to set it); return metrics and timings."""
     out = {}
     started = time.perf_counter()
-    ours, hold = fit_ours(rows, calibration, news[0])
+    ours, hold = fit_ours(rows, calibration, *news)
     score_into(out, "ours", ours, test)
     out["ours_s"] = time.perf_counter() - started
     if hold is not None and news[1]:
@@ -127,7 +132,7 @@ def main() -> None:
     # What sets the long-comment rule, as in train_version: the hand-labelled and the unlabelled news comments.
     rule_news = (train.news_dev_rows(args.data, ROOT / "models" / IN_DOMAIN_LABELS), unlabelled_texts(args.data))
     if None in rule_news:
-        print(f"no hand labels or no {UNLABELLED_FILE}: ours is scored without the Kazakh threshold and the rule")
+        print(f"no hand labels or no {UNLABELLED_FILE}: ours is fitted without what they set")
     sources = sorted({ex.source for ex in parts["train"]})
     print(f"toxicity sources: {', '.join(sources)}; target ROC-AUC >= {TARGET_AUC} on unseen sources")
     settings = train.CLASSIFIER_SETTINGS["toxicity"]
@@ -148,7 +153,7 @@ def main() -> None:
         rows, calibration = training_rows(parts, None, news)
         fit_started = time.perf_counter()
         # One fit on every source serves both test splits.
-        ours, hold = fit_ours(rows, calibration, rule_news[0])
+        ours, hold = fit_ours(rows, calibration, *rule_news)
         shared = {"ours": ours, "base": fit_baseline(rows)}
         if hold is not None and rule_news[1]:
             shared["rule"] = WithRule(ours, hold, rule_news[1])
