@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/queue_page.py
 	$(BIN)/python bench/retrain.py
 	$(BIN)/python bench/unseen_sites.py
+	$(BIN)/python bench/encoder_bound.py
 	$(BIN)/python bench/budget_replay.py
 	$(BIN)/python bench/learning_curve.py
 	$(BIN)/python bench/compat_latency.py
