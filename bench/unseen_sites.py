@@ -6,7 +6,8 @@ For each held-out toxicity source S, our model (train.fit_model with the shipped
 the plain TF-IDF + LogisticRegression baseline are trained on the train split of every other
 source plus the debiasing sentences, ours is calibrated on the other sources' dev split, and
 both score the test split of S. Ours weighs its rows by how much they resemble the unlabelled news comments, as
-train_version does (before 2026-12-05 this script left them out: held-out detox measured 0.012 lower). Ours is
+train_version does (until 2026-12-05 15:45 this script left them out: held-out detox measured 0.012 lower); unlike
+train_version, which fits the featurizer on both tasks' train texts, it fits it on the toxicity rows used. Ours is
 scored twice: the model alone, and as the service scores it,
 with the long-comment rule set as train_version sets it ("+rule"); ours has the Kazakh head's threshold folded in
 as train_version folds it (it moves that head's scores against the others'). The issue's target: ROC-AUC >= 0.90
@@ -46,9 +47,9 @@ def training_rows(parts: dict, excluded: str | None, news: list[Example]) -> tup
 def fit_ours(
     rows: list[Example], calibration: list[Example], labelled: list[Example] | None, unlabelled: list[str] | None
 ):
-    """Our toxicity pipeline, fitted as train_version fits it (featurizer on these texts only, rows weighted by how
-    much they resemble the unlabelled news comments `unlabelled`, the Kazakh head's threshold folded in on the
-    hand-labelled news comments `labelled`); return it with its `toxicity_hold` (None without `labelled`)."""
+    """Our toxicity pipeline, fitted as train_version fits it (but the featurizer on these texts only): rows
+    weighted by how much they resemble the unlabelled news comments `unlabelled`, the Kazakh head's threshold folded
+    in on the hand-labelled news comments `labelled`; return it with its `toxicity_hold` (None without `labelled`)."""
     featurizer = CommentFeaturizer(**train.FEATURE_SETTINGS).fit(list(dict.fromkeys(ex.text for ex in rows)))
     weights = train.news_likeness_weights(featurizer, [ex.text for ex in rows], unlabelled) if unlabelled else None
     pipeline = train.fit_model(
@@ -132,7 +133,10 @@ def main() -> None:
     # What sets the long-comment rule, as in train_version: the hand-labelled and the unlabelled news comments.
     rule_news = (train.news_dev_rows(args.data, ROOT / "models" / IN_DOMAIN_LABELS), unlabelled_texts(args.data))
     if None in rule_news:
-        print(f"no hand labels or no {UNLABELLED_FILE}: ours is fitted without what they set")
+        print(
+            f"no hand labels or no {UNLABELLED_FILE}: ours is fitted without what the missing file sets (the labels "
+            "set the Kazakh threshold, the unlabelled comments the row weights, both the rule)"
+        )
     sources = sorted({ex.source for ex in parts["train"]})
     print(f"toxicity sources: {', '.join(sources)}; target ROC-AUC >= {TARGET_AUC} on unseen sources")
     settings = train.CLASSIFIER_SETTINGS["toxicity"]
