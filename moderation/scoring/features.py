@@ -19,12 +19,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .normalise import (
     EMAIL_TOKEN,
     HANDLE_TOKEN,
-    KAZAKH_FOLD,
     KAZAKH_LETTER_RE,
     PHONE_TOKEN,
     URL_TOKEN,
     Normalised,
     domain_of,
+    fold_kazakh,
     normalise,
 )
 from .signals import (  # noqa: F401 (re-exported)
@@ -54,7 +54,7 @@ _STEM_CACHE_MAX = 300_000
 _STEMMER_LOCK = threading.Lock()
 
 
-# Kazakh-only letters are folded to what readers type for them on a Russian keyboard (normalise.KAZAKH_FOLD):
+# Kazakh-only letters are folded to what readers type for them on a Russian keyboard (normalise.fold_kazakh):
 # «оңбағандар» and «онбагандар», «арамтамақтар» and «арамтамактар» are one word. 22% of the native Kazakh YouTube
 # comments (kk_youtube_news, 514 of 2,378) have no Kazakh-only letter at all. Folded for the n-grams only (featurizer
 # option fold_kazakh_letters); the share of Kazakh letters that routes a comment to the Kazakh head is counted in the
@@ -67,7 +67,7 @@ def _folded_word(word: str) -> str:
     if folded is None:
         if len(_FOLDED) > _STEM_CACHE_MAX:
             _FOLDED.clear()
-        folded = _FOLDED[word] = word.translate(KAZAKH_FOLD)
+        folded = _FOLDED[word] = fold_kazakh(word)
     return folded
 
 

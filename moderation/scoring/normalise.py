@@ -50,6 +50,13 @@ KAZAKH_LETTERS = "әғқңөұүһі"  # lower case; normalise() lowers the word
 KAZAKH_LETTER_RE = re.compile(f"[{KAZAKH_LETTERS}]")
 KAZAKH_FOLD = str.maketrans(KAZAKH_LETTERS, "агкноуухи")
 
+
+def fold_kazakh(word: str) -> str:
+    """The word with its Kazakh-only letters as typed on a Russian keyboard (ң as н, қ as к, ...)."""
+    # str.translate is slow on Cyrillic: most words have none of these letters, and the search is cheap.
+    return word.translate(KAZAKH_FOLD) if KAZAKH_LETTER_RE.search(word) else word
+
+
 # Invisible characters used to split words so that filters miss them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u034f"), None)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import snowballstemmer
 
-from .normalise import KAZAKH_FOLD, KAZAKH_LETTER_RE, normalise
+from .normalise import KAZAKH_LETTER_RE, fold_kazakh, normalise
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 _CYRILLIC_RE = re.compile("[а-яе]")
@@ -40,7 +40,7 @@ def _key(word: str) -> tuple[frozenset, bool]:
     «ак» while «акимы» and «акимов» stem to «аким».
     """
     if KAZAKH_LETTER_RE.search(word):
-        return frozenset([word.translate(KAZAKH_FOLD)]), len(word) >= KAZAKH_MIN_PREFIX
+        return frozenset([fold_kazakh(word)]), len(word) >= KAZAKH_MIN_PREFIX
     return frozenset([_stem(word), word]), False
 
 
@@ -86,8 +86,7 @@ def _tokens(text: str, cyrillic: bool | None = None):
             latin = words
         for word, as_latin in zip(words, latin):
             if word[0] < "\ue000":  # skip link/e-mail/phone placeholders
-                if KAZAKH_LETTER_RE.search(word):  # compared as Kazakh entries' keys are (_key)
-                    word = word.translate(KAZAKH_FOLD)
+                word = fold_kazakh(word)  # compared as Kazakh entries' keys are (_key)
                 yield {word, as_latin}, match.start(), match.end()
 
 
